@@ -1,0 +1,46 @@
+import { z } from 'zod';
+
+/** Everything `estuary serve` can be told. Defaults are CONTRACT.md's. */
+export const ServeConfigSchema = z
+  .object({
+    host: z.string().min(1).default('0.0.0.0'),
+    rtmpPort: z.coerce.number().int().min(0).max(65535).default(1935),
+    httpPort: z.coerce.number().int().min(0).max(65535).default(8501),
+    webPort: z.coerce.number().int().min(0).max(65535).default(8000),
+    dataDir: z.string().min(1).default('./data'),
+    record: z
+      .object({
+        flv: z.boolean().default(true),
+        hls: z.boolean().default(true),
+        mp4: z.boolean().default(true),
+      })
+      .strict()
+      .default({ flv: true, hls: true, mp4: true }),
+    authSecret: z.string().min(1).optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Per-viewer byte budget before it skips to the next keyframe. */
+    viewerMaxBufferedBytes: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .default(4 * 1024 * 1024),
+    /** A viewer that cannot take data for this long is closed. */
+    viewerStallTimeoutMs: z.coerce.number().int().min(1000).default(15_000),
+    /** GOP cache bounds. */
+    gopCacheMaxBytes: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(32 * 1024 * 1024),
+    gopCacheMaxMs: z.coerce.number().int().min(0).default(30_000),
+    /** Largest RTMP message / FLV tag accepted from a publisher. */
+    maxMessageBytes: z.coerce
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(64 * 1024 * 1024)
+      .default(8 * 1024 * 1024),
+  })
+  .strict();
+
+export type ServeConfig = z.infer<typeof ServeConfigSchema>;

@@ -1,0 +1,40 @@
+/**
+ * The coded error catalogue. Every error Estuary raises on purpose carries one of these codes;
+ * `docs/errors.md` documents each, and `test/unit/errors.test.ts` keeps the two in sync.
+ * Pure layers (formats, codecs) throw these; sessions catch them, close the one connection
+ * concerned and log the code and message once.
+ */
+export const ERROR_CODES = {
+  ERR_AMF_DECODE: 'An AMF0/AMF3 value is malformed or truncated',
+  ERR_RTMP_HANDSHAKE: 'The RTMP handshake bytes are not a valid C0/C1/C2 (or S0/S1/S2)',
+  ERR_RTMP_CHUNK:
+    'An RTMP chunk stream is malformed (bad chunk size, unknown chunk stream, oversized message)',
+  ERR_RTMP_COMMAND: 'An RTMP command message is malformed or arrived out of order',
+  ERR_FLV_FORMAT: 'FLV bytes are malformed (bad signature, oversized or truncated tag)',
+  ERR_CODEC_UNSUPPORTED: 'A codec the output cannot carry',
+  ERR_CODEC_CONFIG: 'A codec configuration record (avcC, hvcC, AudioSpecificConfig, SPS) is malformed',
+  ERR_MP4_FORMAT: 'MP4 bytes are malformed',
+  ERR_MPEGTS_MUX:
+    'The MPEG-TS muxer was given a frame it cannot place (a track its PMT does not list, an oversized audio PES)',
+  ERR_M3U8_FORMAT: 'An HLS playlist is malformed, or the values given to render one are invalid',
+  ERR_STREAM_NAME: 'A stream name is not {app}/{stream} with each part 1-64 characters of [A-Za-z0-9_-]',
+  ERR_STREAM_BUSY: 'Another publisher already publishes this stream name',
+  ERR_AUTH: 'The publish or play request is not signed, or its signature is wrong or expired',
+  ERR_CONFIG: 'The configuration (file, environment or flags) is invalid',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class EstuaryError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EstuaryError';
+    this.code = code;
+  }
+}
+
+export function isEstuaryError(err: unknown, code?: ErrorCode): err is EstuaryError {
+  return err instanceof EstuaryError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,40 @@
+import type { ServerResponse } from 'node:http';
+import { type ErrorCode, EstuaryError } from '../errors.js';
+
+/** CORS headers for the live port: browser players (mpegts.js) fetch HTTP-FLV from other origins. */
+export const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, OPTIONS',
+  'Access-Control-Allow-Headers': '*',
+} as const;
+
+const STATUS_OF: Partial<Record<ErrorCode, number>> = {
+  ERR_STREAM_NAME: 400,
+  ERR_STREAM_BUSY: 409,
+  ERR_AUTH: 403,
+  ERR_FLV_FORMAT: 400,
+  ERR_CODEC_UNSUPPORTED: 415,
+  ERR_CODEC_CONFIG: 400,
+};
+
+/** A plain-text error reply (if nothing was sent yet): `CODE: message`. */
+export function sendError(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) return;
+  const body = `${message}\n`;
+  res.writeHead(status, {
+    ...CORS_HEADERS,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** The HTTP status for an error thrown while serving a request. */
+export function statusOf(err: unknown): number {
+  return err instanceof EstuaryError ? (STATUS_OF[err.code] ?? 400) : 500;
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof EstuaryError) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}

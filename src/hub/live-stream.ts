@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import type { MediaFrame } from '../media/frame.js';
+import type { AudioTrack, Track, VideoTrack } from '../media/track.js';
+import { describeTrack } from '../media/track.js';
+import { GopCache, type GopCacheLimits } from './gop-cache.js';
+import type { StreamName } from './stream-name.js';
+import type { StreamSubscriber } from './subscriber.js';
+
+export interface PublisherInfo {
+  /** What published: 'rtmp', 'http-flv', … (for logs and the API only; the hub never branches on it). */
+  readonly protocol: string;
+  readonly remote: string;
+  /** Closes the publisher's connection (used when the server kicks it or shuts down). */
+  readonly kick: (reason: string) => void;
+}
+
+export interface PublishMetadata {
+  /** The onMetaData values as the publisher sent them. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** The AMF0 bytes "onMetaData" + object, ready to send as an FLV script tag / RTMP data message. */
+  readonly body: Buffer;
+}
+
+/**
+ * One stream name: its publisher (at most one), metadata, current tracks, GOP cache and
+ * subscribers. It never names an output protocol: outputs are subscribers.
+ */
+export class LiveStream {
+  publisher: PublisherInfo | undefined;
+  metadata: PublishMetadata | undefined;
+  videoTrack: VideoTrack | undefined;
+  audioTrack: AudioTrack | undefined;
+  readonly gop: GopCache;
+  /** Wall clock of the current publish start (ms since epoch), for the API. */
+  publishedAt = 0;
+  framesIn = 0;
+  bytesIn = 0;
+  private readonly subscribers = new Set<StreamSubscriber>();
+  /** Per-format shared outputs (one per output format), created on demand by their protocol. */
+  private readonly shared = new Map<string, StreamSubscriber>();
+
+  constructor(
+    readonly name: StreamName,
+    private readonly log: Logger,
+    gopLimits?: GopCacheLimits,
+  ) {
+    this.gop = new GopCache(gopLimits);
+  }
+
+  get path(): string {
+    return this.name.path;
+  }
+
+  get isLive(): boolean {
+    return this.publisher !== undefined;
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
+  /** Called by the hub. */
+  startPublish(publisher: PublisherInfo): void {
+    this.publisher = publisher;
+    this.metadata = undefined;
+    this.videoTrack = undefined;
+    this.audioTrack = undefined;
+    this.gop.clear();
+    this.publishedAt = Date.now();
+    this.framesIn = 0;
+    this.bytesIn = 0;
+    this.each((s) => s.onPublish?.(this));
+  }
+
+  /** Called by the hub. */
+  endPublish(reason: string): void {
+    if (!this.publisher) return;
+    this.publisher = undefined;
+    this.each((s) => s.onUnpublish?.(this, reason));
+    this.gop.clear();
+  }
+
+  setMetadata(metadata: PublishMetadata): void {
+    this.metadata = metadata;
+    this.each((s) => s.onMetadata?.(this));
+  }
+
+  setTrack(track: Track): void {
+    if (track.kind === 'video') this.videoTrack = track;
+    else this.audioTrack = track;
+    this.log.info({ track: describeTrack(track) }, 'track');
+    this.each((s) => s.onTrack?.(track, this));
+  }
+
+  pushFrame(frame: MediaFrame): void {
+    this.framesIn++;
+    this.bytesIn += frame.data.length;
+    this.gop.push(frame);
+    this.each((s) => s.onFrame(frame, this));
+  }
+
+  subscribe(sub: StreamSubscriber): void {
+    this.subscribers.add(sub);
+    if (this.publisher) sub.onPublish?.(this);
+  }
+
+  unsubscribe(sub: StreamSubscriber): void {
+    this.subscribers.delete(sub);
+    for (const [key, s] of this.shared) if (s === sub) this.shared.delete(key);
+  }
+
+  /**
+   * The one shared output of a format (e.g. one FLV fan-out for every HTTP-FLV and WS-FLV
+   * viewer), created and subscribed on first use. The key is opaque to the hub.
+   */
+  sharedOutput<T extends StreamSubscriber>(key: string, create: () => T): T {
+    let out = this.shared.get(key) as T | undefined;
+    if (!out) {
+      out = create();
+      this.shared.set(key, out);
+      this.subscribe(out);
+    }
+    return out;
+  }
+
+  private each(fn: (s: StreamSubscriber) => void): void {
+    for (const s of this.subscribers) {
+      try {
+        fn(s);
+      } catch (err) {
+        this.log.error({ err }, 'a subscriber failed and was detached; the stream and other outputs go on');
+        this.unsubscribe(s);
+      }
+    }
+  }
+}

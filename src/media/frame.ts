@@ -1,0 +1,28 @@
+import type { Track } from './track.js';
+
+/**
+ * One access unit: the vocabulary between every demuxer and every muxer.
+ *
+ * Times are integer milliseconds on a monotonic clock that starts near 0 at publish time (the
+ * 32-bit FLV/RTMP wrap is undone at ingest, see `TimestampUnwrapper`).
+ */
+export interface MediaFrame {
+  readonly track: Track;
+  /** Decode time, ms. */
+  readonly dts: number;
+  /** Presentation time, ms (pts >= dts; differs from dts with B-frames). */
+  readonly pts: number;
+  /** A random access point: an IDR / IRAP picture for video; every audio frame is one. */
+  readonly keyframe: boolean;
+  /**
+   * The payload as MP4 stores it: length-prefixed NAL units (AVCC/HVCC, the length size given by
+   * the track's configuration record) for H.264/H.265, OBUs for AV1, a raw access unit for audio
+   * (no ADTS), and for legacy codecs the FLV tag body after its codec header bytes.
+   */
+  readonly data: Buffer;
+}
+
+/** Script data (onMetaData) a publisher sent, kept as decoded AMF values. */
+export interface StreamMetadata {
+  readonly values: Readonly<Record<string, unknown>>;
+}

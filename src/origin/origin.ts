@@ -1,0 +1,85 @@
+import type { Server } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Logger } from 'pino';
+import type { ServeConfig } from '../config/schema.js';
+import { WebServer } from '../http/web-server.js';
+import { LiveHttpServer } from '../http-flv/live-server.js';
+import { StreamHub } from '../hub/stream-hub.js';
+import type { ViewerBudget } from '../hub/viewer.js';
+import { RtmpServer } from '../rtmp/server.js';
+
+export interface OriginPorts {
+  rtmp: number;
+  http: number;
+  web: number;
+}
+
+/**
+ * `estuary serve`: the origin. Wires the hub to its ingest and play servers (and, as they land,
+ * its recorders); owns nothing else.
+ */
+export class Origin {
+  readonly hub: StreamHub;
+  private readonly rtmp: RtmpServer;
+  private readonly live: LiveHttpServer;
+  private readonly web: WebServer;
+  private started = false;
+
+  constructor(
+    readonly config: ServeConfig,
+    private readonly log: Logger,
+  ) {
+    this.hub = new StreamHub(log.child({ component: 'hub' }), {
+      maxBytes: config.gopCacheMaxBytes,
+      maxDurationMs: config.gopCacheMaxMs,
+    });
+    const budget: ViewerBudget = {
+      maxBufferedBytes: config.viewerMaxBufferedBytes,
+      stallTimeoutMs: config.viewerStallTimeoutMs,
+    };
+    this.rtmp = new RtmpServer({ hub: this.hub, log, budget, maxMessageBytes: config.maxMessageBytes });
+    this.live = new LiveHttpServer({ hub: this.hub, log, budget, maxTagBytes: config.maxMessageBytes });
+    this.web = new WebServer({ hub: this.hub, log, dataDir: config.dataDir });
+  }
+
+  /** Listens on every port; resolves with the ports actually bound (0 in the config = any free port). */
+  async start(): Promise<OriginPorts> {
+    const { host } = this.config;
+    const rtmp = await listen(this.rtmp.server, this.config.rtmpPort, host);
+    const http = await listen(this.live.server, this.config.httpPort, host);
+    const web = await listen(this.web.server, this.config.webPort, host);
+    this.started = true;
+    this.log.info(
+      { proto: 'rtmp', host, port: rtmp },
+      `RTMP publish/play on rtmp://${host}:${rtmp}/{app}/{stream}`,
+    );
+    this.log.info(
+      { proto: 'http-flv', host, port: http },
+      `HTTP-FLV publish (POST) and play, WebSocket-FLV play on http://${host}:${http}/{app}/{stream}.flv`,
+    );
+    this.log.info({ proto: 'web', host, port: web }, `web port (API, recordings) on http://${host}:${web}/`);
+    return { rtmp, http, web };
+  }
+
+  /** Stops accepting, ends every publish (viewers are told) and closes every connection. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.hub.kickAll('server shutting down');
+    this.rtmp.close();
+    this.live.close();
+    this.web.close();
+    this.log.info('stopped');
+  }
+}
+
+function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}

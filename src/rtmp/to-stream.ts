@@ -1,0 +1,61 @@
+import { decodeAmf0Value } from '../formats/amf/amf0.js';
+import { FlvTagReader } from '../formats/flv/tag-reader.js';
+import type { RtmpMessage } from '../formats/rtmp/message.js';
+import { MessageType } from '../formats/rtmp/message-types.js';
+import type { LiveStream } from '../hub/live-stream.js';
+import { FlvTagIngest } from '../ingest/flv-tag-ingest.js';
+
+/**
+ * An RTMP publish → the live stream. Audio (8), video (9) and data (18, and 15 = AMF3 data whose
+ * first byte is a format marker) messages carry exactly FLV tag bodies; aggregate messages (22)
+ * carry whole FLV tags (RTMP spec 7.1.6) whose timestamps are relative to the aggregate's.
+ */
+export class RtmpPublishToStream {
+  private readonly ingest: FlvTagIngest;
+
+  constructor(
+    readonly stream: LiveStream,
+    private readonly maxTagBytes: number,
+  ) {
+    this.ingest = new FlvTagIngest(stream);
+  }
+
+  push(msg: RtmpMessage): void {
+    switch (msg.type) {
+      case MessageType.Audio:
+      case MessageType.Video:
+        if (msg.payload.length > 0)
+          this.ingest.push({ type: msg.type, timestamp: msg.timestamp, body: msg.payload });
+        return;
+      case MessageType.DataAmf0:
+        this.pushData(msg.timestamp, msg.payload);
+        return;
+      case MessageType.DataAmf3:
+        this.pushData(msg.timestamp, msg.payload.subarray(1));
+        return;
+      case MessageType.Aggregate:
+        this.pushAggregate(msg);
+        return;
+    }
+  }
+
+  private pushData(timestamp: number, payload: Buffer): void {
+    // Only onMetaData (with or without the @setDataFrame wrapper) is stream data; other data
+    // messages (|RtmpSampleAccess, onTextData…) are not kept.
+    const first = payload.length > 0 ? decodeAmf0Value(payload, 0).value : undefined;
+    if (first === '@setDataFrame' || first === 'onMetaData') {
+      this.ingest.push({ type: MessageType.DataAmf0, timestamp, body: payload });
+    }
+  }
+
+  private pushAggregate(msg: RtmpMessage): void {
+    const reader = new FlvTagReader({ expectHeader: false, maxTagSize: this.maxTagBytes });
+    const tags = reader.push(msg.payload);
+    const base = tags[0]?.timestamp ?? 0;
+    for (const tag of tags) {
+      const timestamp = (msg.timestamp + (tag.timestamp - base)) >>> 0;
+      if (tag.type === MessageType.DataAmf0) this.pushData(timestamp, tag.body);
+      else this.ingest.push({ type: tag.type, timestamp, body: tag.body });
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { run } from './run.js';
+
+export interface ProbeStream {
+  index: number;
+  codec_type: 'video' | 'audio' | 'data';
+  codec_name: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+  nb_read_packets?: string;
+  duration?: string;
+}
+
+export interface ProbeResult {
+  streams: ProbeStream[];
+  format: { duration?: string; format_name: string };
+}
+
+/** ffprobe -count_packets as JSON; fails the test with ffprobe's message when it cannot read the input. */
+export async function probe(ffprobe: string, input: string): Promise<ProbeResult> {
+  const r = await run(ffprobe, [
+    '-v',
+    'error',
+    '-count_packets',
+    '-show_streams',
+    '-show_format',
+    '-of',
+    'json',
+    input,
+  ]);
+  assert.equal(r.code, 0, `ffprobe failed on ${input}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as ProbeResult;
+}
+
+export function streamOf(p: ProbeResult, type: 'video' | 'audio'): ProbeStream | undefined {
+  return p.streams.find((s) => s.codec_type === type);
+}
+
+/** Per-stream first and last packet times (s) and packet count, from -show_packets. */
+export async function packetTimes(
+  ffprobe: string,
+  input: string,
+): Promise<
+  Record<'video' | 'audio', { count: number; first: number; last: number; keyframeFirst: boolean }>
+> {
+  const r = await run(ffprobe, [
+    '-v',
+    'error',
+    '-show_entries',
+    'packet=codec_type,pts_time,dts_time,flags',
+    '-of',
+    'json',
+    input,
+  ]);
+  assert.equal(r.code, 0, `ffprobe failed on ${input}: ${r.stderr}`);
+  const packets = (
+    JSON.parse(r.stdout) as {
+      packets: { codec_type: string; dts_time?: string; pts_time?: string; flags: string }[];
+    }
+  ).packets;
+  const out = {
+    video: { count: 0, first: Number.NaN, last: Number.NaN, keyframeFirst: false },
+    audio: { count: 0, first: Number.NaN, last: Number.NaN, keyframeFirst: false },
+  };
+  for (const p of packets) {
+    if (p.codec_type !== 'video' && p.codec_type !== 'audio') continue;
+    const s = out[p.codec_type];
+    const t = Number(p.dts_time ?? p.pts_time);
+    if (s.count === 0) {
+      s.first = t;
+      s.keyframeFirst = p.flags.includes('K');
+    }
+    s.last = t;
+    s.count++;
+  }
+  return out;
+}

@@ -1,0 +1,180 @@
+/**
+ * Bad input costs one connection, never the process: while a real FFmpeg publish and a viewer
+ * run, each malformed connection is closed, and the stream and its viewer carry on.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { RtmpClientHandshake } from '../../src/formats/rtmp/handshake.js';
+import { RtmpClient } from '../../src/rtmp/client.js';
+import { httpGetStream } from '../helpers/flv-capture.js';
+import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
+import { type Running, start } from '../helpers/run.js';
+import { requireTool, tools } from '../helpers/tools.js';
+
+const FIXTURE_10S = new URL('../fixtures/media/h264-aac-bframes-10s.flv', import.meta.url).pathname;
+
+/** Opens a TCP connection, optionally completes the RTMP handshake, sends `payload`, and resolves when the server closes it. */
+async function sendRaw(
+  port: number,
+  payload: Buffer,
+  handshake: boolean,
+  timeoutMs = 3000,
+): Promise<'closed' | 'open'> {
+  const socket: Socket = connect({ host: '127.0.0.1', port });
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const closed = new Promise<'closed'>((r) => socket.once('close', () => r('closed')));
+  socket.on('error', () => {});
+  if (handshake) {
+    const hs = new RtmpClientHandshake();
+    socket.write(hs.start());
+    await new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        const step = hs.feed(chunk);
+        if (step.send) socket.write(step.send);
+        if (step.done) {
+          socket.off('data', onData);
+          resolve();
+        }
+      };
+      socket.on('data', onData);
+    });
+  }
+  socket.write(payload);
+  const timer = new Promise<'open'>((r) => setTimeout(() => r('open'), timeoutMs));
+  const result = await Promise.race([closed, timer]);
+  socket.destroy();
+  return result;
+}
+
+/** A chunk with a type-0 header on chunk stream 3 (RTMP 5.3.1.2.1). */
+function chunk0(type: number, length: number, payload: Buffer, csid = 3): Buffer {
+  const h = Buffer.alloc(12);
+  h[0] = csid;
+  h.writeUIntBE(0, 1, 3);
+  h.writeUIntBE(length, 4, 3);
+  h[7] = type;
+  h.writeUInt32LE(0, 8);
+  return Buffer.concat([h, payload]);
+}
+
+function post(port: number, path: string, body: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'POST', headers: { 'Content-Length': body.length } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => {
+          text += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('bad input is contained', { timeout: 90_000 }, () => {
+  let o: TestOrigin;
+  let publisher: Running | undefined;
+  let viewerBytes = 0;
+  let viewer: Awaited<ReturnType<typeof httpGetStream>> | undefined;
+  const path = 'live/good';
+
+  before(async () => {
+    o = await startOrigin();
+    if (!tools.ffmpeg) return;
+    publisher = start(tools.ffmpeg, [
+      '-v',
+      'error',
+      '-re',
+      '-i',
+      FIXTURE_10S,
+      '-c',
+      'copy',
+      '-f',
+      'flv',
+      o.rtmpUrl(path),
+    ]);
+    await waitLive(o.origin, path);
+    viewer = await httpGetStream(o.flvUrl(path));
+    viewer.onData((c) => {
+      viewerBytes += c.length;
+    });
+  });
+
+  after(async () => {
+    viewer?.destroy();
+    publisher?.child.kill('SIGKILL');
+    await publisher?.done;
+    await o?.stop();
+  });
+
+  const rtmpCases: [string, Buffer, boolean][] = [
+    ['an HTTP request instead of a handshake', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), false],
+    ['RTMPE (version 6) handshake', Buffer.concat([Buffer.from([6]), Buffer.alloc(1536)]), false],
+    ['chunk size 0', chunk0(1, 4, Buffer.from([0, 0, 0, 0]), 2), true],
+    ['chunk size >= 2^31', chunk0(1, 4, Buffer.from([0x80, 0, 0, 0]), 2), true],
+    ['an unknown message type', chunk0(0x42, 4, Buffer.from([1, 2, 3, 4])), true],
+    ['a huge declared message length (16 MiB - 1)', chunk0(9, 0xffffff, Buffer.alloc(64)), true],
+    [
+      'a type-1 chunk on a chunk stream never started',
+      Buffer.from([0x40 | 9, 0, 0, 0, 0, 0, 4, 9, 1, 2, 3, 4]),
+      true,
+    ],
+    ['a malformed AMF command', chunk0(20, 6, Buffer.from([0x02, 0x00, 0x09, 0x61, 0x62, 0x63])), true],
+  ];
+  for (const [label, payload, handshake] of rtmpCases) {
+    test(`RTMP: ${label} closes that connection`, async (t) => {
+      if (!requireTool(t, 'ffmpeg')) return;
+      assert.equal(await sendRaw(o.ports.rtmp, payload, handshake), 'closed');
+    });
+  }
+
+  test('RTMP: a bad stream name is refused with NetStream.Publish.BadName', async (t) => {
+    if (!requireTool(t, 'ffmpeg')) return;
+    const c = await RtmpClient.connect(`rtmp://127.0.0.1:${o.ports.rtmp}/live/bad.name`);
+    await assert.rejects(c.publish(), /NetStream\.Publish\.BadName.*ERR_STREAM_NAME/);
+    c.close('test done');
+  });
+
+  test('RTMP: a second publisher of a live name is refused with NetStream.Publish.BadName', async (t) => {
+    if (!requireTool(t, 'ffmpeg')) return;
+    const c = await RtmpClient.connect(o.rtmpUrl(path));
+    await assert.rejects(c.publish(), /NetStream\.Publish\.BadName.*ERR_STREAM_BUSY/);
+    c.close('test done');
+  });
+
+  test('HTTP-FLV: a non-FLV POST body is refused with 400', async (t) => {
+    if (!requireTool(t, 'ffmpeg')) return;
+    const r = await post(o.ports.http, '/live/garbage', Buffer.from('this is not an FLV file at all'));
+    assert.equal(r.status, 400);
+    assert.match(r.text, /ERR_FLV_FORMAT/);
+    assert.equal(o.origin.hub.get('live/garbage')?.isLive ?? false, false);
+  });
+
+  test('HTTP-FLV: a second publisher gets 409, a bad name 400, a traversal attempt 400', async (t) => {
+    if (!requireTool(t, 'ffmpeg')) return;
+    const busy = await post(o.ports.http, `/${path}`, Buffer.from('FLV\x01\x05\0\0\0\x09\0\0\0\0', 'latin1'));
+    assert.equal(busy.status, 409);
+    assert.match(busy.text, /ERR_STREAM_BUSY/);
+    assert.equal((await post(o.ports.http, '/live/a.b', Buffer.alloc(0))).status, 400);
+    assert.equal((await post(o.ports.http, '/../../etc/passwd', Buffer.alloc(0))).status, 400);
+    const res = await httpGetStream(`http://127.0.0.1:${o.ports.http}/live/nothere.flv`);
+    assert.equal(res.status, 404);
+    res.destroy();
+  });
+
+  test('after all that, the good stream and its viewer are still going', async (t) => {
+    if (!requireTool(t, 'ffmpeg')) return;
+    const s = o.origin.hub.get(path);
+    assert.ok(s?.isLive, 'the good publish was lost');
+    const frames = s.framesIn;
+    const bytes = viewerBytes;
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(s.framesIn > frames, 'the good publish stopped sending');
+    assert.ok(viewerBytes > bytes, 'the viewer stopped receiving');
+  });
+});

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { LiveStream } from '../hub/live-stream.js';
+import type { StreamSubscriber } from '../hub/subscriber.js';
+
+/** The three recordings, each switched by its own toggle (`record.flv|hls|mp4`). */
+export type RecordingKind = 'flv' | 'hls' | 'mp4';
+
+/** What a recorder is given when a publish starts. */
+export interface RecordingContext {
+  readonly stream: LiveStream;
+  /**
+   * The recorder's own folder, absolute, already created: `DATA/flv/{app}/{stream}`,
+   * `DATA/hls/{app}/{stream}`, `DATA/mp4/{app}/{stream}` (CONTRACT.md). For HLS and MP4 an earlier
+   * session's files were already moved aside, so the folder is empty.
+   */
+  readonly dir: string;
+  /** When the publish started (names the FLV file; names the folder an earlier session is moved to). */
+  readonly startedAt: Date;
+  readonly log: Logger;
+  /** HLS segment target duration, s. */
+  readonly hlsSegmentSeconds: number;
+  /** HLS live window, in segments; 0 keeps every segment. */
+  readonly hlsWindow: number;
+}
+
+/**
+ * A recorder is a subscriber like any viewer (ARCHITECTURE.md): it turns frames into files.
+ * It never blocks the hub (writes are queued, ordered per file, asynchronous) and never throws
+ * into it: on a write error it logs one clear line and stops, and live playback and the other
+ * recorders go on.
+ */
+export interface Recorder extends StreamSubscriber {
+  readonly kind: RecordingKind;
+  /**
+   * Finalises the recording (FLV: metadata patched and file closed; HLS: #EXT-X-ENDLIST; MP4:
+   * segments merged into stream_full.mp4) and removes the `.recording` marker. Called once, after
+   * the publisher left or at shutdown. Never rejects: failures are logged.
+   */
+  finish(reason: string): Promise<void>;
+}
+
+export interface RecorderFactory {
+  readonly kind: RecordingKind;
+  create(ctx: RecordingContext): Recorder;
+  /**
+   * Completes a recording that a crash left unfinished (its folder still holds a `.recording`
+   * marker): HLS gets its ENDLIST, MP4 its stream_full.mp4. Called at start-up, before any
+   * stream is accepted. Never rejects: failures are logged.
+   */
+  recover(dir: string, log: Logger): Promise<void>;
+}
+
+/** Present in a recording folder while its session is live; a crash leaves it behind. */
+export const RECORDING_MARKER = '.recording';

@@ -16,6 +16,10 @@ export const ServeConfigSchema = z
       })
       .strict()
       .default({ flv: true, hls: true, mp4: true }),
+    /** HLS: segment target duration, s (segments are cut on the first keyframe after it). */
+    hlsSegmentSeconds: z.coerce.number().min(0.5).max(60).default(2),
+    /** HLS: segments in the live playlist; 0 keeps every segment (a full VOD playlist). */
+    hlsWindow: z.coerce.number().int().min(0).default(6),
     authSecret: z.string().min(1).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Per-viewer byte budget before it skips to the next keyframe. */

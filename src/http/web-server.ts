@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { describeTrack } from '../media/track.js';
 import { CORS_HEADERS, sendError } from './respond.js';
+import { serveStatic } from './static-files.js';
 
 export interface WebServerOptions {
   readonly hub: StreamHub;
@@ -10,9 +11,12 @@ export interface WebServerOptions {
   readonly dataDir: string;
 }
 
+/** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
+const RECORDING_ROOTS = ['/flv/', '/hls/', '/mp4/'];
+
 /**
- * The web port (8000). For now: the JSON API of live streams. Recordings, player pages and
- * /metrics come with the recording and pages issues.
+ * The web port (8000): the JSON API of live streams and the recordings (Range, caching).
+ * Player pages and /metrics come with their own issues.
  */
 export class WebServer {
   readonly server: Server;
@@ -31,6 +35,13 @@ export class WebServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'only GET and HEAD');
     if (path === '/api/streams') return this.json(res, this.streams());
     if (path === '/healthz') return this.json(res, { ok: true });
+    if (RECORDING_ROOTS.some((r) => path.startsWith(r))) {
+      serveStatic(req, res, this.opts.dataDir, path).catch((err: unknown) => {
+        this.opts.log.warn({ err, path }, 'static file error');
+        res.destroy();
+      });
+      return;
+    }
     sendError(res, 404, `not found: ${path.slice(0, 200)}`);
   }
 

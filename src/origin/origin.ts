@@ -6,7 +6,13 @@ import { WebServer } from '../http/web-server.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
+import { flvRecorderFactory } from '../record/flv/from-stream.js';
+import type { RecorderFactory } from '../record/recorder.js';
+import { RecordingManager } from '../record/recording-manager.js';
 import { RtmpServer } from '../rtmp/server.js';
+
+/** Every recording the origin can make; each is switched by its `record.*` toggle. */
+const RECORDERS: readonly RecorderFactory[] = [flvRecorderFactory];
 
 export interface OriginPorts {
   rtmp: number;
@@ -23,6 +29,7 @@ export class Origin {
   private readonly rtmp: RtmpServer;
   private readonly live: LiveHttpServer;
   private readonly web: WebServer;
+  readonly recordings: RecordingManager;
   private started = false;
 
   constructor(
@@ -40,11 +47,24 @@ export class Origin {
     this.rtmp = new RtmpServer({ hub: this.hub, log, budget, maxMessageBytes: config.maxMessageBytes });
     this.live = new LiveHttpServer({ hub: this.hub, log, budget, maxTagBytes: config.maxMessageBytes });
     this.web = new WebServer({ hub: this.hub, log, dataDir: config.dataDir });
+    this.recordings = new RecordingManager(
+      this.hub,
+      RECORDERS,
+      {
+        dataDir: config.dataDir,
+        enabled: config.record,
+        hlsSegmentSeconds: config.hlsSegmentSeconds,
+        hlsWindow: config.hlsWindow,
+      },
+      log.child({ component: 'record' }),
+    );
   }
 
   /** Listens on every port; resolves with the ports actually bound (0 in the config = any free port). */
   async start(): Promise<OriginPorts> {
     const { host } = this.config;
+    // Finish what a crash left unfinished before a new publish can reuse its folders.
+    await this.recordings.recover();
     const rtmp = await listen(this.rtmp.server, this.config.rtmpPort, host);
     const http = await listen(this.live.server, this.config.httpPort, host);
     const web = await listen(this.web.server, this.config.webPort, host);
@@ -61,13 +81,17 @@ export class Origin {
     return { rtmp, http, web };
   }
 
-  /** Stops accepting, ends every publish (viewers are told) and closes every connection. */
+  /**
+   * Stops accepting, ends every publish (viewers are told, every recording is finalised) and
+   * closes every connection; resolves once the recordings are complete on disk.
+   */
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
     this.hub.kickAll('server shutting down');
     this.rtmp.close();
     this.live.close();
+    await this.recordings.drain();
     this.web.close();
     this.log.info('stopped');
   }

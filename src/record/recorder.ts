@@ -9,11 +9,16 @@ export type RecordingKind = 'flv' | 'hls' | 'mp4';
 export interface RecordingContext {
   readonly stream: LiveStream;
   /**
-   * The recorder's own folder, absolute, already created: `DATA/flv/{app}/{stream}`,
-   * `DATA/hls/{app}/{stream}`, `DATA/mp4/{app}/{stream}` (CONTRACT.md). For HLS and MP4 an earlier
-   * session's files were already moved aside, so the folder is empty.
+   * The recorder's own folder, absolute: `DATA/flv/{app}/{stream}`, `DATA/hls/{app}/{stream}`,
+   * `DATA/mp4/{app}/{stream}` (CONTRACT.md). Write nothing before `ready` resolved.
    */
   readonly dir: string;
+  /**
+   * Resolves once `dir` exists (and, for HLS/MP4, the earlier session was moved aside and the
+   * `.recording` marker written). A recorder's first queued write must await it; it rejects
+   * when the data directory is not writable.
+   */
+  readonly ready: Promise<void>;
   /** When the publish started (names the FLV file; names the folder an earlier session is moved to). */
   readonly startedAt: Date;
   readonly log: Logger;

@@ -38,7 +38,7 @@ export function streamOf(p: ProbeResult, type: 'video' | 'audio'): ProbeStream |
   return p.streams.find((s) => s.codec_type === type);
 }
 
-/** Per-stream first and last packet times (s) and packet count, from -show_packets. */
+/** Per-stream earliest and latest presentation times (s), packet count and whether the first packet is a keyframe. */
 export async function packetTimes(
   ffprobe: string,
   input: string,
@@ -67,12 +67,15 @@ export async function packetTimes(
   for (const p of packets) {
     if (p.codec_type !== 'video' && p.codec_type !== 'audio') continue;
     const s = out[p.codec_type];
-    const t = Number(p.dts_time ?? p.pts_time);
+    // Presentation times: with B-frames the first decoded frame is not the first shown.
+    const t = Number(p.pts_time ?? p.dts_time);
     if (s.count === 0) {
       s.first = t;
+      s.last = t;
       s.keyframeFirst = p.flags.includes('K');
     }
-    s.last = t;
+    s.first = Math.min(s.first, t);
+    s.last = Math.max(s.last, t);
     s.count++;
   }
   return out;

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import {
+  audioSequenceHeaderBody,
+  flvTagTypeOf,
+  frameToFlvBody,
+  metadataBody,
+  videoSequenceHeaderBody,
+} from '../../formats/flv/frame-to-flv.js';
+import { encodeFlvHeader } from '../../formats/flv/header.js';
+import { encodeFlvTag, FlvTagType } from '../../formats/flv/tag.js';
+import type { LiveStream } from '../../hub/live-stream.js';
+import type { MediaFrame } from '../../media/frame.js';
+import { wrap32 } from '../../media/time.js';
+import type { Track } from '../../media/track.js';
+import { AppendFile, OrderedWriter } from '../ordered-writer.js';
+import type { Recorder, RecorderFactory, RecordingContext } from '../recorder.js';
+import { sessionStamp } from '../session-folder.js';
+import { MetadataPatch } from './metadata-patch.js';
+
+/** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
+/**
+ * `flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv`, written as the stream arrives: a reader can play the
+ * file while it grows, and a file cut off by a crash still plays up to its last complete tag
+ * (FLV is a plain sequence of tags). onMetaData comes first, with duration and filesize patched
+ * in place on a clean end.
+ */
+class FlvRecorder implements Recorder {
+  readonly kind = 'flv' as const;
+  private readonly writer: OrderedWriter;
+  private readonly file: AppendFile;
+  private started = false;
+  private stopped = false;
+  /** Stream time of the file's 0, so the file starts at 0 whatever the publisher's clock. */
+  private base = 0;
+  private lastTs = 0;
+  private patch: MetadataPatch | undefined;
+
+  constructor(
+    private readonly stream: LiveStream,
+    ctx: RecordingContext,
+    private readonly log: Logger,
+  ) {
+    this.writer = new OrderedWriter((err) => this.fail(`FLV recording stopped: ${err.message}`));
+    this.writer.enqueue(() => ctx.ready);
+    this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`));
+    log.info({ file: this.file.path }, 'FLV recording');
+  }
+
+  onTrack(track: Track): void {
+    if (this.started) this.write(this.trackTag(track, this.lastTs));
+  }
+
+  onFrame(frame: MediaFrame): void {
+    if (this.stopped) return;
+    if (!this.started) this.begin(frame.dts);
+    const ts = Math.max(0, frame.dts - this.base);
+    this.lastTs = Math.max(this.lastTs, ts);
+    this.write(encodeFlvTag(flvTagTypeOf(frame), wrap32(ts), frameToFlvBody(frame)));
+  }
+
+  async finish(reason: string): Promise<void> {
+    if (!this.stopped && this.started && this.patch) {
+      this.file.patch(this.patch.durationOffset, MetadataPatch.number(this.lastTs / 1000));
+      this.file.patch(this.patch.filesizeOffset, MetadataPatch.number(this.file.size));
+    }
+    this.file.close();
+    await this.writer.drain();
+    if (!this.writer.error) {
+      this.log.info(
+        { reason, file: this.file.path, bytes: this.file.size, seconds: this.lastTs / 1000 },
+        'FLV recording finished',
+      );
+    }
+  }
+
+  /** Header, metadata (with duration/filesize placeholders) and sequence headers, at the first frame. */
+  private begin(dts: number): void {
+    this.started = true;
+    this.base = dts;
+    const s = this.stream;
+    this.write(encodeFlvHeader({ audio: s.audioTrack !== undefined, video: s.videoTrack !== undefined }));
+    const values = { ...(s.metadata?.values ?? {}), duration: 0, filesize: 0 };
+    const body = metadataBody(values);
+    this.patch = MetadataPatch.locate(body, this.file.size + 11);
+    this.write(encodeFlvTag(FlvTagType.Script, 0, body));
+    for (const t of [s.videoTrack, s.audioTrack]) if (t) this.write(this.trackTag(t, 0));
+  }
+
+  private trackTag(track: Track, ts: number): Buffer {
+    const body = track.kind === 'video' ? videoSequenceHeaderBody(track) : audioSequenceHeaderBody(track);
+    if (!body) return Buffer.alloc(0);
+    return encodeFlvTag(track.kind === 'video' ? FlvTagType.Video : FlvTagType.Audio, wrap32(ts), body);
+  }
+
+  private write(buf: Buffer): void {
+    if (this.stopped || buf.length === 0) return;
+    if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
+      this.fail(`FLV recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
+      return;
+    }
+    this.file.append(buf);
+  }
+
+  private fail(message: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.log.error({ file: this.file.path }, message);
+  }
+}
+
+export const flvRecorderFactory: RecorderFactory = {
+  kind: 'flv',
+  create: (ctx) => new FlvRecorder(ctx.stream, ctx, ctx.log),
+  // An FLV file cut off by a crash already plays up to its last complete tag.
+  recover: async () => {},
+};

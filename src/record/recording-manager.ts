@@ -1,0 +1,99 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { LiveStream } from '../hub/live-stream.js';
+import type { StreamHub } from '../hub/stream-hub.js';
+import { RECORDING_MARKER, type Recorder, type RecorderFactory, type RecordingKind } from './recorder.js';
+import { findUnfinished, prepareSessionFolder } from './session-folder.js';
+
+export interface RecordingOptions {
+  readonly dataDir: string;
+  readonly enabled: Readonly<Record<RecordingKind, boolean>>;
+  readonly hlsSegmentSeconds: number;
+  readonly hlsWindow: number;
+}
+
+/**
+ * Starts the enabled recorders when a stream is published and finishes them when it ends.
+ * Recorders are ordinary subscribers; the manager only creates, attaches and awaits them.
+ */
+export class RecordingManager {
+  private readonly active = new Map<LiveStream, Recorder[]>();
+  private readonly finishing = new Set<Promise<void>>();
+  private readonly dataDir: string;
+
+  constructor(
+    private readonly hub: StreamHub,
+    private readonly factories: readonly RecorderFactory[],
+    private readonly opts: RecordingOptions,
+    private readonly log: Logger,
+  ) {
+    this.dataDir = resolve(opts.dataDir);
+    hub.addHooks({
+      onPublish: (stream) => this.start(stream),
+      onUnpublish: (stream, reason) => this.stop(stream, reason),
+    });
+  }
+
+  /** Completes what a crash left unfinished. Run before accepting streams. */
+  async recover(): Promise<void> {
+    for (const f of this.factories) {
+      if (!this.opts.enabled[f.kind]) continue;
+      for (const dir of await findUnfinished(join(this.dataDir, f.kind))) {
+        const log = this.log.child({ recorder: f.kind, dir });
+        log.warn('found a recording a crash left unfinished; completing it');
+        await f.recover(dir, log);
+        await rm(join(dir, RECORDING_MARKER), { force: true });
+        log.info('recovered');
+      }
+    }
+  }
+
+  /** Resolves once every recorder that was finishing has finished. */
+  async drain(): Promise<void> {
+    while (this.finishing.size > 0) await Promise.all([...this.finishing]);
+  }
+
+  private start(stream: LiveStream): void {
+    const startedAt = new Date(stream.publishedAt);
+    const recorders: Recorder[] = [];
+    for (const f of this.factories) {
+      if (!this.opts.enabled[f.kind]) continue;
+      const dir = join(this.dataDir, f.kind, stream.name.app, stream.name.stream);
+      // FLV keeps one file per session in a shared folder; HLS and MP4 own their folder.
+      const ready =
+        f.kind === 'flv'
+          ? mkdir(dir, { recursive: true }).then(() => undefined)
+          : prepareSessionFolder(dir, {
+              app: stream.name.app,
+              stream: stream.name.stream,
+              startedAt: startedAt.toISOString(),
+            });
+      // The rejection is reported by the recorder, whose first queued write awaits `ready`.
+      ready.catch(() => {});
+      const recorder = f.create({
+        stream,
+        dir,
+        ready,
+        startedAt,
+        log: this.log.child({ recorder: f.kind, path: stream.path }),
+        hlsSegmentSeconds: this.opts.hlsSegmentSeconds,
+        hlsWindow: this.opts.hlsWindow,
+      });
+      stream.subscribe(recorder);
+      recorders.push(recorder);
+    }
+    if (recorders.length > 0) this.active.set(stream, recorders);
+  }
+
+  private stop(stream: LiveStream, reason: string): void {
+    const recorders = this.active.get(stream);
+    if (!recorders) return;
+    this.active.delete(stream);
+    for (const r of recorders) {
+      this.hub.unsubscribe(stream, r);
+      const p = r.finish(reason).finally(() => this.finishing.delete(p));
+      this.finishing.add(p);
+    }
+  }
+}

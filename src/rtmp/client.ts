@@ -71,6 +71,9 @@ export class RtmpClient extends EventEmitter {
   private peerWindow = 0;
   private lastAcked = 0;
   private closed = false;
+  private closeReason = '';
+  private readonly statusQueue: RtmpStatus[] = [];
+  private statusWaiter: { resolve: (s: RtmpStatus) => void; reject: (e: Error) => void } | undefined;
   streamId = 0;
 
   private constructor(
@@ -168,6 +171,11 @@ export class RtmpClient extends EventEmitter {
     );
   }
 
+  /** Sends a NetStream command with no reply (e.g. pause, receiveAudio) on the current stream. */
+  sendCommand(name: string, args: AmfValue[]): void {
+    this.send(encodeCommand({ name, transactionId: 0, commandObject: null, args }, this.streamId));
+  }
+
   get buffered(): number {
     return this.socket.writableLength;
   }
@@ -204,6 +212,9 @@ export class RtmpClient extends EventEmitter {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeReason = reason;
+    this.statusWaiter?.reject(new Error(reason));
+    this.statusWaiter = undefined;
     for (const p of this.pending.values()) p.reject(new Error(reason));
     this.pending.clear();
     this.socket.destroy();
@@ -230,18 +241,16 @@ export class RtmpClient extends EventEmitter {
     });
   }
 
+  /**
+   * The next status event not yet consumed. Statuses are queued: a server often sends several
+   * in one TCP segment (Play.Reset then Play.Start), all emitted before an awaiting caller runs.
+   */
   private waitStatus(): Promise<RtmpStatus> {
+    const queued = this.statusQueue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.closed) return Promise.reject(new Error(this.closeReason));
     return new Promise((resolve, reject) => {
-      const onStatus = (s: RtmpStatus) => {
-        this.off('close', onClose);
-        resolve(s);
-      };
-      const onClose = (reason: string) => {
-        this.off('status', onStatus);
-        reject(new Error(reason));
-      };
-      this.once('status', onStatus);
-      this.once('close', onClose);
+      this.statusWaiter = { resolve, reject };
     });
   }
 
@@ -292,11 +301,16 @@ export class RtmpClient extends EventEmitter {
           p?.resolve(cmd);
         } else if (cmd.name === 'onStatus') {
           const info = (cmd.args[0] ?? {}) as AmfObject;
-          this.emit('status', {
+          const status: RtmpStatus = {
             level: String(info.level ?? ''),
             code: String(info.code ?? ''),
             description: String(info.description ?? ''),
-          } satisfies RtmpStatus);
+          };
+          this.emit('status', status);
+          const waiter = this.statusWaiter;
+          this.statusWaiter = undefined;
+          if (waiter) waiter.resolve(status);
+          else if (this.statusQueue.length < 64) this.statusQueue.push(status);
         }
         return;
       }

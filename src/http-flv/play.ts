@@ -31,6 +31,10 @@ export function handlePlay(
     'Content-Type': 'video/x-flv',
     'Cache-Control': 'no-cache, no-store',
   });
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
   // Small writes must not wait for Nagle: the first keyframe's latency matters.
   req.socket.setNoDelay(true);
   let closed = false;

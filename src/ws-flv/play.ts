@@ -18,7 +18,12 @@ export interface WsPlayContext {
  * same Buffers), each batch sent as one binary WebSocket message, as mpegts.js expects.
  */
 export class WsFlvPlay {
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    // Viewers only listen; a large message from one is not a viewer.
+    maxPayload: 64 * 1024,
+  });
 
   constructor(private readonly ctx: WsPlayContext) {}
 

@@ -3,6 +3,7 @@ import { configFromEnv, configFromFlags, readConfigFile, resolveServeConfig } fr
 import { isEstuaryError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Origin } from '../origin/origin.js';
+import { pushCommand } from './push-command.js';
 
 const USAGE = `Usage: estuary <command> [options]
 
@@ -10,7 +11,7 @@ Commands:
   serve [--config FILE]                 origin: RTMP + HTTP-FLV ingest, RTMP/HTTP-FLV/WS-FLV play, web port
   flv-gateway PORT UPSTREAM_URL         FLV edge tier (not yet implemented)
   file-gateway HOST PORT [--root DIR]   static file gateway (not yet implemented)
-  push FILE URL [--speed 1.0] [--loop] [--no-reconnect]   publish a file in real time (not yet implemented)
+  push FILE URL [--speed 1.0] [--loop] [--no-reconnect]   publish an FLV/MP4 file in real time
   sign /{app}/{stream} --secret SECRET  print a signed publish query (not yet implemented)
 
 Run 'estuary <command> --help' for a command's options.`;
@@ -37,9 +38,10 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'push':
+      return pushCommand(rest);
     case 'flv-gateway':
     case 'file-gateway':
-    case 'push':
     case 'sign':
       if (rest.includes('--help')) {
         console.log(USAGE);

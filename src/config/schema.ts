@@ -20,6 +20,11 @@ export const ServeConfigSchema = z
     hlsSegmentSeconds: z.coerce.number().min(0.5).max(60).default(2),
     /** HLS: segments in the live playlist; 0 keeps every segment (a full VOD playlist). */
     hlsWindow: z.coerce.number().int().min(0).default(6),
+    /**
+     * HLS: seconds a segment stays on disk after it left the live window. Unset: RFC 8216 6.2.2's
+     * minimum, the segment's duration plus the playlist's.
+     */
+    hlsGraceSeconds: z.coerce.number().min(0).max(3600).optional(),
     authSecret: z.string().min(1).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Per-viewer byte budget before it skips to the next keyframe. */

@@ -26,6 +26,8 @@ export interface RecordingContext {
   readonly hlsSegmentSeconds: number;
   /** HLS live window, in segments; 0 keeps every segment. */
   readonly hlsWindow: number;
+  /** HLS: seconds a segment outlives its removal from the window; undefined: RFC 8216 6.2.2's minimum. */
+  readonly hlsGraceSeconds?: number;
 }
 
 /**

@@ -11,6 +11,7 @@ export interface RecordingOptions {
   readonly enabled: Readonly<Record<RecordingKind, boolean>>;
   readonly hlsSegmentSeconds: number;
   readonly hlsWindow: number;
+  readonly hlsGraceSeconds?: number;
 }
 
 /**
@@ -79,6 +80,7 @@ export class RecordingManager {
         log: this.log.child({ recorder: f.kind, path: stream.path }),
         hlsSegmentSeconds: this.opts.hlsSegmentSeconds,
         hlsWindow: this.opts.hlsWindow,
+        hlsGraceSeconds: this.opts.hlsGraceSeconds,
       });
       stream.subscribe(recorder);
       recorders.push(recorder);

@@ -20,8 +20,9 @@ export interface MediaPlaylist {
   version: number;
   /**
    * The configured target duration in seconds. The rendered EXT-X-TARGETDURATION is the larger of
-   * this and the ceiling of the longest EXTINF, since 4.3.3.1 makes it an upper bound; a segmenter
-   * that keeps segments within its target therefore keeps the value constant, as 6.2.1 asks.
+   * this and the longest EXTINF rounded to the nearest integer: 4.3.3.1 bounds each EXTINF *when
+   * rounded*, so a keyframe-aligned 2.04 s segment keeps a 2 s target, and the value stays
+   * constant as 6.2.1 asks.
    */
   targetDuration?: number;
   /** EXT-X-MEDIA-SEQUENCE (4.3.3.2): the sequence number of the first segment listed. */
@@ -103,8 +104,9 @@ export function renderMediaPlaylist(p: MediaPlaylist): string {
   }
   const configured = p.targetDuration ?? 0;
   if (!Number.isFinite(configured) || configured < 0) fail(`target duration ${configured} is invalid`);
-  // 4.3.3.1: an integer no less than any EXTINF; at least 1 so an empty live playlist is valid.
-  const target = Math.max(1, Math.ceil(configured), Math.ceil(longest));
+  // 4.3.3.1: an integer no less than any EXTINF rounded to the nearest integer; at least 1 so an
+  // empty live playlist is valid.
+  const target = Math.max(1, Math.round(configured), Math.round(longest));
 
   const lines = ['#EXTM3U', `#EXT-X-VERSION:${p.version}`, `#EXT-X-TARGETDURATION:${target}`];
   lines.push(`#EXT-X-MEDIA-SEQUENCE:${p.mediaSequence}`);

@@ -9,7 +9,7 @@ import {
 
 const RENDER_CASES: { name: string; input: MediaPlaylist; text: string[] }[] = [
   {
-    name: 'live TS playlist, target from the longest segment (ceiling of 2.04 is 3)',
+    name: 'live TS playlist, target from the longest segment (2.04 rounds to 2; 2.6 would make it 3)',
     input: {
       version: 3,
       mediaSequence: 7,
@@ -22,7 +22,7 @@ const RENDER_CASES: { name: string; input: MediaPlaylist; text: string[] }[] = [
     text: [
       '#EXTM3U',
       '#EXT-X-VERSION:3',
-      '#EXT-X-TARGETDURATION:3',
+      '#EXT-X-TARGETDURATION:2',
       '#EXT-X-MEDIA-SEQUENCE:7',
       '#EXTINF:2.000,',
       'seg7.ts',

@@ -1,0 +1,111 @@
+/**
+ * A server killed with SIGKILL mid-recording leaves an HLS folder without ENDLIST and with its
+ * `.recording` marker; the next start completes it before accepting streams.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { resolveServeConfig } from '../../src/config/load.js';
+import { parseMediaPlaylist } from '../../src/formats/m3u8/parse-playlist.js';
+import { silentLogger } from '../../src/log.js';
+import { Origin } from '../../src/origin/origin.js';
+import { type Running, run, start } from '../helpers/run.js';
+import { requireTool } from '../helpers/tools.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const FIXTURE = join(ROOT, 'test/fixtures/media/h264-aac-3s.flv');
+
+/** A port that was free a moment ago (the CLI's port 0 would hide which one it got). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, `${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test('after kill -9 the next start ends the HLS playlist and removes the marker', {
+  timeout: 40_000,
+}, async (t) => {
+  const ffmpeg = requireTool(t, 'ffmpeg');
+  if (!ffmpeg) return;
+  const dataDir = mkdtempSync(join(tmpdir(), 'estuary-hls-crash-'));
+  const [rtmp, http, web] = [await freePort(), await freePort(), await freePort()];
+  const server = start(
+    process.execPath,
+    [
+      ...['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'serve', '--host', '127.0.0.1'],
+      ...['--rtmp-port', `${rtmp}`, '--http-port', `${http}`, '--web-port', `${web}`],
+      ...['--data-dir', dataDir, '--no-record-flv', '--no-record-mp4', '--log-level', 'warn'],
+    ],
+    30_000,
+  );
+  let publisher: Running | undefined;
+  let origin: Origin | undefined;
+  const dir = join(dataDir, 'hls', 'live', 'x');
+  const index = join(dir, 'index.m3u8');
+  try {
+    await until('the server listens', () => accepts(rtmp), 15_000);
+    const url = `rtmp://127.0.0.1:${rtmp}/live/x`;
+    publisher = start(ffmpeg, ['-v', 'error', '-re', '-i', FIXTURE, '-c', 'copy', '-f', 'flv', url], 30_000);
+    await until('the first segment', () => existsSync(index), 10_000);
+    server.child.kill('SIGKILL');
+    await server.done;
+    const crashed = parseMediaPlaylist(readFileSync(index, 'utf8'));
+    assert.equal(crashed.ended, false);
+    assert.ok(existsSync(join(dir, '.recording')), 'the crash left the marker');
+
+    const config = resolveServeConfig([
+      { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, webPort: 0, dataDir, logLevel: 'silent' },
+      { record: { flv: false, hls: true, mp4: false } },
+    ]);
+    origin = new Origin(config, silentLogger());
+    await origin.start(); // recovers before it listens
+    const recovered = parseMediaPlaylist(readFileSync(index, 'utf8'));
+    assert.equal(recovered.ended, true);
+    assert.deepEqual(recovered.segments, crashed.segments);
+    const files = readdirSync(dir).sort();
+    assert.ok(!files.includes('.recording'), 'the marker is gone');
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.ts') || f.endsWith('.tmp')),
+      recovered.segments.map((s) => s.uri),
+    );
+    const decoded = await run(ffmpeg, ['-v', 'error', '-i', index, '-f', 'null', '-']);
+    assert.equal(decoded.stderr.trim(), '', decoded.stderr);
+  } finally {
+    server.child.kill('SIGKILL');
+    publisher?.child.kill('SIGKILL');
+    await origin?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

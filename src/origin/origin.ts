@@ -7,13 +7,14 @@ import { LiveHttpServer } from '../http-flv/live-server.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
+import { mp4RecorderFactory } from '../record/fmp4/from-stream.js';
 import { hlsRecorderFactory } from '../record/hls/from-stream.js';
 import type { RecorderFactory } from '../record/recorder.js';
 import { RecordingManager } from '../record/recording-manager.js';
 import { RtmpServer } from '../rtmp/server.js';
 
 /** Every recording the origin can make; each is switched by its `record.*` toggle. */
-const RECORDERS: readonly RecorderFactory[] = [flvRecorderFactory, hlsRecorderFactory];
+const RECORDERS: readonly RecorderFactory[] = [flvRecorderFactory, hlsRecorderFactory, mp4RecorderFactory];
 
 export interface OriginPorts {
   rtmp: number;

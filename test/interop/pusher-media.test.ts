@@ -33,9 +33,11 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'mp4-http-1x', file: MP4_10S, scheme: 'http', speed: 1, seconds: 10, tolerance: 0.5 },
-  { name: 'mp4-rtmp-4x', file: MP4_10S, scheme: 'rtmp', speed: 4, seconds: 2.5, tolerance: 0.4 },
-  { name: 'flv-rtmp-4x', file: FLV_10S, scheme: 'rtmp', speed: 4, seconds: 2.5, tolerance: 0.4 },
-  { name: 'flv-http-2x', file: FLV_3S, scheme: 'http', speed: 2, seconds: 1.5, tolerance: 0.4 },
+  // "About" duration / speed (issue 4): the origin shares this process's event loop and the
+  // suite runs two files at once on 2 cores, so allow a little more than at 1x.
+  { name: 'mp4-rtmp-4x', file: MP4_10S, scheme: 'rtmp', speed: 4, seconds: 2.5, tolerance: 0.6 },
+  { name: 'flv-rtmp-4x', file: FLV_10S, scheme: 'rtmp', speed: 4, seconds: 2.5, tolerance: 0.6 },
+  { name: 'flv-http-2x', file: FLV_3S, scheme: 'http', speed: 2, seconds: 1.5, tolerance: 0.6 },
   // FFmpeg writes the moov after the mdat unless told -movflags faststart.
   { name: 'mp4-moov-last', file: { remux: [] }, scheme: 'rtmp', speed: 8, seconds: 0.4, tolerance: 0.4 },
   {
@@ -74,7 +76,8 @@ async function fileOf(c: Case, ffmpeg: string): Promise<string> {
 describe('pusher: files to a live origin', { concurrency: true, timeout: 60_000 }, () => {
   let o: TestOrigin;
   before(async () => {
-    o = await startOrigin();
+    // Recorders are not what this tests; they would only load the shared event loop.
+    o = await startOrigin({ record: { flv: false, hls: false, mp4: false } });
   });
   after(async () => {
     await o?.stop();

@@ -1,0 +1,203 @@
+/**
+ * The MP4 recording (`record.mp4`): fMP4 segments of every track in `output_merge/` (init.mp4 +
+ * `seg*.m4s` + index.m3u8, playable by MSE and as fMP4 HLS while they are written), the same
+ * samples per track in `output_separate/`, and at the end `output_merge/stream_full.mp4`, a
+ * fast-start MP4 merged from the segments (merge-mp4.ts).
+ *
+ * Cutting is segmenter.ts, bytes fragment-run.ts; this file only moves them to disk through an
+ * OrderedWriter: each segment is written whole and atomically, then the listing that names it, so
+ * a crash leaves whole segments and listings that name only whole segments. The `.recording`
+ * marker goes last, once stream_full.mp4 is complete; a crash before that is recovered at start-up.
+ *
+ * Mid-stream track changes: a repeated sequence header with the same configuration is ignored; a
+ * real change (new SPS, other sample rate) ends the MP4 recording at that point (one init segment
+ * and one complete MP4 hold one configuration per track) with a warning; FLV and HLS go on.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { sampleEntry } from '../../formats/mp4/sample-entry-boxes.js';
+import type { MediaFrame } from '../../media/frame.js';
+import { describeTrack, type Track } from '../../media/track.js';
+import { OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
+import { RECORDING_MARKER, type Recorder, type RecorderFactory, type RecordingContext } from '../recorder.js';
+import { type BuiltSegment, FragmentRun } from './fragment-run.js';
+import {
+  FULL_MP4,
+  type ListedSegment,
+  MERGE_DIR,
+  OUTPUTS,
+  outputPath,
+  renderListing,
+  SEPARATE_DIR,
+  segmentName,
+} from './layout.js';
+import { mergeFragments } from './merge-mp4.js';
+import { recoverMp4Recording } from './recover.js';
+import { type Segment, Segmenter } from './segmenter.js';
+
+/** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
+/** Whether MP4 can carry the track; the reason (naming the supported set) when not. */
+function unsupportedReason(track: Track): string | undefined {
+  try {
+    sampleEntry(track);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+class Mp4Recorder implements Recorder {
+  readonly kind = 'mp4' as const;
+  private readonly writer: OrderedWriter;
+  private readonly segmenter: Segmenter;
+  private run: FragmentRun | undefined;
+  private readonly listed: Record<string, ListedSegment[]> = { merged: [], video: [], audio: [] };
+  private readonly checked = new WeakMap<Track, boolean>();
+  /** Stopped by a write failure or the disk falling behind: nothing more is written. */
+  private failed = false;
+  /** The run ended (track change): frames are ignored, finish() still finalises. */
+  private ended = false;
+  private readonly notes = new Set<string>();
+
+  constructor(
+    private readonly ctx: RecordingContext,
+    private readonly log: Logger,
+  ) {
+    this.segmenter = new Segmenter({ targetMs: ctx.hlsSegmentSeconds * 1000 });
+    this.writer = new OrderedWriter((err) => this.fail(`MP4 recording stopped: ${err.message}`));
+    this.writer.enqueue(async () => {
+      await ctx.ready;
+      await mkdir(join(ctx.dir, MERGE_DIR), { recursive: true });
+      await mkdir(join(ctx.dir, SEPARATE_DIR), { recursive: true });
+    });
+    for (const t of [ctx.stream.videoTrack, ctx.stream.audioTrack]) if (t) this.onTrack(t);
+    log.info({ dir: ctx.dir }, 'MP4 recording');
+  }
+
+  onTrack(track: Track): void {
+    if (this.supported(track)) this.segmenter.announce(track);
+  }
+
+  onFrame(frame: MediaFrame): void {
+    if (this.failed || this.ended || !this.supported(frame.track)) return;
+    const r = this.segmenter.push(frame);
+    if (r.kind === 'segment') this.write(r.segment);
+    else if (r.kind === 'dropped' && r.why === 'late-track') {
+      this.noteOnce(
+        `late-${frame.track.kind}`,
+        { track: describeTrack(frame.track) },
+        'a track that began after the recording is not in the MP4 recording',
+      );
+    } else if (r.kind === 'changed') {
+      this.log.warn(
+        { track: describeTrack(r.track) },
+        'track configuration changed mid-stream: the MP4 recording ends here (one configuration per track); other recordings go on',
+      );
+      this.ended = true;
+      const last = this.segmenter.flush();
+      if (last) this.write(last);
+    }
+  }
+
+  async finish(reason: string): Promise<void> {
+    try {
+      const last = this.failed || this.ended ? undefined : this.segmenter.flush();
+      if (last) this.write(last);
+      if (this.run) this.writeListings(true);
+      await this.writer.drain();
+      if (this.failed) {
+        this.log.error({ reason }, 'MP4 recording incomplete; the next start will recover what is on disk');
+        return;
+      }
+      const segments = this.listed.merged.map((s) => outputPath(this.ctx.dir, OUTPUTS[0], s.uri));
+      if (segments.length > 0) {
+        const init = outputPath(this.ctx.dir, OUTPUTS[0], OUTPUTS[0].init);
+        const result = await mergeFragments(init, segments, join(this.ctx.dir, MERGE_DIR, FULL_MP4));
+        this.log.info({ reason, segments: segments.length, ...result }, 'MP4 recording finished');
+      } else {
+        this.log.info({ reason }, 'MP4 recording finished with no media');
+      }
+      await this.ctx.ready;
+      await rm(join(this.ctx.dir, RECORDING_MARKER), { force: true });
+    } catch (err) {
+      this.log.error({ reason, err: (err as Error).message }, 'MP4 recording could not be finalised');
+    }
+  }
+
+  private supported(track: Track): boolean {
+    let ok = this.checked.get(track);
+    if (ok === undefined) {
+      const why = unsupportedReason(track);
+      ok = why === undefined;
+      this.checked.set(track, ok);
+      if (why) this.noteOnce(`codec-${track.kind}`, { track: describeTrack(track) }, `track skipped: ${why}`);
+    }
+    return ok;
+  }
+
+  private write(seg: Segment): void {
+    if (seg.forced)
+      this.noteOnce(
+        'forced',
+        { startMs: seg.startMs },
+        'no keyframe within the segment limit: cut between keyframes',
+      );
+    if (!this.run) {
+      this.run = new FragmentRun(
+        { video: this.segmenter.video, audio: this.segmenter.audio },
+        this.segmenter.originMs!,
+      );
+      for (const o of OUTPUTS) {
+        const init = this.run.inits[o.name];
+        if (init) this.enqueueFile(outputPath(this.ctx.dir, o, o.init), init);
+      }
+    }
+    const built: BuiltSegment = this.run.build(seg);
+    for (const o of OUTPUTS) {
+      const out = built[o.name];
+      if (!out) continue;
+      const uri = segmentName(o, out.sequence);
+      this.enqueueFile(outputPath(this.ctx.dir, o, uri), Buffer.concat(out.parts));
+      this.listed[o.name].push({ uri, seconds: out.seconds });
+    }
+    this.writeListings(false);
+  }
+
+  private writeListings(ended: boolean): void {
+    for (const o of OUTPUTS) {
+      if (!this.run?.inits[o.name]) continue;
+      const text = renderListing(o, this.listed[o.name], this.ctx.hlsSegmentSeconds, ended);
+      this.enqueueFile(outputPath(this.ctx.dir, o, o.playlist), text);
+    }
+  }
+
+  private enqueueFile(path: string, data: Buffer | string): void {
+    if (this.failed) return;
+    if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
+      this.fail(`MP4 recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
+      return;
+    }
+    this.writer.enqueue(() => writeFileAtomic(path, data), data.length);
+  }
+
+  private noteOnce(key: string, fields: object, message: string): void {
+    if (this.notes.has(key)) return;
+    this.notes.add(key);
+    this.log.warn(fields, message);
+  }
+
+  private fail(message: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.log.error({ dir: this.ctx.dir }, message);
+  }
+}
+
+export const mp4RecorderFactory: RecorderFactory = {
+  kind: 'mp4',
+  create: (ctx) => new Mp4Recorder(ctx, ctx.log),
+  recover: recoverMp4Recording,
+};

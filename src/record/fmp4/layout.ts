@@ -1,0 +1,74 @@
+/**
+ * File layout of an MP4 recording (CONTRACT.md, `mp4/{app}/{stream}/…`) and its listings, shared
+ * by the live recorder, the merge and crash recovery so they always agree on names.
+ */
+import { join } from 'node:path';
+import { renderMediaPlaylist } from '../../formats/m3u8/playlist.js';
+import type { OutputName } from './fragment-run.js';
+
+export const MERGE_DIR = 'output_merge';
+export const SEPARATE_DIR = 'output_separate';
+/** The complete progressive MP4, written after the end (as `.tmp`, then renamed). */
+export const FULL_MP4 = 'stream_full.mp4';
+
+export interface OutputLayout {
+  name: OutputName;
+  /** Folder under the recording folder. */
+  dir: string;
+  init: string;
+  playlist: string;
+  /** Segment file name prefix; the number follows, zero-padded so names sort in order. */
+  prefix: string;
+}
+
+export const OUTPUTS: readonly OutputLayout[] = [
+  { name: 'merged', dir: MERGE_DIR, init: 'init.mp4', playlist: 'index.m3u8', prefix: 'seg' },
+  { name: 'video', dir: SEPARATE_DIR, init: 'video_init.mp4', playlist: 'video.m3u8', prefix: 'video_' },
+  { name: 'audio', dir: SEPARATE_DIR, init: 'audio_init.mp4', playlist: 'audio.m3u8', prefix: 'audio_' },
+];
+
+/** `.m4s`: the extension RFC 8216 3.3 examples and DASH use for fMP4 media segments. */
+export const SEGMENT_EXT = '.m4s';
+
+export function segmentName(o: OutputLayout, sequence: number): string {
+  return `${o.prefix}${String(sequence).padStart(6, '0')}${SEGMENT_EXT}`;
+}
+
+/** The sequence number in a segment file name of this output, or undefined when it is not one. */
+export function segmentNumber(o: OutputLayout, file: string): number | undefined {
+  if (!file.startsWith(o.prefix) || !file.endsWith(SEGMENT_EXT)) return undefined;
+  const digits = file.slice(o.prefix.length, -SEGMENT_EXT.length);
+  return /^\d{1,9}$/.test(digits) ? Number(digits) : undefined;
+}
+
+export function outputPath(recording: string, o: OutputLayout, file: string): string {
+  return join(recording, o.dir, file);
+}
+
+export interface ListedSegment {
+  uri: string;
+  seconds: number;
+}
+
+/**
+ * fMP4 HLS listing (RFC 8216 4.3.2.5 EXT-X-MAP, version 6): EVENT while the stream is live, since
+ * every segment is kept (the merge needs them all; 4.3.3.5 lets an EVENT playlist only grow), and
+ * ENDLIST once it ended. Every segment starts with a random access point (4.3.5.1).
+ */
+export function renderListing(
+  o: OutputLayout,
+  segments: readonly ListedSegment[],
+  targetSeconds: number,
+  ended: boolean,
+): string {
+  return renderMediaPlaylist({
+    version: 6,
+    targetDuration: targetSeconds,
+    mediaSequence: 0,
+    playlistType: 'EVENT',
+    independentSegments: true,
+    map: { uri: o.init },
+    segments: segments.map((s) => ({ uri: s.uri, duration: s.seconds })),
+    ended,
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * Completes an MP4 recording a crash left unfinished, from what is on disk: temporary files go,
+ * each output's segments are checked in order (a torn one and anything after it are dropped),
+ * every listing is rewritten from the segments that remain with ENDLIST, and the merged segments
+ * become stream_full.mp4. The same finalisation the live recorder does at a clean end, except
+ * that the segment list comes from the folder rather than from memory.
+ */
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { writeFileAtomic } from '../ordered-writer.js';
+import {
+  FULL_MP4,
+  type ListedSegment,
+  MERGE_DIR,
+  OUTPUTS,
+  type OutputLayout,
+  outputPath,
+  renderListing,
+  SEPARATE_DIR,
+  segmentNumber,
+} from './layout.js';
+import { mergeFragments } from './merge-mp4.js';
+import { fragmentsSeconds, readInit, scanSegment } from './segment-scan.js';
+
+/** The target duration a recovered listing declares when no segment says more (the HLS default, 2 s). */
+const DEFAULT_TARGET_SECONDS = 2;
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function removeTemporaries(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    if (!f.endsWith('.tmp')) continue;
+    await rm(join(dir, f), { force: true });
+    n++;
+  }
+  return n;
+}
+
+/** The whole segments of one output, in order, with their durations; removes the torn ones. */
+async function recoverOutput(
+  dir: string,
+  o: OutputLayout,
+  log: Logger,
+): Promise<ListedSegment[] | undefined> {
+  const initPath = outputPath(dir, o, o.init);
+  if (!(await exists(initPath))) return undefined;
+  const init = await readInit(initPath);
+  const files = (await readdir(join(dir, o.dir)))
+    .map((f) => ({ f, n: segmentNumber(o, f) }))
+    .filter((e): e is { f: string; n: number } => e.n !== undefined)
+    .sort((a, b) => a.n - b.n);
+  const mainTrack = init.tracks[0]?.trackId ?? 1;
+  const listed: ListedSegment[] = [];
+  const nextDts = new Map<number, number>();
+  for (let i = 0; i < files.length; i++) {
+    const path = outputPath(dir, o, files[i].f);
+    try {
+      const frags = await scanSegment(path, init.trex, nextDts);
+      listed.push({ uri: files[i].f, seconds: fragmentsSeconds(frags, init, mainTrack) });
+    } catch (err) {
+      const dropped = files.slice(i).map((e) => e.f);
+      log.warn(
+        { output: o.name, dropped, err: (err as Error).message },
+        'dropping a torn segment and what follows it',
+      );
+      for (const f of dropped) await rm(outputPath(dir, o, f), { force: true });
+      break;
+    }
+  }
+  return listed;
+}
+
+/** RecorderFactory.recover for MP4 recordings. Never rejects: failures are logged. */
+export async function recoverMp4Recording(dir: string, log: Logger): Promise<void> {
+  try {
+    const removed =
+      (await removeTemporaries(join(dir, MERGE_DIR))) + (await removeTemporaries(join(dir, SEPARATE_DIR)));
+    let mergedSegments: string[] = [];
+    for (const o of OUTPUTS) {
+      const listed = await recoverOutput(dir, o, log);
+      if (!listed) continue;
+      const target = Math.max(DEFAULT_TARGET_SECONDS, ...listed.map((s) => s.seconds));
+      await writeFileAtomic(outputPath(dir, o, o.playlist), renderListing(o, listed, target, true));
+      if (o.name === 'merged') mergedSegments = listed.map((s) => outputPath(dir, o, s.uri));
+      log.info({ output: o.name, segments: listed.length }, 'listing ended');
+    }
+    if (mergedSegments.length === 0) {
+      log.info({ removedTemporaries: removed }, 'no whole segment to merge; nothing else to recover');
+      return;
+    }
+    const merged = OUTPUTS[0];
+    const result = await mergeFragments(
+      outputPath(dir, merged, merged.init),
+      mergedSegments,
+      join(dir, MERGE_DIR, FULL_MP4),
+    );
+    log.info(
+      { file: FULL_MP4, removedTemporaries: removed, ...result },
+      'recovered the recording into stream_full.mp4',
+    );
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'MP4 recording could not be recovered');
+  }
+}

@@ -4,6 +4,7 @@ import { isEstuaryError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Origin } from '../origin/origin.js';
 import { pushCommand } from './push-command.js';
+import { signCommand } from './sign-command.js';
 
 const USAGE = `Usage: estuary <command> [options]
 
@@ -12,7 +13,7 @@ Commands:
   flv-gateway PORT UPSTREAM_URL         FLV edge tier (not yet implemented)
   file-gateway HOST PORT [--root DIR]   static file gateway (not yet implemented)
   push FILE URL [--speed 1.0] [--loop] [--no-reconnect]   publish an FLV/MP4 file in real time
-  sign /{app}/{stream} --secret SECRET  print a signed publish query (not yet implemented)
+  sign /{app}/{stream} --secret SECRET [--expires S]   print the ?sign=… query for a publish URL
 
 Run 'estuary <command> --help' for a command's options.`;
 
@@ -29,7 +30,10 @@ flags override the environment, which overrides the file):
   --no-record-flv      do not record FLV        (ESTUARY_RECORD_FLV=false)
   --no-record-hls      do not record HLS        (ESTUARY_RECORD_HLS=false)
   --no-record-mp4      do not record fMP4/MP4   (ESTUARY_RECORD_MP4=false)
-  --auth-secret SECRET publishing needs a signed URL
+  --auth-secret SECRET publishing needs a signed URL (see estuary sign)
+  --hls-segment-seconds S  HLS/fMP4 segment target duration (default 2; cut on the next keyframe)
+  --hls-window N       segments in the live HLS playlist; 0 keeps all (default 6)
+  --hls-grace-seconds S  how long a segment stays after leaving the window (default: RFC 8216 6.2.2)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)`;
 
 /** Runs the CLI; resolves with the exit code (or never, for servers, until a signal). */
@@ -40,9 +44,13 @@ export async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'push':
       return pushCommand(rest);
+    case 'sign': {
+      const r = signCommand(rest);
+      (r.code === 0 ? console.log : console.error)(r.out);
+      return r.code;
+    }
     case 'flv-gateway':
     case 'file-gateway':
-    case 'sign':
       if (rest.includes('--help')) {
         console.log(USAGE);
         return 0;
@@ -117,6 +125,9 @@ function parseServeArgs(args: string[]) {
       'data-dir': { type: 'string' },
       'auth-secret': { type: 'string' },
       'log-level': { type: 'string' },
+      'hls-segment-seconds': { type: 'string' },
+      'hls-window': { type: 'string' },
+      'hls-grace-seconds': { type: 'string' },
       'no-record-flv': { type: 'boolean' },
       'no-record-hls': { type: 'boolean' },
       'no-record-mp4': { type: 'boolean' },

@@ -12,6 +12,9 @@ const KEYS: Record<string, string> = {
   'data-dir': 'dataDir',
   'auth-secret': 'authSecret',
   'log-level': 'logLevel',
+  'hls-segment-seconds': 'hlsSegmentSeconds',
+  'hls-window': 'hlsWindow',
+  'hls-grace-seconds': 'hlsGraceSeconds',
 };
 
 type Raw = Record<string, unknown>;

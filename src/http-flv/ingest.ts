@@ -33,11 +33,11 @@ export function handleIngest(
   };
   let stream: ReturnType<StreamHub['publish']>;
   try {
-    stream = ctx.hub.publish(name, publisher);
+    const url = req.url ?? '';
+    stream = ctx.hub.publish(name, publisher, url.includes('?') ? url.slice(url.indexOf('?')) : '');
   } catch (err) {
     log.warn({ reason: describeError(err) }, 'publish refused');
-    sendError(res, statusOf(err), describeError(err));
-    req.resume();
+    refusePublish(req, res, statusOf(err), describeError(err));
     return;
   }
   const reader = new FlvTagReader({ maxTagSize: ctx.maxTagBytes });
@@ -56,13 +56,7 @@ export function handleIngest(
       }
     } else {
       log.warn({ reason, bytes: reader.bytesConsumed }, 'publish closed');
-      // The rest of the body is not read, so this connection cannot carry another request.
-      if (!res.headersSent) res.setHeader('Connection', 'close');
-      sendError(res, status, reason);
-      // Stop reading the rest of a bad body; the socket goes once the reply is out.
-      req.unpipe();
-      res.on('finish', () => req.destroy());
-      if (res.writableFinished) req.destroy();
+      refusePublish(req, res, status, reason);
     }
   }
 
@@ -77,4 +71,23 @@ export function handleIngest(
   req.on('end', () => finish('end of request body'));
   req.on('close', () => finish('connection closed'));
   req.on('error', (err) => finish(`request error: ${err.message}`));
+}
+
+/**
+ * Answers a publish that may not go on, then closes the connection instead of reading the rest
+ * of its body: the publisher's next write fails, so it notices (FFmpeg reads no reply to a
+ * chunked POST until the end), and a refused publisher uploads nothing more.
+ */
+export function refusePublish(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  message: string,
+): void {
+  if (!res.headersSent) res.setHeader('Connection', 'close');
+  sendError(res, status, message);
+  req.unpipe();
+  const close = () => req.socket.end(() => req.socket.destroy());
+  if (res.writableFinished) close();
+  else res.on('finish', close);
 }

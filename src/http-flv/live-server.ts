@@ -6,7 +6,7 @@ import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath } from '../hub/stream-name.js';
 import type { ViewerBudget } from '../hub/viewer.js';
 import { WsFlvPlay } from '../ws-flv/play.js';
-import { handleIngest } from './ingest.js';
+import { handleIngest, refusePublish } from './ingest.js';
 import { handlePlay } from './play.js';
 
 export interface LiveHttpOptions {
@@ -71,8 +71,8 @@ export class LiveHttpServer {
         { method: req.method, path: path.slice(0, 200), reason: describeError(err) },
         'refused',
       );
-      sendError(res, 400, describeError(err));
-      if (req.method === 'POST' || req.method === 'PUT') req.resume();
+      if (req.method === 'POST' || req.method === 'PUT') refusePublish(req, res, 400, describeError(err));
+      else sendError(res, 400, describeError(err));
     }
   }
 

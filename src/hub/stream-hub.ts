@@ -5,6 +5,9 @@ import { LiveStream, type PublisherInfo } from './live-stream.js';
 import type { StreamName } from './stream-name.js';
 import type { StreamSubscriber } from './subscriber.js';
 
+/** Decides whether a publish may start; throws ERR_AUTH (saying why) to refuse it. */
+export type PublishAuthorizer = (name: StreamName, query: string) => void;
+
 /** Hooks the origin uses to attach recorders; the hub itself knows no outputs. */
 export interface StreamHubEvents {
   onPublish?(stream: LiveStream): void;
@@ -19,6 +22,7 @@ export class StreamHub {
   constructor(
     private readonly log: Logger,
     private readonly gopLimits?: GopCacheLimits,
+    private readonly authorize?: PublishAuthorizer,
   ) {}
 
   addHooks(hooks: StreamHubEvents): void {
@@ -33,8 +37,12 @@ export class StreamHub {
     return [...this.streams.values()];
   }
 
-  /** Starts publishing `name`, or throws ERR_STREAM_BUSY when someone already publishes it. */
-  publish(name: StreamName, publisher: PublisherInfo): LiveStream {
+  /**
+   * Starts publishing `name`, or throws ERR_AUTH when the authorizer refuses `query` (the URL's
+   * query string, which carries credentials) or ERR_STREAM_BUSY when someone already publishes it.
+   */
+  publish(name: StreamName, publisher: PublisherInfo, query = ''): LiveStream {
+    this.authorize?.(name, query);
     const stream = this.entry(name);
     if (stream.publisher) {
       throw new EstuaryError(

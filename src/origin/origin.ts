@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
+import { verifySignedPath } from '../auth/sign.js';
 import type { ServeConfig } from '../config/schema.js';
 import { WebServer } from '../http/web-server.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
@@ -38,10 +39,14 @@ export class Origin {
     readonly config: ServeConfig,
     private readonly log: Logger,
   ) {
-    this.hub = new StreamHub(log.child({ component: 'hub' }), {
-      maxBytes: config.gopCacheMaxBytes,
-      maxDurationMs: config.gopCacheMaxMs,
-    });
+    const secret = config.authSecret;
+    this.hub = new StreamHub(
+      log.child({ component: 'hub' }),
+      { maxBytes: config.gopCacheMaxBytes, maxDurationMs: config.gopCacheMaxMs },
+      secret === undefined
+        ? undefined
+        : (name, query) => verifySignedPath(`/${name.path}`, query, secret, Math.floor(Date.now() / 1000)),
+    );
     const budget: ViewerBudget = {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
       stallTimeoutMs: config.viewerStallTimeoutMs,

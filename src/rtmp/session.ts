@@ -241,9 +241,11 @@ export class RtmpSession {
       remote: `${this.socket.remoteAddress}:${this.socket.remotePort}`,
       kick: (reason) => this.close(reason),
     };
+    const rawName = String(cmd.args[0] ?? '');
+    const query = rawName.includes('?') ? rawName.slice(rawName.indexOf('?')) : '';
     let stream: ReturnType<StreamHub['publish']>;
     try {
-      stream = this.ctx.hub.publish(name, publisher);
+      stream = this.ctx.hub.publish(name, publisher, query);
     } catch (err) {
       return this.refuse(streamId, 'NetStream.Publish.BadName', err);
     }

@@ -1,0 +1,31 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { EstuaryError } from '../errors.js';
+
+/**
+ * Signed publish URLs (`--auth-secret`): `?sign={expires}-{hmac}` where `expires` is a Unix time
+ * in seconds and `hmac` is hex HMAC-SHA256(secret, "/{app}/{stream}:{expires}"). The stream
+ * path is inside the signature, so a signature for one name does not publish another; the
+ * expiry bounds how long a leaked URL is good for.
+ */
+export function signPath(path: string, secret: string, expiresUnix: number): string {
+  return `${expiresUnix}-${mac(path, secret, expiresUnix)}`;
+}
+
+/** Throws ERR_AUTH (saying why) unless `query` carries a valid, unexpired signature for `path`. */
+export function verifySignedPath(path: string, query: string, secret: string, nowUnix: number): void {
+  const sign = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query).get('sign');
+  if (!sign)
+    throw new EstuaryError('ERR_AUTH', `publishing ${path} needs a signed URL (?sign=…; see estuary sign)`);
+  const m = /^(\d{1,12})-([0-9a-f]{64})$/.exec(sign);
+  if (!m) throw new EstuaryError('ERR_AUTH', `the signature for ${path} is malformed`);
+  const expires = Number(m[1]);
+  if (expires < nowUnix) throw new EstuaryError('ERR_AUTH', `the signature for ${path} expired`);
+  const want = Buffer.from(mac(path, secret, expires), 'hex');
+  if (!timingSafeEqual(want, Buffer.from(m[2]!, 'hex'))) {
+    throw new EstuaryError('ERR_AUTH', `the signature for ${path} is wrong`);
+  }
+}
+
+function mac(path: string, secret: string, expiresUnix: number): string {
+  return createHmac('sha256', secret).update(`${path}:${expiresUnix}`).digest('hex');
+}

@@ -80,3 +80,14 @@ export async function packetTimes(
   }
   return out;
 }
+
+/** `ffmpeg -v error` decodes the whole input and must print nothing. */
+export async function assertDecodesClean(
+  ffmpeg: string,
+  input: string,
+  inputArgs: string[] = [],
+): Promise<void> {
+  const r = await run(ffmpeg, ['-v', 'error', ...inputArgs, '-i', input, '-f', 'null', '-']);
+  assert.equal(r.code, 0, `ffmpeg failed on ${input}: ${r.stderr}`);
+  assert.equal(r.stderr.trim(), '', `ffmpeg reported errors in ${input}: ${r.stderr}`);
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { httpGetStream } from '../helpers/flv-capture.js';
 import { startOrigin, waitLive } from '../helpers/origin.js';
-import { packetTimes, probe, streamOf } from '../helpers/probe.js';
+import { assertDecodesClean, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -17,12 +17,6 @@ function recordedFile(dataDir: string, path: string): string {
   const files = readdirSync(dir).filter((f) => /^\d{8}_\d{6}\.flv$/.test(f));
   assert.equal(files.length, 1, `expected one session file in ${dir}, got ${files.join(', ')}`);
   return join(dir, files[0]!);
-}
-
-async function assertDecodesClean(ffmpeg: string, file: string): Promise<void> {
-  const r = await run(ffmpeg, ['-v', 'error', '-i', file, '-f', 'null', '-']);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stderr.trim(), '', `ffmpeg reported errors in ${file}: ${r.stderr}`);
 }
 
 describe('FLV recording', { timeout: 90_000 }, () => {

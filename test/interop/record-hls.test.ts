@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseMediaPlaylist } from '../../src/formats/m3u8/parse-playlist.js';
 import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
-import { packetTimes, probe, streamOf } from '../helpers/probe.js';
+import { assertDecodesClean, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -42,12 +42,6 @@ async function unpublished(o: TestOrigin): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
   await o.origin.recordings.drain();
-}
-
-async function assertDecodesClean(ffmpeg: string, input: string): Promise<void> {
-  const r = await run(ffmpeg, ['-v', 'error', '-i', input, '-f', 'null', '-']);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stderr.trim(), '', `ffmpeg reported errors in ${input}: ${r.stderr}`);
 }
 
 /** The folder is complete: ENDLIST, no marker, no temporary file, exactly the listed segments. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
 import { startOrigin, waitLive } from '../helpers/origin.js';
-import { packetTimes, probe, streamOf } from '../helpers/probe.js';
+import { assertDecodesClean as assertDecodes, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -29,13 +29,6 @@ function tools(t: TestContext): Tools | undefined {
   const ffmpeg = requireTool(t, 'ffmpeg');
   const ffprobe = requireTool(t, 'ffprobe');
   return ffmpeg && ffprobe ? { ffmpeg, ffprobe } : undefined;
-}
-
-/** `ffmpeg -v error` decodes the whole input and must print nothing. */
-async function assertDecodes(ffmpeg: string, input: string, extra: string[] = []): Promise<void> {
-  const r = await run(ffmpeg, ['-v', 'error', ...extra, '-i', input, '-f', 'null', '-']);
-  assert.equal(r.code, 0, `ffmpeg failed on ${input}: ${r.stderr}`);
-  assert.equal(r.stderr.trim(), '', `ffmpeg complained about ${input}`);
 }
 
 /** Concatenates an init segment and its media segments (in name order) into one file. */

@@ -8,13 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
-import { probe, streamOf } from '../helpers/probe.js';
-import { type Running, run, start } from '../helpers/run.js';
+import { assertDecodesClean as assertDecodes, probe, streamOf } from '../helpers/probe.js';
+import { type Running, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
+import { accepts, freePort, until as waitFor } from '../helpers/wait.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const FIXTURE = join(ROOT, 'test/fixtures/media/h264-aac-bframes-10s.flv');
@@ -25,37 +25,6 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const HLS_WIRED = /RECORDERS[^=]*=\s*\[[^\]]*hlsRecorderFactory/.test(
   readFileSync(join(ROOT, 'src/origin/origin.ts'), 'utf8'),
 );
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitFor(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ port, host: '127.0.0.1' });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 interface Server {
   proc: Running;
@@ -93,12 +62,6 @@ function publish(ffmpeg: string, rtmp: number, name: string): Running {
     'flv',
     `rtmp://127.0.0.1:${rtmp}/live/${name}`,
   ]);
-}
-
-async function assertDecodes(ffmpeg: string, input: string): Promise<void> {
-  const r = await run(ffmpeg, ['-v', 'error', '-i', input, '-f', 'null', '-']);
-  assert.equal(r.code, 0, `ffmpeg failed on ${input}: ${r.stderr}`);
-  assert.equal(r.stderr.trim(), '', `ffmpeg complained about ${input}`);
 }
 
 /** Video frames in init.mp4 + seg* of a merged output, as ffprobe counts them. */

@@ -3,7 +3,7 @@
  * WebSocket client and rtmpdump (librtmp) play; ffprobe judges what they received.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +16,7 @@ import { requireTool, tools } from '../helpers/tools.js';
 
 const FIXTURE_3S = new URL('../fixtures/media/h264-aac-3s.flv', import.meta.url).pathname;
 const FIXTURE_10S = new URL('../fixtures/media/h264-aac-bframes-10s.flv', import.meta.url).pathname;
+const FIXTURE_MP3 = new URL('../fixtures/media/mp3-3s.flv', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'estuary-live-'));
 
 function publishArgs(input: string, url: string): string[] {
@@ -105,6 +106,30 @@ describe('live core interop', { timeout: 120_000 }, () => {
     assert.equal(r2.code, 0, `HTTP-FLV player: ${r2.stderr}`);
     await assertSameMedia(ffprobe, outRtmp, 'RTMP play of an HTTP-FLV publish');
     await assertSameMedia(ffprobe, outHttp, 'HTTP-FLV play of an HTTP-FLV publish');
+  });
+
+  test('a plain Content-Length POST publishes too; MP3 audio passes through untouched', async (t) => {
+    const ffmpeg = requireTool(t, 'ffmpeg');
+    const ffprobe = requireTool(t, 'ffprobe');
+    if (!ffmpeg || !ffprobe) return;
+    const path = 'live/mp3';
+    const outRtmp = join(tmp, 'mp3-rtmp.flv');
+    const rtmpPlayer = start(ffmpeg, playArgs(o.rtmpUrl(path), outRtmp), 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const body = readFileSync(FIXTURE_MP3);
+    const res = await fetch(`http://127.0.0.1:${o.ports.http}/${path}`, {
+      method: 'POST',
+      headers: { 'Content-Length': String(body.length), 'Content-Type': 'video/x-flv' },
+      body,
+    });
+    assert.equal(res.status, 200, await res.text());
+    const played = await rtmpPlayer.done;
+    assert.equal(played.code, 0, played.stderr);
+    const src = await probe(ffprobe, FIXTURE_MP3);
+    const got = await probe(ffprobe, outRtmp);
+    assert.equal(streamOf(got, 'audio')?.codec_name, 'mp3');
+    assert.equal(streamOf(got, 'audio')?.nb_read_packets, streamOf(src, 'audio')?.nb_read_packets);
+    assert.equal(streamOf(got, 'video')?.nb_read_packets, streamOf(src, 'video')?.nb_read_packets);
   });
 
   test('a late viewer gets metadata, sequence headers and a keyframe at once', async (t) => {

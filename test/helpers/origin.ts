@@ -57,3 +57,18 @@ export async function waitLive(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Waits until `path` is no longer live, then until every recording finished. FFmpeg exits a
+ * moment before the server has read the last bytes and seen the socket close, so a test that
+ * stops the origin right after the publisher exits would cut the stream short.
+ */
+export async function waitEnded(origin: Origin, path: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (origin.hub.get(path)?.isLive) {
+    if (Date.now() > deadline)
+      throw new Error(`${path} is still live ${timeoutMs} ms after its publisher left`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await origin.recordings.drain();
+}

@@ -13,6 +13,7 @@ import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
 import { packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool, tools } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 
 const FIXTURE_3S = new URL('../fixtures/media/h264-aac-3s.flv', import.meta.url).pathname;
 const FIXTURE_10S = new URL('../fixtures/media/h264-aac-bframes-10s.flv', import.meta.url).pathname;
@@ -67,7 +68,10 @@ describe('live core interop', { timeout: 120_000 }, () => {
     const outWs = join(tmp, 'rtmp1-ws.flv');
     // RTMP play before the publish starts: the player waits, as with nginx-rtmp.
     const rtmpPlayer = start(ffmpeg, playArgs(o.rtmpUrl(path), outRtmp), 30_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(
+      'the RTMP player to wait for the stream',
+      () => (o.origin.hub.get(path)?.subscriberCount ?? 0) > 0,
+    );
     const publisher = start(ffmpeg, publishArgs(FIXTURE_3S, o.rtmpUrl(path)), 30_000);
     await waitLive(o.origin, path);
     const httpPlayer = start(ffmpeg, playArgs(o.flvUrl(path), outHttp), 30_000);
@@ -91,7 +95,10 @@ describe('live core interop', { timeout: 120_000 }, () => {
     const outRtmp = join(tmp, 'http1-rtmp.flv');
     const outHttp = join(tmp, 'http1-http.flv');
     const rtmpPlayer = start(ffmpeg, playArgs(o.rtmpUrl(path), outRtmp), 30_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(
+      'the RTMP player to wait for the stream',
+      () => (o.origin.hub.get(path)?.subscriberCount ?? 0) > 0,
+    );
     const publisher = start(
       ffmpeg,
       publishArgs(FIXTURE_3S, `http://127.0.0.1:${o.ports.http}/${path}`),
@@ -115,7 +122,11 @@ describe('live core interop', { timeout: 120_000 }, () => {
     const path = 'live/mp3';
     const outRtmp = join(tmp, 'mp3-rtmp.flv');
     const rtmpPlayer = start(ffmpeg, playArgs(o.rtmpUrl(path), outRtmp), 30_000);
-    await new Promise((r) => setTimeout(r, 300));
+    // The POST below takes a few ms: the player must already be waiting, not merely started.
+    await until(
+      'the RTMP player to wait for the stream',
+      () => (o.origin.hub.get(path)?.subscriberCount ?? 0) > 0,
+    );
     const body = readFileSync(FIXTURE_MP3);
     const res = await fetch(`http://127.0.0.1:${o.ports.http}/${path}`, {
       method: 'POST',

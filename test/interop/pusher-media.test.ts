@@ -13,6 +13,7 @@ import { startOrigin, type TestOrigin } from '../helpers/origin.js';
 import { packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 
 const media = (name: string) => new URL(`../fixtures/media/${name}`, import.meta.url).pathname;
 const MP4_10S = media('h264-aac-bframes-10s.mp4');
@@ -105,7 +106,10 @@ describe('pusher: files to a live origin', { concurrency: true, timeout: 60_000 
         out,
       ]);
       // Let the player reach play (it then waits for the publish, as with nginx-rtmp).
-      await new Promise((r) => setTimeout(r, 500));
+      await until(
+        'the player to wait for the stream',
+        () => (o.origin.hub.get(path)?.subscriberCount ?? 0) > 0,
+      );
       const url = c.scheme === 'rtmp' ? o.rtmpUrl(path) : `http://127.0.0.1:${o.ports.http}/${path}`;
       const t0 = performance.now();
       const result = await pushFile({ file, url, speed: c.speed, reconnect: false });

@@ -4,7 +4,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { httpGetStream } from '../helpers/flv-capture.js';
-import { startOrigin, waitLive } from '../helpers/origin.js';
+import { startOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { assertDecodesClean, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
@@ -40,7 +40,7 @@ describe('FLV recording', { timeout: 90_000 }, () => {
           o.rtmpUrl(path),
         ]);
         assert.equal(pub.code, 0, pub.stderr);
-        await o.origin.recordings.drain();
+        await waitEnded(o.origin, path);
         const file = recordedFile(o.dataDir, path);
         await assertDecodesClean(ffmpeg, file);
         const src = await probe(ffprobe, media(fixture));
@@ -114,8 +114,7 @@ describe('FLV recording', { timeout: 90_000 }, () => {
       await new Promise((r) => setTimeout(r, 2000));
       pub.child.kill('SIGKILL');
       await pub.done;
-      await new Promise((r) => setTimeout(r, 200));
-      await o.origin.recordings.drain();
+      await waitEnded(o.origin, path);
       const file = recordedFile(o.dataDir, path);
       await assertDecodesClean(ffmpeg, file);
       const got = await probe(ffprobe, file);

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseMediaPlaylist } from '../../src/formats/m3u8/parse-playlist.js';
-import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
+import { startOrigin, type TestOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { assertDecodesClean, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
@@ -31,17 +31,7 @@ async function publish(o: TestOrigin, ffmpeg: string, fixture: string): Promise<
     o.rtmpUrl(PATH),
   ]);
   assert.equal(pub.code, 0, pub.stderr);
-  await unpublished(o);
-}
-
-/** FFmpeg may exit a moment before the server sees the socket close: wait for the unpublish. */
-async function unpublished(o: TestOrigin): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (o.origin.hub.get(PATH)?.isLive) {
-    assert.ok(Date.now() < deadline, 'the stream is still live 5 s after its publisher left');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await o.origin.recordings.drain();
+  await waitEnded(o.origin, PATH);
 }
 
 /** The folder is complete: ENDLIST, no marker, no temporary file, exactly the listed segments. */
@@ -207,7 +197,7 @@ describe('HLS recording', { timeout: 120_000 }, () => {
       assert.ok(existsSync(join(o.dataDir, 'hls', PATH, live1.segments[0]!.uri)));
       publisher.child.kill('SIGKILL');
       await publisher.done;
-      await unpublished(o);
+      await waitEnded(o.origin, PATH);
       const done = assertFinished(join(o.dataDir, 'hls', PATH));
       assert.ok(done.segments.length >= 1);
       await assertDecodesClean(ffmpeg, index);

@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
-import { startOrigin, waitLive } from '../helpers/origin.js';
+import { startOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { assertDecodesClean as assertDecodes, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
@@ -71,6 +71,7 @@ async function record(fixture: string, name: string): Promise<{ dir: string; cle
     o.rtmpUrl(`live/${name}`),
   ]);
   assert.equal(pub.code, 0, `publisher failed: ${pub.stderr}`);
+  await waitEnded(o.origin, `live/${name}`);
   await o.origin.stop();
   return { dir: join(o.dataDir, 'mp4', 'live', name), cleanup: () => o.stop() };
 }

@@ -51,7 +51,13 @@ export class Origin {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
       stallTimeoutMs: config.viewerStallTimeoutMs,
     };
-    this.rtmp = new RtmpServer({ hub: this.hub, log, budget, maxMessageBytes: config.maxMessageBytes });
+    this.rtmp = new RtmpServer({
+      hub: this.hub,
+      log,
+      budget,
+      maxMessageBytes: config.maxMessageBytes,
+      idleTimeoutMs: config.rtmpIdleTimeoutMs,
+    });
     this.live = new LiveHttpServer({ hub: this.hub, log, budget, maxTagBytes: config.maxMessageBytes });
     this.web = new WebServer({ hub: this.hub, log, dataDir: config.dataDir });
     this.recordings = new RecordingManager(

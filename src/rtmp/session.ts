@@ -34,13 +34,17 @@ export interface RtmpSessionContext {
   readonly log: Logger;
   readonly budget: ViewerBudget;
   readonly maxMessageBytes: number;
+  /**
+   * A publisher that sends nothing for this long is dropped so its stream name is freed; so is a
+   * connection that neither publishes nor plays (default 30 s).
+   */
+  readonly idleTimeoutMs?: number;
 }
 
 /** Window acknowledgement size and peer bandwidth we announce (nginx-rtmp and FFmpeg use 2.5–5 MB). */
 const WINDOW_ACK_SIZE = 5_000_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-/** A publisher that sends nothing for this long is dropped so its stream name is freed. */
-const PUBLISH_IDLE_TIMEOUT_MS = 30_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 type NetStreamState =
   | { kind: 'idle' }
@@ -75,7 +79,7 @@ export class RtmpSession {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('connection closed by peer'));
-    socket.on('timeout', () => this.close(`publisher sent nothing for ${PUBLISH_IDLE_TIMEOUT_MS} ms`));
+    socket.on('timeout', () => this.close(this.idleReason()));
     this.handshakeTimer = setTimeout(() => {
       if (this.handshake) this.close(`no RTMP handshake within ${HANDSHAKE_TIMEOUT_MS} ms`);
     }, HANDSHAKE_TIMEOUT_MS);
@@ -101,6 +105,7 @@ export class RtmpSession {
         if (!step.done) return;
         this.handshake = undefined;
         clearTimeout(this.handshakeTimer);
+        this.updateIdleTimeout();
         data = step.remaining;
       }
       if (!data || data.length === 0) return;
@@ -255,7 +260,7 @@ export class RtmpSession {
       publisher,
       toStream: new RtmpPublishToStream(stream, this.ctx.maxMessageBytes),
     });
-    this.socket.setTimeout(PUBLISH_IDLE_TIMEOUT_MS);
+    this.updateIdleTimeout();
     this.send(streamBegin(streamId));
     this.send(onStatus(streamId, 'status', 'NetStream.Publish.Start', `${name.path} is now published.`));
   }
@@ -296,6 +301,7 @@ export class RtmpSession {
     const viewer = this.playViewer(streamId, name);
     const fanOut = rtmpFanOut(this.ctx.hub, stream, streamId, this.ctx.log, this.ctx.budget);
     this.streams.set(streamId, { kind: 'play', name, fanOut, viewer, paused: false });
+    this.updateIdleTimeout();
     fanOut.add(viewer);
     this.log.info({ path: name.path, live: stream.isLive }, 'play');
   }
@@ -353,7 +359,6 @@ export class RtmpSession {
     if (!ns || ns.kind === 'idle') return;
     if (ns.kind === 'publish') {
       this.ctx.hub.unpublish(ns.toStream.stream, ns.publisher, reason);
-      this.socket.setTimeout(0);
       if (!this.closed) {
         this.send(
           onStatus(streamId, 'status', 'NetStream.Unpublish.Success', `${ns.name.path} is now unpublished.`),
@@ -363,6 +368,28 @@ export class RtmpSession {
       ns.fanOut.remove(ns.viewer);
     }
     this.streams.set(streamId, { kind: 'idle' });
+    if (!this.closed) this.updateIdleTimeout();
+  }
+
+  /**
+   * A connection must be doing something: a publisher must keep sending, and a connection that
+   * neither publishes nor plays is dropped after a while. A player may sit idle (waiting for a
+   * publish, or paused) as long as it likes.
+   */
+  private get idleTimeoutMs(): number {
+    return this.ctx.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  }
+
+  private updateIdleTimeout(): void {
+    const kinds = [...this.streams.values()].map((ns) => ns.kind);
+    this.socket.setTimeout(kinds.includes('play') && !kinds.includes('publish') ? 0 : this.idleTimeoutMs);
+  }
+
+  private idleReason(): string {
+    const publishing = [...this.streams.values()].some((ns) => ns.kind === 'publish');
+    return publishing
+      ? `publisher sent nothing for ${this.idleTimeoutMs} ms`
+      : `no publish or play within ${this.idleTimeoutMs} ms`;
   }
 
   /** A refused publish/play: the client is told why, then the connection is closed. */

@@ -84,7 +84,7 @@ describe('bad input is contained', { timeout: 90_000 }, () => {
   const path = 'live/good';
 
   before(async () => {
-    o = await startOrigin();
+    o = await startOrigin({ rtmpIdleTimeoutMs: 1000 });
     if (!tools.ffmpeg) return;
     publisher = start(tools.ffmpeg, [
       '-v',
@@ -132,6 +132,15 @@ describe('bad input is contained', { timeout: 90_000 }, () => {
       assert.equal(await sendRaw(o.ports.rtmp, payload, handshake), 'closed');
     });
   }
+
+  test('RTMP: a connection that neither publishes nor plays is closed after the idle timeout', async (t) => {
+    if (!requireTool(t, 'ffmpeg')) return;
+    const c = await RtmpClient.connect(o.rtmpUrl('live/idle'));
+    const closed = new Promise<string>((r) => c.once('close', r));
+    const t0 = Date.now();
+    assert.match(await closed, /connection closed/);
+    assert.ok(Date.now() - t0 >= 900, 'closed before the idle timeout');
+  });
 
   test('RTMP: a bad stream name is refused with NetStream.Publish.BadName', async (t) => {
     if (!requireTool(t, 'ffmpeg')) return;

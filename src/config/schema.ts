@@ -42,8 +42,11 @@ export const ServeConfigSchema = z
       .min(0)
       .default(32 * 1024 * 1024),
     gopCacheMaxMs: z.coerce.number().int().min(0).default(30_000),
-    /** An RTMP publisher silent this long, or a connection neither publishing nor playing, is closed. */
-    rtmpIdleTimeoutMs: z.coerce.number().int().min(1000).default(30_000),
+    /**
+     * A publisher (RTMP or HTTP-FLV) silent this long, or an RTMP connection neither publishing
+     * nor playing, is closed.
+     */
+    idleTimeoutMs: z.coerce.number().int().min(1000).default(30_000),
     /** Largest RTMP message / FLV tag accepted from a publisher. */
     maxMessageBytes: z.coerce
       .number()

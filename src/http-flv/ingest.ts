@@ -11,6 +11,8 @@ export interface IngestContext {
   readonly hub: StreamHub;
   readonly log: Logger;
   readonly maxTagBytes: number;
+  /** A publisher that sends nothing for this long is dropped so its stream name is freed. */
+  readonly idleTimeoutMs: number;
 }
 
 /**
@@ -68,6 +70,9 @@ export function handleIngest(
       finish(describeError(err), statusOf(err));
     }
   });
+  // On the request, not its socket: node:http destroys a timed-out socket nobody listens for on
+  // the request, and the publisher would not learn why.
+  req.setTimeout(ctx.idleTimeoutMs, () => finish(`publisher sent nothing for ${ctx.idleTimeoutMs} ms`, 408));
   req.on('end', () => finish('end of request body'));
   req.on('close', () => finish('connection closed'));
   req.on('error', (err) => finish(`request error: ${err.message}`));

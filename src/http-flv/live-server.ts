@@ -14,6 +14,7 @@ export interface LiveHttpOptions {
   readonly log: Logger;
   readonly budget: ViewerBudget;
   readonly maxTagBytes: number;
+  readonly idleTimeoutMs: number;
 }
 
 /**
@@ -60,6 +61,7 @@ export class LiveHttpServer {
           hub: this.opts.hub,
           log: this.opts.log,
           maxTagBytes: this.opts.maxTagBytes,
+          idleTimeoutMs: this.opts.idleTimeoutMs,
         });
       } else if ((req.method === 'GET' || req.method === 'HEAD') && path.endsWith('.flv')) {
         handlePlay(req, res, parseStreamPath(path, '.flv'), this.opts);

@@ -56,9 +56,15 @@ export class Origin {
       log,
       budget,
       maxMessageBytes: config.maxMessageBytes,
-      idleTimeoutMs: config.rtmpIdleTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
     });
-    this.live = new LiveHttpServer({ hub: this.hub, log, budget, maxTagBytes: config.maxMessageBytes });
+    this.live = new LiveHttpServer({
+      hub: this.hub,
+      log,
+      budget,
+      maxTagBytes: config.maxMessageBytes,
+      idleTimeoutMs: config.idleTimeoutMs,
+    });
     this.web = new WebServer({ hub: this.hub, log, dataDir: config.dataDir });
     this.recordings = new RecordingManager(
       this.hub,

@@ -12,6 +12,7 @@ import { httpGetStream } from '../helpers/flv-capture.js';
 import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
 import { type Running, start } from '../helpers/run.js';
 import { requireTool, tools } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 
 const FIXTURE_10S = new URL('../fixtures/media/h264-aac-bframes-10s.flv', import.meta.url).pathname;
 
@@ -84,7 +85,7 @@ describe('bad input is contained', { timeout: 90_000 }, () => {
   const path = 'live/good';
 
   before(async () => {
-    o = await startOrigin({ rtmpIdleTimeoutMs: 1000 });
+    o = await startOrigin({ idleTimeoutMs: 1000 });
     if (!tools.ffmpeg) return;
     publisher = start(tools.ffmpeg, [
       '-v',
@@ -154,6 +155,22 @@ describe('bad input is contained', { timeout: 90_000 }, () => {
     const c = await RtmpClient.connect(o.rtmpUrl(path));
     await assert.rejects(c.publish(), /NetStream\.Publish\.BadName.*ERR_STREAM_BUSY/);
     c.close('test done');
+  });
+
+  test('HTTP-FLV: a publisher that goes silent is dropped after the idle timeout', async (t) => {
+    if (!requireTool(t, 'ffmpeg')) return;
+    const socket = connect({ host: '127.0.0.1', port: o.ports.http });
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write('POST /live/silent HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+    socket.write('d\r\nFLV\x01\x05\0\0\0\x09\0\0\0\0\r\n', 'latin1');
+    let reply = '';
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString();
+    });
+    await until('the publish to start', () => o.origin.hub.get('live/silent')?.isLive === true, 3000);
+    await new Promise<void>((r) => socket.once('close', () => r()));
+    assert.match(reply, /^HTTP\/1\.1 408/);
+    assert.equal(o.origin.hub.get('live/silent')?.isLive ?? false, false, 'the name was not freed');
   });
 
   test('HTTP-FLV: a non-FLV POST body is refused with 400', async (t) => {

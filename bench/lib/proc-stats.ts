@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+
+/** USER_HZ: the unit of utime/stime in /proc/PID/stat; 100 on every Linux ABI Node runs on (proc(5)). */
+const CLOCK_TICKS = 100;
+
+export interface ProcSample {
+  /** User + system CPU seconds since the process started. */
+  cpuSeconds: number;
+  /** Resident set now and at its peak (VmHWM), bytes. */
+  rss: number;
+  peakRss: number;
+}
+
+/** Reads /proc/PID/stat (fields 14 utime, 15 stime) and /proc/PID/status (VmRSS, VmHWM); undefined once gone. */
+export function sampleProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) may hold spaces; the fields after its closing ')' are plain.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state), so utime (14) and stime (15) are rest[11] and rest[12].
+    const cpuSeconds = (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS;
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    return { cpuSeconds, rss: kb(status, 'VmRSS') * 1024, peakRss: kb(status, 'VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+function kb(status: string, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+export interface ProcTrace {
+  /** CPU seconds used between start() and stop(). */
+  cpuSeconds: number;
+  peakRss: number;
+  /** RSS every `intervalMs`, bytes, with the time (ms since the epoch). */
+  samples: { t: number; rss: number; cpu: number }[];
+}
+
+/** Samples a process every `intervalMs` until stopped; optionally kills it past an RSS cap. */
+export class ProcSampler {
+  private readonly trace: ProcTrace = { cpuSeconds: 0, peakRss: 0, samples: [] };
+  private readonly timer: NodeJS.Timeout;
+  private first: ProcSample | undefined;
+  private last: ProcSample | undefined;
+
+  constructor(
+    readonly pid: number,
+    intervalMs = 1000,
+    private readonly onOverCap?: { capBytes: number; action: (rss: number) => void },
+  ) {
+    this.first = sampleProc(pid);
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** The latest sample (taken now). */
+  now(): ProcSample | undefined {
+    return sampleProc(this.pid);
+  }
+
+  stop(): ProcTrace {
+    clearInterval(this.timer);
+    this.tick();
+    if (this.first && this.last) this.trace.cpuSeconds = this.last.cpuSeconds - this.first.cpuSeconds;
+    return this.trace;
+  }
+
+  private tick(): void {
+    const s = sampleProc(this.pid);
+    if (!s) return;
+    this.last = s;
+    this.trace.peakRss = Math.max(this.trace.peakRss, s.peakRss, s.rss);
+    this.trace.samples.push({ t: Date.now(), rss: s.rss, cpu: s.cpuSeconds });
+    if (this.onOverCap && s.rss > this.onOverCap.capBytes) this.onOverCap.action(s.rss);
+  }
+}

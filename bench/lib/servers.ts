@@ -1,0 +1,177 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProcessGroup } from './processes.js';
+
+export type ServerKind = 'estuary' | 'nms' | 'nginx';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const HOST = '127.0.0.1';
+const NGINX = '/usr/sbin/nginx';
+const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
+
+export interface ServerUnderTest {
+  kind: ServerKind;
+  version: string;
+  child: ChildProcess;
+  pid: number;
+  rtmpUrl(stream: string): string;
+  /** HTTP-FLV play URL, or undefined when the server has none (nginx-rtmp). */
+  httpFlvUrl(stream: string): string | undefined;
+  wsFlvUrl(stream: string): string | undefined;
+  /** Where the server writes recordings. */
+  dataDir: string;
+}
+
+export interface StartOptions {
+  /** Recorders on (Estuary: FLV, HLS, MP4; NMS: its FLV recorder). */
+  record: boolean;
+  /** Extra arguments for Estuary (e.g. a future --workers). */
+  extraArgs?: string[];
+  /** Extra arguments for node when the server is a Node process (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+}
+
+/** Why a server cannot run here, or undefined when it can. */
+export function unavailable(kind: ServerKind): string | undefined {
+  if (kind === 'nginx' && (!existsSync(NGINX) || !existsSync(NGINX_RTMP_MODULE))) {
+    return 'skipped: nginx not installed (apt-get install -y nginx-light libnginx-mod-rtmp)';
+  }
+  if (kind === 'nms' && !resolveNms()) return 'skipped: node-media-server not installed (npm ci)';
+  return undefined;
+}
+
+function resolveNms(): string | undefined {
+  try {
+    return createRequire(import.meta.url).resolve('node-media-server/package.json');
+  } catch {
+    return undefined;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, HOST, () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves once something accepts on host:port; rejects after `timeoutMs`. */
+async function waitListening(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} while starting`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: HOST, port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`server did not listen on ${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startServer(
+  group: ProcessGroup,
+  kind: ServerKind,
+  opts: StartOptions,
+): Promise<ServerUnderTest> {
+  const dir = mkdtempSync(join(tmpdir(), `estuary-bench-${kind}-`));
+  const rtmp = await freePort();
+  const http = await freePort();
+  const web = await freePort();
+  let child: ChildProcess;
+  let version: string;
+  if (kind === 'estuary') {
+    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build');
+    version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const rec = opts.record ? [] : ['--no-record-flv', '--no-record-hls', '--no-record-mp4'];
+    child = group.spawn(
+      process.execPath,
+      [
+        ...(opts.nodeArgs ?? []),
+        join(ROOT, 'bin/estuary.js'),
+        ...['serve', '--host', HOST, '--rtmp-port', String(rtmp), '--http-port', String(http)],
+        ...['--web-port', String(web), '--data-dir', join(dir, 'data'), '--log-level', 'warn'],
+        ...rec,
+        ...(opts.extraArgs ?? []),
+      ],
+      { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  } else if (kind === 'nms') {
+    const pkg = resolveNms()!;
+    version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+    const config = {
+      bind: HOST,
+      notify: { url: '' },
+      store: { path: join(dir, 'store'), maxHistory: 100 },
+      auth: { play: false, publish: false, secret: 'bench', jwt: { secret: 'bench', users: [] } },
+      rtmp: { port: rtmp },
+      http: { port: http },
+      webadmin: { enable: false },
+      record: { auto: opts.record, path: join(dir, 'data') },
+    };
+    writeFileSync(join(dir, 'nms.json'), JSON.stringify(config));
+    child = group.spawn(
+      process.execPath,
+      [...(opts.nodeArgs ?? []), join(pkg, '..', 'bin/app.js'), '-c', join(dir, 'nms.json')],
+      {
+        cwd: dir,
+        // NMS logs every connection at debug level to stdout: discarded, as Estuary's warn level is.
+        stdio: ['ignore', 'ignore', 'ignore'],
+      },
+    );
+  } else {
+    // nginx -v prints its version on stderr.
+    version = spawnSync(NGINX, ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
+    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(rtmp, dir));
+    // master_process off: one process, the one we spawn, so its /proc figures are the server's.
+    child = group.spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
+      cwd: dir,
+    });
+  }
+  await waitListening(rtmp, child);
+  if (kind !== 'nginx') await waitListening(http, child);
+  const pid = child.pid!;
+  return {
+    kind,
+    version,
+    child,
+    pid,
+    dataDir: join(dir, 'data'),
+    rtmpUrl: (s) => `rtmp://${HOST}:${rtmp}/live/${s}`,
+    httpFlvUrl: (s) => (kind === 'nginx' ? undefined : `http://${HOST}:${http}/live/${s}.flv`),
+    wsFlvUrl: (s) => (kind === 'nginx' ? undefined : `ws://${HOST}:${http}/live/${s}.flv`),
+  };
+}
+
+function nginxConfig(port: number, dir: string): string {
+  return `load_module ${NGINX_RTMP_MODULE};
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;
+events { worker_connections 19900; }
+rtmp {
+  server {
+    listen ${HOST}:${port};
+    chunk_size 4096;
+    application live { live on; record off; }
+  }
+}
+`;
+}

@@ -1,0 +1,66 @@
+/**
+ * `npm run bench -- SCENARIO [options]`: the benchmark dispatcher. Each scenario starts the
+ * server(s) under test, the publisher and the load workers itself, stops every one of them when
+ * it ends (also on errors and Ctrl-C), and appends one JSON line per run to
+ * bench/results/<scenario>.jsonl. Never part of `npm test`. See bench/README.md.
+ */
+import { parseBenchArgs } from './lib/args.js';
+import { ProcessGroup } from './lib/processes.js';
+import { ingest } from './scenarios/ingest.js';
+import { latency } from './scenarios/latency.js';
+import { memory } from './scenarios/memory.js';
+import { originScale } from './scenarios/origin-scale.js';
+import type { Scenario } from './scenarios/scenario.js';
+import { throughput } from './scenarios/throughput.js';
+
+const SCENARIOS: readonly Scenario[] = [originScale, throughput, latency, ingest, memory];
+
+const USAGE = `Usage: npm run bench -- SCENARIO [options]
+
+Scenarios:
+${SCENARIOS.map((s) => `  ${s.name.padEnd(14)}${s.summary}`).join('\n')}
+  mp4-merge [MIN]  peak memory of the fMP4 → MP4 merge over a long recording (bench/mp4-merge.ts)
+
+Options (defaults per scenario: bench/README.md):
+  --viewers N[,N…]     viewers (a list runs a ladder; origin-scale stops at the first failing step)
+  --seconds S          how long each viewer is held
+  --server LIST        estuary,nms,nginx (comma-separated; nginx runs RTMP play)
+  --rate R             viewers opened per second
+  --kbps K             stream bit rate
+  --protocol P         http-flv | ws-flv | rtmp (for Estuary and NMS)
+  --publishers N       publishers (ingest)
+  --workers N          load-generator processes (default: one per 9,000 sockets, at least 2 above 2,000)
+  --record / --no-record   recorders on or off in the server under test
+  --estuary-args "…"   extra arguments for estuary serve
+  --cpu-prof           run the Node servers under --cpu-prof (profiles in bench/results/profiles/)
+  --rss-cap GIB        kill a server whose RSS passes this (default 12)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === 'mp4-merge') {
+    // A self-running script (top-level await) that reads its own arguments from process.argv.
+    await import('./mp4-merge.js');
+    return 0;
+  }
+  const scenario = SCENARIOS.find((s) => s.name === name);
+  if (!scenario) {
+    console.log(USAGE);
+    return name === undefined || name === '--help' ? 0 : 2;
+  }
+  const opts = parseBenchArgs(rest, scenario.defaults);
+  const group = new ProcessGroup();
+  try {
+    await scenario.run({ group, opts, command: `npm run bench -- ${argv.join(' ')}` });
+    return 0;
+  } finally {
+    await group.stopAll();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`bench: ${err.stack ?? err.message}`);
+    process.exit(1);
+  },
+);

@@ -6,6 +6,7 @@
  */
 import { parseBenchArgs } from './lib/args.js';
 import { ProcessGroup } from './lib/processes.js';
+import { writeReport } from './lib/report.js';
 import { ingest } from './scenarios/ingest.js';
 import { latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
@@ -19,6 +20,7 @@ const USAGE = `Usage: npm run bench -- SCENARIO [options]
 
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(14)}${s.summary}`).join('\n')}
+  report           rewrite the figures in bench/RESULTS.md from the labelled runs in bench/results/
   mp4-merge [MIN]  peak memory of the fMP4 → MP4 merge over a long recording (bench/mp4-merge.ts)
 
 Options (defaults per scenario: bench/README.md):
@@ -33,10 +35,15 @@ Options (defaults per scenario: bench/README.md):
   --record / --no-record   recorders on or off in the server under test
   --estuary-args "…"   extra arguments for estuary serve
   --cpu-prof           run the Node servers under --cpu-prof (profiles in bench/results/profiles/)
-  --rss-cap GIB        kill a server whose RSS passes this (default 12)`;
+  --rss-cap GIB        kill a server whose RSS passes this (default 12)
+  --label TEXT         tag the run (e.g. before, after); RESULTS.md lists labelled runs`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'report') {
+    writeReport();
+    return 0;
+  }
   if (name === 'mp4-merge') {
     // A self-running script (top-level await) that reads its own arguments from process.argv.
     await import('./mp4-merge.js');

@@ -21,6 +21,8 @@ export interface BenchOptions {
   cpuProf: boolean;
   /** Kill the server past this RSS (GiB): a peer that balloons must not take the machine. */
   rssCapGiB: number;
+  /** A tag stored with the run (e.g. "before", "after"); RESULTS.md lists labelled runs. */
+  label: string | undefined;
 }
 
 export interface ScenarioDefaults {
@@ -58,6 +60,7 @@ export function parseBenchArgs(argv: string[], d: ScenarioDefaults): BenchOption
       'estuary-args': { type: 'string' },
       'cpu-prof': { type: 'boolean' },
       'rss-cap': { type: 'string' },
+      label: { type: 'string' },
     },
   });
   const num = (v: string | undefined, dflt: number, name: string) => {
@@ -86,5 +89,6 @@ export function parseBenchArgs(argv: string[], d: ScenarioDefaults): BenchOption
     estuaryArgs: values['estuary-args'] ? values['estuary-args'].split(' ').filter(Boolean) : [],
     cpuProf: values['cpu-prof'] === true,
     rssCapGiB: num(values['rss-cap'], 12, 'rss-cap'),
+    label: values.label,
   };
 }

@@ -25,7 +25,10 @@ export interface ProfileLine {
  * The functions with the most self time in a V8 .cpuprofile (node --cpu-prof): the evidence
  * RESULTS.md quotes for what holds a figure back.
  */
-export function topSelfTime(file: string, n = 15): { totalMs: number; idlePercent: number; top: ProfileLine[] } {
+export function topSelfTime(
+  file: string,
+  n = 15,
+): { totalMs: number; idlePercent: number; top: ProfileLine[] } {
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const hits = new Map<string, { hits: number; fn: string; where: string }>();
   let total = 0;
@@ -35,7 +38,9 @@ export function topSelfTime(file: string, n = 15): { totalMs: number; idlePercen
     total += h;
     const fn = node.callFrame.functionName || '(anonymous)';
     if (fn === '(idle)') idle += h;
-    const url = node.callFrame.url.replace(/^.*\/(src|node_modules|dist)\//, '$1/').replace(/^node:/, 'node:');
+    const url = node.callFrame.url
+      .replace(/^.*\/(src|node_modules|dist)\//, '$1/')
+      .replace(/^node:/, 'node:');
     const key = `${fn}@${url}:${node.callFrame.lineNumber}`;
     const e = hits.get(key) ?? { hits: 0, fn, where: `${url}:${node.callFrame.lineNumber + 1}` };
     e.hits += h;
@@ -58,5 +63,8 @@ export function topSelfTime(file: string, n = 15): { totalMs: number; idlePercen
 if (process.argv[1] === new URL(import.meta.url).pathname) {
   const r = topSelfTime(process.argv[2]!, Number(process.argv[3] ?? 20));
   console.log(`${r.totalMs} ms profiled, ${r.idlePercent}% idle`);
-  for (const l of r.top) console.log(`${String(l.selfPercent).padStart(5)}%  ${String(l.selfMs).padStart(6)} ms  ${l.fn}  ${l.where}`);
+  for (const l of r.top)
+    console.log(
+      `${String(l.selfPercent).padStart(5)}%  ${String(l.selfMs).padStart(6)} ms  ${l.fn}  ${l.where}`,
+    );
 }

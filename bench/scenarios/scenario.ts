@@ -32,6 +32,7 @@ export function saveRun(scenario: string, ctx: ScenarioContext, result: Record<s
   const { opts } = ctx;
   appendResult(scenario, {
     scenario,
+    label: opts.label,
     at: new Date().toISOString(),
     command: ctx.command,
     machine: machine(),

@@ -2,18 +2,11 @@ import { EventEmitter } from 'node:events';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { EstuaryError } from '../errors.js';
 import type { AmfObject, AmfValue } from '../formats/amf/value.js';
-import { ChunkReader } from '../formats/rtmp/chunk-reader.js';
 import { encodeMessage } from '../formats/rtmp/chunk-writer.js';
 import { decodeCommand, encodeCommand, type RtmpCommand } from '../formats/rtmp/command.js';
-import {
-  acknowledgement,
-  parseControl,
-  pingResponse,
-  setChunkSize,
-  windowAckSize,
-} from '../formats/rtmp/control.js';
-import { RtmpClientHandshake } from '../formats/rtmp/handshake.js';
-import { ChunkStreamId, type RtmpMessage } from '../formats/rtmp/message.js';
+import { RtmpConnection } from '../formats/rtmp/connection.js';
+import { parseControl, setChunkSize, windowAckSize } from '../formats/rtmp/control.js';
+import { ChunkStreamId, DEFAULT_CHUNK_SIZE, type RtmpMessage } from '../formats/rtmp/message.js';
 import { MessageType, UserControlEvent } from '../formats/rtmp/message-types.js';
 
 /** `rtmp://host[:port]/app[/inst]/stream[?query]` split the way OBS and FFmpeg split it. */
@@ -61,15 +54,12 @@ const CLIENT_WINDOW = 5_000_000;
  * 'close' (reason: string).
  */
 export class RtmpClient extends EventEmitter {
-  private readonly reader = new ChunkReader();
-  private handshake: RtmpClientHandshake | undefined = new RtmpClientHandshake();
+  private readonly conn = new RtmpConnection('client');
   private nextTx = 1;
   private readonly pending = new Map<
     number,
     { resolve: (c: RtmpCommand) => void; reject: (e: Error) => void }
   >();
-  private peerWindow = 0;
-  private lastAcked = 0;
   private closed = false;
   private closeReason = '';
   private readonly statusQueue: RtmpStatus[] = [];
@@ -102,7 +92,7 @@ export class RtmpClient extends EventEmitter {
         client.once('close', (reason: string) => reject(new Error(reason)));
       });
       const shaken = new Promise<void>((resolve) => client.once('handshake', resolve));
-      socket.write(client.handshake!.start());
+      socket.write(client.conn.start());
       await shaken;
       const result = await client.call('connect', {
         app: parsed.app,
@@ -256,23 +246,13 @@ export class RtmpClient extends EventEmitter {
 
   private onData(chunk: Buffer): void {
     try {
-      let data: Buffer | undefined = chunk;
-      if (this.handshake) {
-        const step = this.handshake.feed(chunk);
-        if (step.send) this.socket.write(step.send);
-        if (!step.done) return;
-        this.handshake = undefined;
+      const step = this.conn.feed(chunk);
+      for (const buf of step.send) this.socket.write(buf);
+      if (step.handshakeCompleted) {
         this.send(setChunkSize(CLIENT_CHUNK_SIZE));
         this.emit('handshake');
-        data = step.remaining;
       }
-      if (!data || data.length === 0) return;
-      for (const msg of this.reader.push(data)) this.onMessage(msg);
-      const received = this.reader.bytesReceived;
-      if (this.peerWindow > 0 && received - this.lastAcked >= this.peerWindow) {
-        this.lastAcked = received;
-        this.send(acknowledgement(received >>> 0));
-      }
+      for (const msg of step.messages) this.onMessage(msg);
     } catch (err) {
       this.close(err instanceof Error ? err.message : String(err));
     }
@@ -280,15 +260,9 @@ export class RtmpClient extends EventEmitter {
 
   private onMessage(msg: RtmpMessage): void {
     switch (msg.type) {
-      case MessageType.WindowAckSize: {
-        const c = parseControl(msg);
-        if (c.kind === 'windowAckSize') this.peerWindow = c.size;
-        return;
-      }
       case MessageType.UserControl: {
+        // RtmpConnection answers pings; Stream EOF ends a play.
         const c = parseControl(msg);
-        if (c.kind === 'userControl' && c.event === UserControlEvent.PingRequest)
-          this.send(pingResponse(c.value));
         if (c.kind === 'userControl' && c.event === UserControlEvent.StreamEof) this.emit('eof');
         return;
       }
@@ -323,7 +297,7 @@ export class RtmpClient extends EventEmitter {
   }
 
   private send(msg: RtmpMessage): void {
-    this.sendRaw(encodeMessage(msg, this.handshake ? 128 : CLIENT_CHUNK_SIZE));
+    this.sendRaw(encodeMessage(msg, this.conn.handshaking ? DEFAULT_CHUNK_SIZE : CLIENT_CHUNK_SIZE));
   }
 
   private sendRaw(buf: Buffer): boolean {

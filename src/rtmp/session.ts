@@ -3,13 +3,10 @@ import type { Logger } from 'pino';
 import { EstuaryError } from '../errors.js';
 import { encodeAmf0 } from '../formats/amf/amf0.js';
 import type { AmfObject, AmfValue } from '../formats/amf/value.js';
-import { ChunkReader } from '../formats/rtmp/chunk-reader.js';
 import { encodeMessage } from '../formats/rtmp/chunk-writer.js';
 import { decodeCommand, encodeCommand, onStatus, type RtmpCommand } from '../formats/rtmp/command.js';
+import { RtmpConnection } from '../formats/rtmp/connection.js';
 import {
-  acknowledgement,
-  parseControl,
-  pingResponse,
   setChunkSize,
   setPeerBandwidth,
   streamBegin,
@@ -17,7 +14,6 @@ import {
   streamIsRecorded,
   windowAckSize,
 } from '../formats/rtmp/control.js';
-import { RtmpServerHandshake } from '../formats/rtmp/handshake.js';
 import { ChunkStreamId, type RtmpMessage } from '../formats/rtmp/message.js';
 import { MessageType, PeerBandwidthLimit } from '../formats/rtmp/message-types.js';
 import { describeError } from '../http/respond.js';
@@ -58,13 +54,10 @@ type NetStreamState =
  */
 export class RtmpSession {
   private readonly log: Logger;
-  private handshake: RtmpServerHandshake | undefined = new RtmpServerHandshake();
-  private readonly reader: ChunkReader;
+  private readonly conn: RtmpConnection;
   private app: string | undefined;
   private readonly streams = new Map<number, NetStreamState>();
   private nextStreamId = 1;
-  private peerWindow = 0;
-  private lastAcked = 0;
   private closed = false;
   private readonly handshakeTimer: NodeJS.Timeout;
 
@@ -74,14 +67,14 @@ export class RtmpSession {
     conn: number,
   ) {
     this.log = ctx.log.child({ proto: 'rtmp', conn, remote: `${socket.remoteAddress}:${socket.remotePort}` });
-    this.reader = new ChunkReader({ maxMessageSize: ctx.maxMessageBytes });
+    this.conn = new RtmpConnection('server', { maxMessageSize: ctx.maxMessageBytes });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('connection closed by peer'));
     socket.on('timeout', () => this.close(this.idleReason()));
     this.handshakeTimer = setTimeout(() => {
-      if (this.handshake) this.close(`no RTMP handshake within ${HANDSHAKE_TIMEOUT_MS} ms`);
+      if (this.conn.handshaking) this.close(`no RTMP handshake within ${HANDSHAKE_TIMEOUT_MS} ms`);
     }, HANDSHAKE_TIMEOUT_MS);
   }
 
@@ -91,29 +84,23 @@ export class RtmpSession {
     this.closed = true;
     clearTimeout(this.handshakeTimer);
     for (const id of [...this.streams.keys()]) this.endNetStream(id, reason);
-    this.log.info({ reason, app: this.app, bytesIn: this.reader.bytesReceived }, 'closed');
+    this.log.info({ reason, app: this.app, bytesIn: this.conn.bytesReceived }, 'closed');
     this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     try {
-      let data: Buffer | undefined = chunk;
-      if (this.handshake) {
-        const step = this.handshake.feed(chunk);
-        if (step.send) this.socket.write(step.send);
-        if (!step.done) return;
-        this.handshake = undefined;
+      const step = this.conn.feed(chunk);
+      for (const buf of step.send) this.socket.write(buf);
+      if (step.handshakeCompleted) {
         clearTimeout(this.handshakeTimer);
         this.updateIdleTimeout();
-        data = step.remaining;
       }
-      if (!data || data.length === 0) return;
-      for (const msg of this.reader.push(data)) {
+      for (const msg of step.messages) {
         this.onMessage(msg);
         if (this.closed) return;
       }
-      this.maybeAcknowledge();
     } catch (err) {
       this.close(describeError(err));
     }
@@ -124,20 +111,10 @@ export class RtmpSession {
       case MessageType.SetChunkSize:
       case MessageType.Abort:
       case MessageType.Acknowledgement:
+      case MessageType.WindowAckSize:
       case MessageType.SetPeerBandwidth:
-        return; // the chunk reader applied chunk size / abort; the rest need no answer
-      case MessageType.WindowAckSize: {
-        const c = parseControl(msg);
-        if (c.kind === 'windowAckSize') this.peerWindow = c.size;
-        return;
-      }
-      case MessageType.UserControl: {
-        const c = parseControl(msg);
-        if (c.kind === 'userControl' && c.event === 6 /* PingRequest, spec 7.1.7 */) {
-          this.send(pingResponse(c.value));
-        }
-        return;
-      }
+      case MessageType.UserControl:
+        return; // RtmpConnection applied chunk size / abort and answers acks and pings
       case MessageType.CommandAmf0:
       case MessageType.CommandAmf3:
         this.onCommand(decodeCommand(msg), msg.streamId);
@@ -404,15 +381,6 @@ export class RtmpSession {
   private reply(cmd: RtmpCommand, commandObject: AmfValue, ...args: AmfValue[]): void {
     if (cmd.transactionId === 0) return;
     this.send(encodeCommand({ name: '_result', transactionId: cmd.transactionId, commandObject, args }, 0));
-  }
-
-  private maybeAcknowledge(): void {
-    // RTMP 5.4.3: acknowledge each time the peer's window of bytes has been received.
-    const received = this.reader.bytesReceived;
-    if (this.peerWindow > 0 && received - this.lastAcked >= this.peerWindow) {
-      this.lastAcked = received;
-      this.send(acknowledgement(received >>> 0));
-    }
   }
 
   private send(msg: RtmpMessage): void {

@@ -34,7 +34,7 @@ Options (defaults per scenario: bench/README.md):
   --workers N          load-generator processes (default: one per 9,000 sockets, at least 2 above 2,000)
   --record / --no-record   recorders on or off in the server under test
   --estuary-args "…"   extra arguments for estuary serve
-  --cpu-prof           run the Node servers under --cpu-prof (profiles in bench/results/profiles/)
+  --cpu-prof           run the Node servers under --cpu-prof (profiles in $TMPDIR/estuary-bench-profiles/)
   --rss-cap GIB        kill a server whose RSS passes this (default 12)
   --label TEXT         tag the run (e.g. before, after); RESULTS.md lists labelled runs`;
 

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ViewProtocol } from '../load/job.js';
 import type { BenchOptions } from './args.js';
 import { makeSource } from './media.js';
@@ -18,7 +19,8 @@ import {
   workersFor,
 } from './workers.js';
 
-const PROFILES = fileURLToPath(new URL('../results/profiles/', import.meta.url));
+/** CPU profiles are large: kept out of the repository, quoted in RESULTS.md. */
+const PROFILES = join(tmpdir(), 'estuary-bench-profiles');
 /** Long enough for the GOP cache to hold a whole GOP (2 s at -g 50, 25 fps) before viewers join. */
 const WARM_UP_MS = 2_500;
 const STREAM = 'bench';
@@ -67,6 +69,7 @@ export async function viewRun(group: ProcessGroup, spec: ViewRunSpec): Promise<V
   if (opts.cpuProf && spec.server !== 'nginx') {
     mkdirSync(PROFILES, { recursive: true });
     nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`];
+    console.log(`CPU profile of ${spec.server} → ${PROFILES}/`);
   }
   const server: ServerUnderTest = await startServer(group, spec.server, {
     record: opts.record ?? false,

@@ -52,7 +52,7 @@ export interface ViewReport {
   bytes: number;
   /** Bytes received per wall-clock second (epoch seconds → bytes). */
   perSecond: Record<string, number>;
-  /** Wall clock when the last viewer had connected and when the first closed. */
+  /** Wall clock when the last viewer had been opened and when the first one's hold ended. */
   allConnectedAt: number;
   firstClosedAt: number;
   cpuSeconds: number;

@@ -80,7 +80,6 @@ export abstract class BenchViewer {
     if (failure === undefined && !this.check.keyframeSeen) failure = 'no keyframe';
     if (failure === undefined) this.stats.succeeded++;
     else this.stats.fail(failure);
-    if (this.stats.firstClosedAt === 0) this.stats.firstClosedAt = Date.now();
     this.onFinished(this);
   }
 }

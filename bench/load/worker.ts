@@ -6,7 +6,7 @@
 import { Histogram } from '../lib/histogram.js';
 import { HttpFlvViewer } from './http-flv-viewer.js';
 import type { PublishJob, ViewJob, WorkerJob, WorkerMessage, WorkerReport } from './job.js';
-import { RtmpViewer } from './rtmp-viewer.js';
+import { RtmpLiteViewer } from './rtmp-lite-viewer.js';
 import { loadLoopSource, TagPublisher } from './tag-publisher.js';
 import { ViewStats } from './view-stats.js';
 import type { BenchViewer, ViewerOptions } from './viewer.js';
@@ -23,6 +23,9 @@ function send(msg: WorkerMessage): void {
 
 async function runView(job: ViewJob): Promise<WorkerReport> {
   const stats = new ViewStats();
+  // The plateau ends when the first viewer's hold does (viewer 0 opens at startAt), whatever
+  // viewers failed before: failures must not hide the rate the others were served at.
+  stats.firstClosedAt = job.startAt + job.holdMs;
   const urls = (job.urls ?? [job.url]).map((u) => new URL(u));
   const live = new Set<BenchViewer>();
   let started = 0;
@@ -44,7 +47,7 @@ async function runView(job: ViewJob): Promise<WorkerReport> {
       localAddress: `127.0.0.${2 + (globalIndex % SOURCE_ADDRESSES)}`,
     };
     const Shell =
-      job.protocol === 'http-flv' ? HttpFlvViewer : job.protocol === 'ws-flv' ? WsFlvViewer : RtmpViewer;
+      job.protocol === 'http-flv' ? HttpFlvViewer : job.protocol === 'ws-flv' ? WsFlvViewer : RtmpLiteViewer;
     live.add(new Shell(urls[globalIndex % urls.length]!, opts, stats, onFinished));
   };
   // Viewer i (global) opens at startAt + i / rate; this worker owns first, first + step, ….

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { Histogram } from '../lib/histogram.js';
 import { makeSource } from '../lib/media.js';
 import { ProcSampler } from '../lib/proc-stats.js';
@@ -114,7 +115,16 @@ export const ingest: Scenario = {
         sampler.stop();
         await group.stop(server.child, 15_000);
         await group.stopAll();
+        console.log(`[ingest] ${kind}: ${countFiles(server.dataDir)} recording files written`);
       }
     }
   },
 };
+
+function countFiles(dir: string): number {
+  try {
+    return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
+  } catch {
+    return 0;
+  }
+}

@@ -14,7 +14,7 @@ export const latency: Scenario = {
     seconds: 30,
     servers: ['estuary', 'nms', 'nginx'],
     rate: 1000,
-    kbps: 1000,
+    kbps: 250,
     protocol: 'http-flv',
   },
   async run(ctx) {

@@ -11,7 +11,7 @@ export const originScale: Scenario = {
   name: 'origin-scale',
   summary: 'HTTP-FLV viewers of a 250 kbps stream; the largest N at 0 failures (target 19,500)',
   defaults: {
-    viewers: [2000, 5000, 10000, 19500],
+    viewers: [500, 1000, 2000, 5000, 10000, 19500],
     seconds: 30,
     servers: ['estuary', 'nms'],
     rate: 1000,

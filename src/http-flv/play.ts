@@ -12,7 +12,32 @@ export interface PlayContext {
   readonly budget: ViewerBudget;
 }
 
-/** `GET /{app}/{stream}.flv`: the live stream as one endless FLV response. */
+const PLAY_HEADERS = {
+  ...CORS_HEADERS,
+  'Content-Type': 'video/x-flv',
+  'Cache-Control': 'no-cache, no-store',
+};
+
+/**
+ * The response head, written once on the raw socket: the body runs until the connection closes
+ * (RFC 9112 6.3 rule 8), so no chunked coding wraps each write.
+ */
+const PLAY_HEAD = Buffer.from(
+  `HTTP/1.1 200 OK\r\n${Object.entries(PLAY_HEADERS)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}Connection: close\r\n\r\n`,
+  'latin1',
+);
+
+/**
+ * `GET /{app}/{stream}.flv`: the live stream as one endless FLV response.
+ *
+ * node:http parses the request; the response bypasses ServerResponse and goes straight to the
+ * socket. Writes per viewer are what limits scale (ARCHITECTURE.md), and ServerResponse turns
+ * each write into four (chunk size, CRLF, data, CRLF, corked into one writev) plus its own
+ * bookkeeping. node:http never writes on this socket again: the response is never started there,
+ * and the client sends nothing more.
+ */
 export function handlePlay(
   req: IncomingMessage,
   res: ServerResponse,
@@ -24,39 +49,39 @@ export function handlePlay(
     sendError(res, 404, `stream ${name.path} is not being published`);
     return;
   }
-  const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-  const log = ctx.log.child({ proto: 'http-flv-play', path: name.path, remote });
-  res.writeHead(200, {
-    ...CORS_HEADERS,
-    'Content-Type': 'video/x-flv',
-    'Cache-Control': 'no-cache, no-store',
-  });
   if (req.method === 'HEAD') {
+    res.writeHead(200, PLAY_HEADERS);
     res.end();
     return;
   }
+  const socket = req.socket;
   // Small writes must not wait for Nagle: the first keyframe's latency matters.
-  req.socket.setNoDelay(true);
+  socket.setNoDelay(true);
+  socket.write(PLAY_HEAD);
   let closed = false;
   const viewer: Viewer = {
     write: (buf) => {
-      res.write(buf);
+      socket.write(buf);
     },
     get buffered() {
-      return res.writableLength;
+      return socket.writableLength;
     },
     close: (reason) => {
       if (closed) return;
-      log.info({ reason }, 'viewer closed');
-      res.destroy();
+      closed = true;
+      // The logger child is made here, not per viewer up front: thousands of idle viewers
+      // should not each hold one.
+      const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+      ctx.log.child({ proto: 'http-flv-play', path: name.path, remote }).info({ reason }, 'viewer closed');
+      socket.destroy();
     },
     streamEnded: () => {
-      res.end();
+      socket.end();
     },
   };
   const fanOut = flvFanOut(ctx.hub, stream, ctx.log, ctx.budget);
   fanOut.add(viewer);
-  res.on('close', () => {
+  socket.once('close', () => {
     closed = true;
     fanOut.remove(viewer);
   });

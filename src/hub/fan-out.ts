@@ -22,17 +22,67 @@ export interface FormatEncoder {
 interface ViewerState {
   skipping: boolean;
   skipSince: number;
+  /**
+   * Bytes at the start of the pending batch this viewer already has: it joined after they were
+   * queued, and its join write (the GOP cache) held them. Lets a join leave the batch alone
+   * instead of flushing it to every other viewer.
+   */
+  has: number;
+}
+
+/** One batch being handed out, in slices for a large audience (FanOut.timedFlush). */
+interface Round {
+  batch: Buffer;
+  /** The batch's parts, its first random access point and that point's DTS (for resumes). */
+  pending: Buffer[];
+  resumeIndex: number;
+  resumeDts: number;
+  /** Byte offset of the resume point in the batch, or -1. */
+  resumeAt: number;
+  fromResume: Buffer | undefined;
+  viewers: [Viewer, ViewerState][];
+  next: number;
+  now: number;
+}
+
+/** The join write's cached part: preamble + the GOP frames it covers. */
+interface JoinCache {
+  bytes: Buffer;
+  /** The GOP's first frame when built: another first frame means a new GOP. */
+  head: MediaFrame | undefined;
+  /** GOP frames included. */
+  frames: number;
 }
 
 /**
  * Above this many viewers, writes are coalesced: frames are gathered into one shared Buffer and
- * written every `interval` ms. Writes per viewer, not bytes, are what limits scale
- * (ARCHITECTURE.md: one write per tag saturates a core near 2,500 viewers), so the interval grows
- * with the audience (10 ms per 100 viewers, at most 100 ms) while a small audience gets every
- * frame at once.
+ * flushed at most once per `spacing` ms. Writes per viewer, not bytes, are what limits scale:
+ * a CPU profile of bench/ origin-scale at 19,500 viewers spends 54% of the server's time in the
+ * send syscall (`writeBuffer`, ~9 µs per write on loopback, nearly independent of its size). So
+ * the spacing grows with the audience, 1 ms per VIEWERS_PER_MS viewers: the fan-out stays near
+ * VIEWERS_PER_MS × 1,000 writes a second whatever the audience, up to the MAX_INTERVAL_MS cap
+ * (32,000 viewers). 64 per ms dropped 5,101 of 19,500 viewers (accept starved); 32 per ms
+ * served all of them.
+ *
+ * Video frames (and audio in an audio-only stream) are flushed as soon as the spacing allows,
+ * on the next turn of the event loop; other audio waits up to NON_URGENT_HOLD_MS for the next
+ * video frame to carry it, so a 25 fps stream costs ~25 writes a second per viewer, not ~68,
+ * and the delay a video frame sees is the flush loop itself while the spacing is under the
+ * frame interval (below ~1,280 viewers; bench/ latency: p50 7 ms at 1,000 viewers).
  */
 const IMMEDIATE_VIEWERS = 32;
-const MAX_INTERVAL_MS = 100;
+const VIEWERS_PER_MS = 32;
+const MAX_INTERVAL_MS = 1000;
+/** Longer than a 25 fps frame interval (40 ms), so audio normally rides with the next video frame. */
+const NON_URGENT_HOLD_MS = 50;
+/**
+ * Viewers written per turn of the event loop when a batch goes out on the timer: 1,000 writes
+ * take ~10 ms here. With 2,000 the listen queue (511) still overflowed at 19,500 viewers opened
+ * at 1,000/s (first keyframe p99 1.7 s); with 1,000 it did not (p99 357 ms).
+ */
+const SLICE_VIEWERS = 1000;
+/** Rebuild the cached join write once the frames appended after it pass this share of it. */
+const JOIN_TAIL_SHARE = 0.25;
 /** Flush early when this much is pending, so a high-bitrate stream does not build big batches. */
 const MAX_PENDING_BYTES = 1024 * 1024;
 const DROP_LOG_INTERVAL_MS = 10_000;
@@ -51,7 +101,12 @@ export class FanOut implements StreamSubscriber {
   /** Index in `pending` where the first random access point of the batch starts, or -1. */
   private resumeIndex = -1;
   private resumeDts = 0;
-  private joinCache: Buffer | undefined;
+  private joinCache: JoinCache | undefined;
+  private round: Round | undefined;
+  private lastFlushAt = 0;
+  /** When the scheduled flush runs (performance.now() ms), and whether it is a setTimeout. */
+  private flushDue = 0;
+  private flushIsTimeout = false;
   private flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** DTS of the newest frame, to stamp metadata and sequence headers that arrive between frames. */
   private lastDts = 0;
@@ -73,15 +128,16 @@ export class FanOut implements StreamSubscriber {
   }
 
   /**
-   * Adds a viewer. If the stream is live it gets, in one write, the header, metadata, sequence
-   * headers and the cached GOP, so playback starts at once.
+   * Adds a viewer. If the stream is live it gets the header, metadata, sequence headers and the
+   * cached GOP at once (one shared Buffer, plus the frames since it was built), so playback
+   * starts at once. The pending batch is not flushed for it: the join write already holds those
+   * frames, so this viewer's next write starts after them (ViewerState.has).
    */
   add(viewer: Viewer): void {
-    this.flush();
-    const state: ViewerState = { skipping: false, skipSince: 0 };
+    const state: ViewerState = { skipping: false, skipSince: 0, has: this.pendingBytes };
     this.viewers.set(viewer, state);
     if (!this.stream.isLive) return;
-    viewer.write(this.joinBytes());
+    this.writeJoin(viewer);
     if (this.stream.gop.truncated || (this.stream.gop.frames.length === 0 && this.stream.videoTrack)) {
       // What the cache holds does not run up to now: wait for the next keyframe.
       state.skipping = true;
@@ -93,6 +149,7 @@ export class FanOut implements StreamSubscriber {
     if (!this.viewers.delete(viewer)) return;
     if (this.viewers.size === 0) {
       this.cancelFlush();
+      this.round = undefined;
       this.pending = [];
       this.pendingBytes = 0;
       this.resumeIndex = -1;
@@ -118,85 +175,161 @@ export class FanOut implements StreamSubscriber {
   }
 
   onMetadata(): void {
+    this.joinCache = undefined;
     const bytes = this.encoder.metadata(this.stream, this.lastDts);
-    if (bytes) this.enqueue(bytes, false);
+    if (bytes) this.enqueue(bytes, false, false);
   }
 
   onTrack(track: Track): void {
+    this.joinCache = undefined;
     const bytes = this.encoder.track(track, this.lastDts);
-    if (bytes) this.enqueue(bytes, false);
+    if (bytes) this.enqueue(bytes, false, false);
   }
 
   onFrame(frame: MediaFrame): void {
     this.lastDts = frame.dts;
-    const resumable = frame.keyframe && (frame.track.kind === 'video' || !this.stream.videoTrack);
+    const paced = frame.track.kind === 'video' || !this.stream.videoTrack;
+    const resumable = frame.keyframe && paced;
     if (resumable && this.resumeIndex < 0) this.resumeDts = frame.dts;
-    this.enqueue(this.encode(frame), resumable);
+    this.enqueue(this.encode(frame), resumable, paced);
   }
 
-  /** Writes whatever is pending now. */
+  /** Writes whatever is pending now (finishing first a batch still being handed out in slices). */
   flush(): void {
     this.cancelFlush();
+    if (this.round) this.continueRound(Number.POSITIVE_INFINITY);
+    this.startRound();
+    if (this.round) this.continueRound(Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Takes the pending batch for delivery to a snapshot of the viewers. Viewers that join while
+   * it is handed out are not in the snapshot and need not be: their join write holds its frames.
+   */
+  private startRound(): void {
+    this.lastFlushAt = performance.now();
     if (this.pending.length === 0) return;
-    const batch =
-      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    let fromResume: Buffer | undefined;
-    const now = Date.now();
-    for (const [viewer, state] of this.viewers) {
-      if (state.skipping) {
-        if (this.resumeIndex >= 0 && viewer.buffered < this.budget.maxBufferedBytes / 2) {
-          fromResume ??= this.resumeBytes();
-          viewer.write(fromResume);
-          state.skipping = false;
-        } else if (now - state.skipSince > this.budget.stallTimeoutMs) {
-          viewer.close(`viewer stalled: could not take data for ${this.budget.stallTimeoutMs} ms`);
-        }
-        continue;
-      }
-      if (viewer.buffered > this.budget.maxBufferedBytes) {
-        state.skipping = true;
-        state.skipSince = now;
-        this.noteDrop();
-        continue;
-      }
-      viewer.write(batch);
-    }
+    const pending = this.pending;
+    this.round = {
+      batch: pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes),
+      pending,
+      resumeIndex: this.resumeIndex,
+      resumeDts: this.resumeDts,
+      resumeAt: this.resumeOffset(),
+      fromResume: undefined,
+      viewers: [...this.viewers],
+      next: 0,
+      now: Date.now(),
+    };
     this.pending = [];
     this.pendingBytes = 0;
     this.resumeIndex = -1;
   }
 
-  private enqueue(bytes: Buffer, resumable: boolean): void {
-    this.joinCache = undefined;
+  /** Hands the current round to at most `max` more viewers; ends the round when all had it. */
+  private continueRound(max: number): void {
+    const r = this.round!;
+    const end = Math.min(r.viewers.length, r.next + max);
+    for (; r.next < end; r.next++) {
+      const [viewer, state] = r.viewers[r.next]!;
+      // Left (or left and came back as a new viewer) since the round began.
+      if (this.viewers.get(viewer) !== state) continue;
+      this.deliver(r, viewer, state);
+    }
+    if (r.next === r.viewers.length) this.round = undefined;
+  }
+
+  private deliver(r: Round, viewer: Viewer, state: ViewerState): void {
+    const has = state.has;
+    if (has !== 0) state.has = 0;
+    if (state.skipping) {
+      // A viewer that joined mid-batch resumes only from a keyframe queued after it joined.
+      if (r.resumeAt >= has && viewer.buffered < this.budget.maxBufferedBytes / 2) {
+        r.fromResume ??= Buffer.concat([
+          ...this.preamble(false, r.resumeDts),
+          ...r.pending.slice(r.resumeIndex),
+        ]);
+        viewer.write(r.fromResume);
+        state.skipping = false;
+      } else if (r.now - state.skipSince > this.budget.stallTimeoutMs) {
+        viewer.close(`viewer stalled: could not take data for ${this.budget.stallTimeoutMs} ms`);
+      }
+      return;
+    }
+    if (viewer.buffered > this.budget.maxBufferedBytes) {
+      state.skipping = true;
+      state.skipSince = r.now;
+      this.noteDrop();
+      return;
+    }
+    if (has === 0) viewer.write(r.batch);
+    else if (has < r.batch.length) viewer.write(r.batch.subarray(has));
+  }
+
+  /**
+   * The timer's flush: a large audience gets the batch in slices of SLICE_VIEWERS, each on its
+   * own turn of the event loop, so that accepting new connections (the poll phase) is never held
+   * up by one long loop; a full listen queue drops SYNs, and a dropped SYN costs the client a
+   * 1 s retransmission (measured: bench/ origin-scale at 19,500 viewers, before slicing).
+   */
+  private timedFlush(): void {
+    this.flushTimer = undefined;
+    if (!this.round) this.startRound();
+    if (!this.round) return;
+    this.continueRound(SLICE_VIEWERS);
+    if (this.round) {
+      this.flushIsTimeout = false;
+      this.flushDue = 0;
+      this.flushTimer = setImmediate(() => this.timedFlush());
+    } else if (this.pending.length > 0) {
+      this.scheduleFlush(true);
+    }
+  }
+
+  /** `urgent`: a frame that paces the stream (video), flushed as soon as the spacing allows. */
+  private enqueue(bytes: Buffer, resumable: boolean, urgent: boolean): void {
     if (this.viewers.size === 0) return;
     if (resumable && this.resumeIndex < 0) this.resumeIndex = this.pending.length;
     this.pending.push(bytes);
     this.pendingBytes += bytes.length;
     if (this.pendingBytes >= MAX_PENDING_BYTES) this.flush();
-    else this.scheduleFlush();
+    else this.scheduleFlush(urgent);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushTimer) return;
+  private scheduleFlush(urgent: boolean): void {
+    // A round in progress has its next slice queued; it schedules the next batch when done.
+    if (this.round) return;
     const n = this.viewers.size;
-    if (n <= IMMEDIATE_VIEWERS) {
-      this.flushTimer = setImmediate(() => {
-        this.flushTimer = undefined;
-        this.flush();
-      });
-    } else {
-      const interval = Math.min(MAX_INTERVAL_MS, Math.ceil(n / 100) * 10);
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        this.flush();
-      }, interval);
+    const small = n <= IMMEDIATE_VIEWERS;
+    const spacing = small ? 0 : Math.min(MAX_INTERVAL_MS, n / VIEWERS_PER_MS);
+    const due = this.lastFlushAt + (urgent || small ? spacing : Math.max(spacing, NON_URGENT_HOLD_MS));
+    if (this.flushTimer) {
+      if (due >= this.flushDue) return;
+      this.cancelFlush();
     }
+    this.flushDue = due;
+    const wait = due - performance.now();
+    this.flushIsTimeout = wait >= 1;
+    if (wait < 1) this.flushTimer = setImmediate(() => this.timedFlush());
+    else this.flushTimer = setTimeout(() => this.timedFlush(), wait);
+  }
+
+  /** Byte offset of the batch's first random access point in the pending batch, or -1. */
+  private resumeOffset(): number {
+    if (this.resumeIndex < 0) return -1;
+    let at = 0;
+    for (let i = 0; i < this.resumeIndex; i++) at += this.pending[i]!.length;
+    return at;
   }
 
   private cancelFlush(): void {
-    if (!this.flushTimer) return;
-    clearImmediate(this.flushTimer as NodeJS.Immediate);
-    clearTimeout(this.flushTimer as NodeJS.Timeout);
+    const t = this.flushTimer;
+    if (!t) return;
+    // Each handle goes to its own clear function: clearImmediate() given a Timeout unlinks it
+    // from Node's timer list as if it were an Immediate, corrupting the list it shares with
+    // every other timer of the same duration.
+    if (this.flushIsTimeout) clearTimeout(t as NodeJS.Timeout);
+    else clearImmediate(t as NodeJS.Immediate);
     this.flushTimer = undefined;
   }
 
@@ -209,28 +342,46 @@ export class FanOut implements StreamSubscriber {
     return bytes;
   }
 
-  /** Header, metadata, sequence headers and the GOP cache: one Buffer, rebuilt only after a change. */
-  private joinBytes(): Buffer {
-    if (!this.joinCache) {
-      const parts = this.preamble(true);
-      for (const f of this.stream.gop.frames) parts.push(this.encode(f));
-      this.joinCache = Buffer.concat(parts);
+  /**
+   * Header, metadata, sequence headers and the GOP cache. The cached Buffer is shared by every
+   * join until the GOP, metadata or a track changes; frames appended to the GOP since it was
+   * built follow in a second write (so a join during a fast ramp does not copy the whole GOP
+   * again), until they outgrow JOIN_TAIL_SHARE of it and it is rebuilt.
+   */
+  private writeJoin(viewer: Viewer): void {
+    const frames = this.stream.gop.frames;
+    let cache = this.joinCache;
+    const tailFrames = cache && cache.head === frames[0] ? frames.length - cache.frames : -1;
+    let tail: Buffer[] = [];
+    if (cache && tailFrames >= 0) {
+      let tailBytes = 0;
+      for (let i = cache.frames; i < frames.length; i++) {
+        const b = this.encode(frames[i]!);
+        tail.push(b);
+        tailBytes += b.length;
+      }
+      if (tailBytes > cache.bytes.length * JOIN_TAIL_SHARE) cache = undefined;
+    } else {
+      cache = undefined;
     }
-    return this.joinCache;
-  }
-
-  /** For a viewer coming back from a skip: the current sequence headers, then the batch from its keyframe. */
-  private resumeBytes(): Buffer {
-    return Buffer.concat([...this.preamble(false), ...this.pending.slice(this.resumeIndex)]);
+    if (!cache) {
+      const parts = this.preamble(true);
+      for (const f of frames) parts.push(this.encode(f));
+      cache = { bytes: Buffer.concat(parts), head: frames[0], frames: frames.length };
+      this.joinCache = cache;
+      tail = [];
+    }
+    viewer.write(cache.bytes);
+    if (tail.length > 0) viewer.write(tail.length === 1 ? tail[0]! : Buffer.concat(tail));
   }
 
   /**
    * Header, metadata and sequence headers, stamped with the time of the first frame that follows
    * them (the GOP's keyframe on join, the resume point after a skip) so timestamps never go back.
    */
-  private preamble(withHeader: boolean): Buffer[] {
+  private preamble(withHeader: boolean, resumeDts = 0): Buffer[] {
     const s = this.stream;
-    const ts = withHeader ? (s.gop.frames[0]?.dts ?? this.lastDts) : this.resumeDts;
+    const ts = withHeader ? (s.gop.frames[0]?.dts ?? this.lastDts) : resumeDts;
     const parts: (Buffer | undefined)[] = [
       withHeader ? this.encoder.header(s) : undefined,
       this.encoder.metadata(s, ts),

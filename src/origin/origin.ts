@@ -121,7 +121,10 @@ function listen(server: Server | NetServer, port: number, host: string): Promise
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
-    server.listen(port, host, () => {
+    // A deep accept queue: a ramp of 1,000 viewers a second outruns Node's default of 511 while
+    // a fan-out flush holds the event loop, and a dropped SYN costs the client a 1 s retry
+    // (bench/RESULTS.md). The kernel caps it at net.core.somaxconn.
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });

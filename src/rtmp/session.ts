@@ -198,33 +198,35 @@ export class RtmpSession {
     );
   }
 
-  private streamName(raw: AmfValue): StreamName {
-    if (this.app === undefined) throw new EstuaryError('ERR_RTMP_COMMAND', 'publish/play before connect');
-    const stream = typeof raw === 'string' ? raw.split('?', 1)[0]! : '';
-    return makeStreamName(this.app, stream);
+  /**
+   * The stream name a publish/play asks for, and the query after it (credentials: OBS puts
+   * `?sign=…` in the stream key). Also refuses a command on a message stream that is busy.
+   */
+  private request(cmd: RtmpCommand, streamId: number): { name: StreamName; query: string } {
+    if (this.streams.get(streamId)?.kind !== 'idle') {
+      throw new EstuaryError(
+        'ERR_RTMP_COMMAND',
+        `${cmd.name} on message stream ${streamId}, which is not an idle stream`,
+      );
+    }
+    if (this.app === undefined) throw new EstuaryError('ERR_RTMP_COMMAND', `${cmd.name} before connect`);
+    const { stream, query } = splitStreamKey(cmd.args[0]);
+    return { name: makeStreamName(this.app, stream), query };
   }
 
   private onPublish(cmd: RtmpCommand, streamId: number): void {
-    const ns = this.streams.get(streamId);
-    if (ns?.kind !== 'idle') {
-      throw new EstuaryError(
-        'ERR_RTMP_COMMAND',
-        `publish on message stream ${streamId}, which is not an idle stream`,
-      );
-    }
-    let name: StreamName;
+    let req: { name: StreamName; query: string };
     try {
-      name = this.streamName(cmd.args[0]);
+      req = this.request(cmd, streamId);
     } catch (err) {
       return this.refuse(streamId, 'NetStream.Publish.BadName', err);
     }
+    const { name, query } = req;
     const publisher: PublisherInfo = {
       protocol: 'rtmp',
       remote: `${this.socket.remoteAddress}:${this.socket.remotePort}`,
       kick: (reason) => this.close(reason),
     };
-    const rawName = String(cmd.args[0] ?? '');
-    const query = rawName.includes('?') ? rawName.slice(rawName.indexOf('?')) : '';
     let stream: ReturnType<StreamHub['publish']>;
     try {
       stream = this.ctx.hub.publish(name, publisher, query);
@@ -243,16 +245,9 @@ export class RtmpSession {
   }
 
   private onPlay(cmd: RtmpCommand, streamId: number): void {
-    const ns = this.streams.get(streamId);
-    if (ns?.kind !== 'idle') {
-      throw new EstuaryError(
-        'ERR_RTMP_COMMAND',
-        `play on message stream ${streamId}, which is not an idle stream`,
-      );
-    }
     let name: StreamName;
     try {
-      name = this.streamName(cmd.args[0]);
+      name = this.request(cmd, streamId).name;
     } catch (err) {
       return this.refuse(streamId, 'NetStream.Play.StreamNotFound', err);
     }
@@ -325,7 +320,7 @@ export class RtmpSession {
 
   private endPublishNamed(raw: AmfValue): void {
     for (const [id, ns] of this.streams) {
-      if (ns.kind === 'publish' && typeof raw === 'string' && raw.split('?', 1)[0] === ns.name.stream) {
+      if (ns.kind === 'publish' && splitStreamKey(raw).stream === ns.name.stream) {
         this.endNetStream(id, 'FCUnpublish');
       }
     }
@@ -390,4 +385,11 @@ export class RtmpSession {
   private sendRaw(buf: Buffer): void {
     if (!this.closed && this.socket.writable) this.socket.write(buf);
   }
+}
+
+/** `stream?query` → its parts (a non-string key gives an empty name, refused by makeStreamName). */
+function splitStreamKey(raw: AmfValue): { stream: string; query: string } {
+  const key = typeof raw === 'string' ? raw : '';
+  const q = key.indexOf('?');
+  return q < 0 ? { stream: key, query: '' } : { stream: key.slice(0, q), query: key.slice(q) };
 }

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { RtmpClientHandshake } from '../../src/formats/rtmp/handshake.js';
 import { RtmpClient } from '../../src/rtmp/client.js';
 import { httpGetStream } from '../helpers/flv-capture.js';
+import { publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
 import { type Running, start } from '../helpers/run.js';
 import { requireTool, tools } from '../helpers/tools.js';
@@ -87,18 +88,7 @@ describe('bad input is contained', { timeout: 90_000 }, () => {
   before(async () => {
     o = await startOrigin({ idleTimeoutMs: 1000 });
     if (!tools.ffmpeg) return;
-    publisher = start(tools.ffmpeg, [
-      '-v',
-      'error',
-      '-re',
-      '-i',
-      FIXTURE_10S,
-      '-c',
-      'copy',
-      '-f',
-      'flv',
-      o.rtmpUrl(path),
-    ]);
+    publisher = start(tools.ffmpeg, publishArgs(FIXTURE_10S, o.rtmpUrl(path), true));
     await waitLive(o.origin, path);
     viewer = await httpGetStream(o.flvUrl(path));
     viewer.onData((c) => {

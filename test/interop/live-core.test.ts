@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FlvTagReader } from '../../src/formats/flv/tag-reader.js';
 import { captureWs, httpGetStream } from '../helpers/flv-capture.js';
+import { publishArgs, saveAsFlvArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
 import { packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
@@ -19,14 +20,6 @@ const FIXTURE_3S = new URL('../fixtures/media/h264-aac-3s.flv', import.meta.url)
 const FIXTURE_10S = new URL('../fixtures/media/h264-aac-bframes-10s.flv', import.meta.url).pathname;
 const FIXTURE_MP3 = new URL('../fixtures/media/mp3-3s.flv', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'estuary-live-'));
-
-function publishArgs(input: string, url: string): string[] {
-  return ['-v', 'error', '-re', '-i', input, '-c', 'copy', '-f', 'flv', url];
-}
-
-function playArgs(url: string, out: string): string[] {
-  return ['-v', 'error', '-i', url, '-c', 'copy', '-f', 'flv', '-y', out];
-}
 
 /** What every player must have received: the published codecs, size, frame count and duration. */
 async function assertSameMedia(ffprobe: string, out: string, label: string): Promise<void> {
@@ -67,14 +60,14 @@ describe('live core interop', { timeout: 120_000 }, () => {
     const outHttp = join(tmp, 'rtmp1-http.flv');
     const outWs = join(tmp, 'rtmp1-ws.flv');
     // RTMP play before the publish starts: the player waits, as with nginx-rtmp.
-    const rtmpPlayer = start(ffmpeg, playArgs(o.rtmpUrl(path), outRtmp), 30_000);
+    const rtmpPlayer = start(ffmpeg, saveAsFlvArgs(o.rtmpUrl(path), outRtmp), 30_000);
     await until(
       'the RTMP player to wait for the stream',
       () => (o.origin.hub.get(path)?.subscriberCount ?? 0) > 0,
     );
-    const publisher = start(ffmpeg, publishArgs(FIXTURE_3S, o.rtmpUrl(path)), 30_000);
+    const publisher = start(ffmpeg, publishArgs(FIXTURE_3S, o.rtmpUrl(path), true), 30_000);
     await waitLive(o.origin, path);
-    const httpPlayer = start(ffmpeg, playArgs(o.flvUrl(path), outHttp), 30_000);
+    const httpPlayer = start(ffmpeg, saveAsFlvArgs(o.flvUrl(path), outHttp), 30_000);
     const ws = captureWs(o.wsUrl(path), outWs);
     const pub = await publisher.done;
     assert.equal(pub.code, 0, `publisher failed: ${pub.stderr}`);
@@ -94,18 +87,18 @@ describe('live core interop', { timeout: 120_000 }, () => {
     const path = 'live/http1';
     const outRtmp = join(tmp, 'http1-rtmp.flv');
     const outHttp = join(tmp, 'http1-http.flv');
-    const rtmpPlayer = start(ffmpeg, playArgs(o.rtmpUrl(path), outRtmp), 30_000);
+    const rtmpPlayer = start(ffmpeg, saveAsFlvArgs(o.rtmpUrl(path), outRtmp), 30_000);
     await until(
       'the RTMP player to wait for the stream',
       () => (o.origin.hub.get(path)?.subscriberCount ?? 0) > 0,
     );
     const publisher = start(
       ffmpeg,
-      publishArgs(FIXTURE_3S, `http://127.0.0.1:${o.ports.http}/${path}`),
+      publishArgs(FIXTURE_3S, `http://127.0.0.1:${o.ports.http}/${path}`, true),
       30_000,
     );
     await waitLive(o.origin, path);
-    const httpPlayer = start(ffmpeg, playArgs(o.flvUrl(path), outHttp), 30_000);
+    const httpPlayer = start(ffmpeg, saveAsFlvArgs(o.flvUrl(path), outHttp), 30_000);
     const pub = await publisher.done;
     assert.equal(pub.code, 0, `publisher failed: ${pub.stderr}`);
     const [r1, r2] = await Promise.all([rtmpPlayer.done, httpPlayer.done]);
@@ -121,7 +114,7 @@ describe('live core interop', { timeout: 120_000 }, () => {
     if (!ffmpeg || !ffprobe) return;
     const path = 'live/mp3';
     const outRtmp = join(tmp, 'mp3-rtmp.flv');
-    const rtmpPlayer = start(ffmpeg, playArgs(o.rtmpUrl(path), outRtmp), 30_000);
+    const rtmpPlayer = start(ffmpeg, saveAsFlvArgs(o.rtmpUrl(path), outRtmp), 30_000);
     // The POST below takes a few ms: the player must already be waiting, not merely started.
     await until(
       'the RTMP player to wait for the stream',
@@ -147,7 +140,7 @@ describe('live core interop', { timeout: 120_000 }, () => {
     const ffmpeg = requireTool(t, 'ffmpeg');
     if (!ffmpeg) return;
     const path = 'live/late';
-    const publisher = start(ffmpeg, publishArgs(FIXTURE_10S, o.rtmpUrl(path)), 30_000);
+    const publisher = start(ffmpeg, publishArgs(FIXTURE_10S, o.rtmpUrl(path), true), 30_000);
     try {
       await waitLive(o.origin, path);
       // 3.3 s in: the GOP (2 s) started at 2.0 s, so the next keyframe is 0.7 s away.
@@ -198,7 +191,7 @@ describe('live core interop', { timeout: 120_000 }, () => {
     if (!ffmpeg || !ffprobe || !rtmpdump) return;
     const path = 'live/dump';
     const out = join(tmp, 'dump.flv');
-    const publisher = start(ffmpeg, publishArgs(FIXTURE_3S, o.rtmpUrl(path)), 30_000);
+    const publisher = start(ffmpeg, publishArgs(FIXTURE_3S, o.rtmpUrl(path), true), 30_000);
     await waitLive(o.origin, path);
     const dump = await run(rtmpdump, ['--live', '-q', '-r', o.rtmpUrl(path), '-o', out], 30_000);
     const pub = await publisher.done;

@@ -9,9 +9,9 @@ import { FlvTagReader } from '../../src/formats/flv/tag-reader.js';
 import { pushFile } from '../../src/pusher/pusher.js';
 import { RtmpClient } from '../../src/rtmp/client.js';
 import { httpGetStream } from '../helpers/flv-capture.js';
+import { fixture as media } from '../helpers/media.js';
 import { startOrigin, waitLive } from '../helpers/origin.js';
 
-const media = (name: string) => new URL(`../fixtures/media/${name}`, import.meta.url).pathname;
 const FLV_3S = media('h264-aac-3s.flv');
 const FLV_10S = media('h264-aac-bframes-10s.flv');
 const MP4_10S = media('h264-aac-bframes-10s.mp4');

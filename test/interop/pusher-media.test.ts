@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushFile } from '../../src/pusher/pusher.js';
+import { fixture as media, saveAsFlvArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin } from '../helpers/origin.js';
 import { packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 import { until } from '../helpers/wait.js';
 
-const media = (name: string) => new URL(`../fixtures/media/${name}`, import.meta.url).pathname;
 const MP4_10S = media('h264-aac-bframes-10s.mp4');
 const FLV_10S = media('h264-aac-bframes-10s.flv');
 const FLV_3S = media('h264-aac-3s.flv');
@@ -93,18 +93,7 @@ describe('pusher: files to a live origin', { concurrency: true, timeout: 60_000 
       const file = await fileOf(c, ffmpeg);
       const path = `live/${c.name}`;
       const out = join(tmp, `${c.name}.flv`);
-      const player = start(ffmpeg, [
-        '-v',
-        'error',
-        '-i',
-        o.rtmpUrl(path),
-        '-c',
-        'copy',
-        '-f',
-        'flv',
-        '-y',
-        out,
-      ]);
+      const player = start(ffmpeg, saveAsFlvArgs(o.rtmpUrl(path), out));
       // Let the player reach play (it then waits for the publish, as with nginx-rtmp).
       await until(
         'the player to wait for the stream',

@@ -4,12 +4,12 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { httpGetStream } from '../helpers/flv-capture.js';
+import { fixture as media, publishArgs } from '../helpers/media.js';
 import { startOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { assertDecodesClean, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
-const media = (name: string) => new URL(`../fixtures/media/${name}`, import.meta.url).pathname;
 const ONLY_FLV = { record: { flv: true, hls: false, mp4: false } };
 
 function recordedFile(dataDir: string, path: string): string {
@@ -28,17 +28,7 @@ describe('FLV recording', { timeout: 90_000 }, () => {
       const o = await startOrigin(ONLY_FLV);
       const path = 'live/rec';
       try {
-        const pub = await run(ffmpeg, [
-          '-v',
-          'error',
-          '-i',
-          media(fixture),
-          '-c',
-          'copy',
-          '-f',
-          'flv',
-          o.rtmpUrl(path),
-        ]);
+        const pub = await run(ffmpeg, publishArgs(media(fixture), o.rtmpUrl(path)));
         assert.equal(pub.code, 0, pub.stderr);
         await waitEnded(o.origin, path);
         const file = recordedFile(o.dataDir, path);
@@ -98,18 +88,7 @@ describe('FLV recording', { timeout: 90_000 }, () => {
     const o = await startOrigin(ONLY_FLV);
     const path = 'live/killed';
     try {
-      const pub = start(ffmpeg, [
-        '-v',
-        'error',
-        '-re',
-        '-i',
-        media('h264-aac-bframes-10s.flv'),
-        '-c',
-        'copy',
-        '-f',
-        'flv',
-        o.rtmpUrl(path),
-      ]);
+      const pub = start(ffmpeg, publishArgs(media('h264-aac-bframes-10s.flv'), o.rtmpUrl(path), true));
       await waitLive(o.origin, path);
       await new Promise((r) => setTimeout(r, 2000));
       pub.child.kill('SIGKILL');
@@ -132,18 +111,7 @@ describe('FLV recording', { timeout: 90_000 }, () => {
     writeFileSync(blocker, 'a file where the data dir should be');
     const o = await startOrigin({ ...ONLY_FLV, dataDir: join(blocker, 'data') });
     const path = 'live/nodisk';
-    const pub = start(ffmpeg, [
-      '-v',
-      'error',
-      '-re',
-      '-i',
-      media('h264-aac-3s.flv'),
-      '-c',
-      'copy',
-      '-f',
-      'flv',
-      o.rtmpUrl(path),
-    ]);
+    const pub = start(ffmpeg, publishArgs(media('h264-aac-3s.flv'), o.rtmpUrl(path), true));
     try {
       await waitLive(o.origin, path);
       const res = await httpGetStream(o.flvUrl(path));

@@ -12,6 +12,7 @@ import { resolveServeConfig } from '../../src/config/load.js';
 import { parseMediaPlaylist } from '../../src/formats/m3u8/parse-playlist.js';
 import { silentLogger } from '../../src/log.js';
 import { Origin } from '../../src/origin/origin.js';
+import { publishArgs } from '../helpers/media.js';
 import { type Running, run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 import { accepts, freePort, until } from '../helpers/wait.js';
@@ -42,7 +43,7 @@ test('after kill -9 the next start ends the HLS playlist and removes the marker'
   try {
     await until('the server listens', () => accepts(rtmp), 15_000);
     const url = `rtmp://127.0.0.1:${rtmp}/live/x`;
-    publisher = start(ffmpeg, ['-v', 'error', '-re', '-i', FIXTURE, '-c', 'copy', '-f', 'flv', url], 30_000);
+    publisher = start(ffmpeg, publishArgs(FIXTURE, url, true), 30_000);
     await until('the first segment', () => existsSync(index), 10_000);
     server.child.kill('SIGKILL');
     await server.done;

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { resolveServeConfig } from '../../src/config/load.js';
 import { Origin } from '../../src/origin/origin.js';
 import { httpGetStream } from '../helpers/flv-capture.js';
+import { publishArgs } from '../helpers/media.js';
 import { waitLive } from '../helpers/origin.js';
 import { start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
@@ -42,11 +43,7 @@ test('an unwritable data dir stops the HLS recorder with one error line; live pl
   const origin = new Origin(config, log);
   const ports = await origin.start();
   const url = `rtmp://127.0.0.1:${ports.rtmp}/${PATH}`;
-  const publisher = start(
-    ffmpeg,
-    ['-v', 'error', '-re', '-i', FIXTURE, '-c', 'copy', '-f', 'flv', url],
-    20_000,
-  );
+  const publisher = start(ffmpeg, publishArgs(FIXTURE, url, true), 20_000);
   try {
     await waitLive(origin, PATH);
     const viewer = await httpGetStream(`http://127.0.0.1:${ports.http}/${PATH}.flv`);

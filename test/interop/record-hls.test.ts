@@ -8,28 +8,18 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseMediaPlaylist } from '../../src/formats/m3u8/parse-playlist.js';
+import { fixture as media, publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { assertDecodesClean, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
-const media = (name: string) => new URL(`../fixtures/media/${name}`, import.meta.url).pathname;
 const ONLY_HLS = { record: { flv: false, hls: true, mp4: false } };
 const PATH = 'live/x';
 
 /** Publishes a fixture as fast as FFmpeg reads it, then waits until every recorder finished. */
 async function publish(o: TestOrigin, ffmpeg: string, fixture: string): Promise<void> {
-  const pub = await run(ffmpeg, [
-    '-v',
-    'error',
-    '-i',
-    media(fixture),
-    '-c',
-    'copy',
-    '-f',
-    'flv',
-    o.rtmpUrl(PATH),
-  ]);
+  const pub = await run(ffmpeg, publishArgs(media(fixture), o.rtmpUrl(PATH)));
   assert.equal(pub.code, 0, pub.stderr);
   await waitEnded(o.origin, PATH);
 }
@@ -169,18 +159,7 @@ describe('HLS recording', { timeout: 120_000 }, () => {
     const ffmpeg = requireTool(t, 'ffmpeg');
     if (!ffmpeg) return;
     const o = await startOrigin(ONLY_HLS);
-    const args = [
-      '-v',
-      'error',
-      '-re',
-      '-i',
-      media('h264-aac-3s.flv'),
-      '-c',
-      'copy',
-      '-f',
-      'flv',
-      o.rtmpUrl(PATH),
-    ];
+    const args = publishArgs(media('h264-aac-3s.flv'), o.rtmpUrl(PATH), true);
     const publisher = start(ffmpeg, args, 30_000);
     try {
       await waitLive(o.origin, PATH);

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
+import { publishArgs } from '../helpers/media.js';
 import { startOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { assertDecodesClean as assertDecodes, packetTimes, probe, streamOf } from '../helpers/probe.js';
 import { run, start } from '../helpers/run.js';
@@ -59,17 +60,7 @@ function topLevelBoxes(path: string): string[] {
 async function record(fixture: string, name: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const o = await startOrigin({ record: { flv: false, hls: false, mp4: true } });
   const ffmpeg = (await import('../helpers/tools.js')).tools.ffmpeg!;
-  const pub = await run(ffmpeg, [
-    '-v',
-    'error',
-    '-i',
-    fixture,
-    '-c',
-    'copy',
-    '-f',
-    'flv',
-    o.rtmpUrl(`live/${name}`),
-  ]);
+  const pub = await run(ffmpeg, publishArgs(fixture, o.rtmpUrl(`live/${name}`)));
   assert.equal(pub.code, 0, `publisher failed: ${pub.stderr}`);
   await waitEnded(o.origin, `live/${name}`);
   await o.origin.stop();
@@ -171,18 +162,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     if (!tl) return;
     const o = await startOrigin({ record: { flv: false, hls: false, mp4: true } });
     t.after(() => o.stop());
-    const pub = start(tl.ffmpeg, [
-      '-v',
-      'error',
-      '-re',
-      '-i',
-      BFRAMES_10S,
-      '-c',
-      'copy',
-      '-f',
-      'flv',
-      o.rtmpUrl('live/killed'),
-    ]);
+    const pub = start(tl.ffmpeg, publishArgs(BFRAMES_10S, o.rtmpUrl('live/killed'), true));
     await waitLive(o.origin, 'live/killed');
     await new Promise((r) => setTimeout(r, 2500));
     pub.child.kill('SIGKILL');

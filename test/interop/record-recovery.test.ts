@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
+import { publishArgs } from '../helpers/media.js';
 import { assertDecodesClean as assertDecodes, probe, streamOf } from '../helpers/probe.js';
 import { type Running, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
@@ -50,18 +51,7 @@ async function serve(dataDir: string): Promise<Server> {
 }
 
 function publish(ffmpeg: string, rtmp: number, name: string): Running {
-  return start(ffmpeg, [
-    '-v',
-    'error',
-    '-re',
-    '-i',
-    FIXTURE,
-    '-c',
-    'copy',
-    '-f',
-    'flv',
-    `rtmp://127.0.0.1:${rtmp}/live/${name}`,
-  ]);
+  return start(ffmpeg, publishArgs(FIXTURE, `rtmp://127.0.0.1:${rtmp}/live/${name}`, true));
 }
 
 /** Video frames in init.mp4 + seg* of a merged output, as ffprobe counts them. */

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   ERR_STREAM_BUSY: 'Another publisher already publishes this stream name',
   ERR_AUTH: 'The publish or play request is not signed, or its signature is wrong or expired',
   ERR_CONFIG: 'The configuration (file, environment or flags) is invalid',
+  ERR_RTMP_REFUSED: 'An RTMP server refused connect, createStream, publish or play (the reply names why)',
+  ERR_CONNECTION_CLOSED: 'The connection closed before the answer a request waited for',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -37,4 +39,23 @@ export class EstuaryError extends Error {
 
 export function isEstuaryError(err: unknown, code?: ErrorCode): err is EstuaryError {
   return err instanceof EstuaryError && (code === undefined || err.code === code);
+}
+
+/**
+ * How an error is told to a client or a log line, by every protocol: `CODE: message` for a
+ * catalogued error, the message for any other Error, the value itself for a non-Error throw.
+ */
+export function describeError(err: unknown): string {
+  if (err instanceof EstuaryError) return `${err.code}: ${err.message}`;
+  return errorMessage(err);
+}
+
+/** The message alone (no code): for text that already says what failed. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `err` as an Error (a non-Error throw is wrapped, its text kept as the message). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

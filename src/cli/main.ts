@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { configFromEnv, configFromFlags, readConfigFile, resolveServeConfig } from '../config/load.js';
-import { isEstuaryError } from '../errors.js';
+import { describeError, errorMessage } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Origin } from '../origin/origin.js';
 import { pushCommand } from './push-command.js';
@@ -74,7 +74,7 @@ async function serve(args: string[]): Promise<number> {
   try {
     parsed = parseServeArgs(args);
   } catch (err) {
-    console.error(`estuary serve: ${(err as Error).message}\n\n${SERVE_USAGE}`);
+    console.error(`estuary serve: ${errorMessage(err)}\n\n${SERVE_USAGE}`);
     return 2;
   }
   if (parsed.help) {
@@ -88,9 +88,7 @@ async function serve(args: string[]): Promise<number> {
     origin = new Origin(config, createLogger(config.logLevel));
     await origin.start();
   } catch (err) {
-    console.error(
-      `estuary serve: ${isEstuaryError(err) ? `${err.code}: ${err.message}` : (err as Error).message}`,
-    );
+    console.error(`estuary serve: ${describeError(err)}`);
     return 1;
   }
   return new Promise<number>((resolve) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { EstuaryError } from '../errors.js';
+import { EstuaryError, errorMessage } from '../errors.js';
 import { type ServeConfig, ServeConfigSchema } from './schema.js';
 
 /** Flag / environment names (kebab / SCREAMING_SNAKE) of each config key, for `--help` and the env. */
@@ -55,16 +55,13 @@ export function readConfigFile(path: string): Raw {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new EstuaryError('ERR_CONFIG', `cannot read config file ${path}: ${(err as Error).message}`);
+    throw new EstuaryError('ERR_CONFIG', `cannot read config file ${path}: ${errorMessage(err)}`);
   }
   let value: unknown;
   try {
     value = parseYaml(text); // YAML is a superset of JSON, so estuary.json works too
   } catch (err) {
-    throw new EstuaryError(
-      'ERR_CONFIG',
-      `config file ${path} is not valid YAML/JSON: ${(err as Error).message}`,
-    );
+    throw new EstuaryError('ERR_CONFIG', `config file ${path} is not valid YAML/JSON: ${errorMessage(err)}`);
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {

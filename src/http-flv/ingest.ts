@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { describeError } from '../errors.js';
+import { FlvTagIngest } from '../flv/to-stream.js';
 import { FlvTagReader } from '../formats/flv/tag-reader.js';
-import { CORS_HEADERS, describeError, sendError, statusOf } from '../http/respond.js';
+import { CORS_HEADERS, sendError, statusOf } from '../http/respond.js';
 import type { PublisherInfo } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
-import { FlvTagIngest } from '../ingest/flv-tag-ingest.js';
 
 export interface IngestContext {
   readonly hub: StreamHub;

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { CORS_HEADERS, describeError, sendError } from '../http/respond.js';
+import { describeError } from '../errors.js';
+import { CORS_HEADERS, sendError } from '../http/respond.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath } from '../hub/stream-name.js';
 import type { ViewerBudget } from '../hub/viewer.js';
-import { WsFlvPlay } from '../ws-flv/play.js';
+import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
 import { handleIngest, refusePublish } from './ingest.js';
 import { handlePlay } from './play.js';
 
@@ -23,10 +23,10 @@ export interface LiveHttpOptions {
  */
 export class LiveHttpServer {
   readonly server: Server;
-  private readonly ws: WsFlvPlay;
+  private readonly ws: WsFlvUpgrade;
 
   constructor(private readonly opts: LiveHttpOptions) {
-    this.ws = new WsFlvPlay(opts);
+    this.ws = new WsFlvUpgrade(opts);
     this.server = createServer(
       {
         // A publish is one request that lasts as long as the stream: no request timeout.
@@ -35,9 +35,7 @@ export class LiveHttpServer {
       },
       (req, res) => this.route(req, res),
     );
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.upgrade(req, socket, head),
-    );
+    this.server.on('upgrade', (req, socket, head) => this.ws.handle(req, socket, head));
     this.server.on('clientError', (err, socket) => {
       opts.log.debug({ err: err.message }, 'bad HTTP request');
       socket.destroy();
@@ -75,16 +73,6 @@ export class LiveHttpServer {
       );
       if (req.method === 'POST' || req.method === 'PUT') refusePublish(req, res, 400, describeError(err));
       else sendError(res, 400, describeError(err));
-    }
-  }
-
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? '/').split('?', 1)[0]!;
-    try {
-      this.ws.handleUpgrade(req, socket, head, parseStreamPath(path, '.flv'));
-    } catch (err) {
-      this.opts.log.warn({ path: path.slice(0, 200), reason: describeError(err) }, 'websocket refused');
-      socket.end(`HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n${describeError(err)}\n`);
     }
   }
 }

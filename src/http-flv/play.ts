@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { flvFanOut } from '../flv/from-stream.js';
 import { CORS_HEADERS, sendError } from '../http/respond.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
-import { flvFanOut } from './from-stream.js';
 
 export interface PlayContext {
   readonly hub: StreamHub;

@@ -33,8 +33,3 @@ export function sendError(res: ServerResponse, status: number, message: string):
 export function statusOf(err: unknown): number {
   return err instanceof EstuaryError ? (STATUS_OF[err.code] ?? 400) : 500;
 }
-
-export function describeError(err: unknown): string {
-  if (err instanceof EstuaryError) return `${err.code}: ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
-}

@@ -1,4 +1,5 @@
 import { type FileHandle, open, rename, rm, writeFile } from 'node:fs/promises';
+import { asError } from '../errors.js';
 
 /**
  * Ordered asynchronous writes for one recorder: every operation runs after the previous one
@@ -33,7 +34,7 @@ export class OrderedWriter {
         if (!this.failed) await op();
       } catch (err) {
         if (!this.failed) {
-          this.failed = err instanceof Error ? err : new Error(String(err));
+          this.failed = asError(err);
           this.onError(this.failed);
         }
       } finally {

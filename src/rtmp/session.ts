@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { EstuaryError } from '../errors.js';
+import { describeError, EstuaryError } from '../errors.js';
 import { encodeAmf0 } from '../formats/amf/amf0.js';
 import type { AmfObject, AmfValue } from '../formats/amf/value.js';
 import { encodeMessage } from '../formats/rtmp/chunk-writer.js';
@@ -16,7 +16,6 @@ import {
 } from '../formats/rtmp/control.js';
 import { ChunkStreamId, type RtmpMessage } from '../formats/rtmp/message.js';
 import { MessageType, PeerBandwidthLimit } from '../formats/rtmp/message-types.js';
-import { describeError } from '../http/respond.js';
 import type { FanOut } from '../hub/fan-out.js';
 import type { PublisherInfo } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';

@@ -1,9 +1,9 @@
+import { FlvTagIngest } from '../flv/to-stream.js';
 import { decodeAmf0Value } from '../formats/amf/amf0.js';
 import { FlvTagReader } from '../formats/flv/tag-reader.js';
 import type { RtmpMessage } from '../formats/rtmp/message.js';
 import { MessageType } from '../formats/rtmp/message-types.js';
 import type { LiveStream } from '../hub/live-stream.js';
-import { FlvTagIngest } from '../ingest/flv-tag-ingest.js';
 
 /**
  * An RTMP publish → the live stream. Audio (8), video (9) and data (18, and 15 = AMF3 data whose

@@ -1,3 +1,4 @@
+import { EstuaryError } from '../../errors.js';
 import { ChunkReader, type ChunkReaderOptions } from './chunk-reader.js';
 import { encodeMessage } from './chunk-writer.js';
 import { acknowledgement, parseControl, pingResponse } from './control.js';
@@ -37,7 +38,7 @@ export class RtmpConnection {
   /** The client's first bytes (C0 + C1). */
   start(): Buffer {
     if (!(this.handshake instanceof RtmpClientHandshake))
-      throw new Error('only a client starts the handshake');
+      throw new EstuaryError('ERR_RTMP_HANDSHAKE', 'only a client connection starts the handshake');
     return this.handshake.start();
   }
 

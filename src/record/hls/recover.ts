@@ -1,6 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.js';
 import { parseMediaPlaylist } from '../../formats/m3u8/parse-playlist.js';
 import { renderMediaPlaylist } from '../../formats/m3u8/playlist.js';
 import { writeFileAtomic } from '../ordered-writer.js';
@@ -59,6 +60,6 @@ export async function recoverHlsFolder(dir: string, log: Logger): Promise<void> 
         : 'HLS recording recovered: the crash came before the first playlist, nothing to keep',
     );
   } catch (err) {
-    log.error({ err }, `HLS recovery of ${dir} failed: ${err instanceof Error ? err.message : String(err)}`);
+    log.error({ err }, `HLS recovery of ${dir} failed: ${errorMessage(err)}`);
   }
 }

@@ -6,6 +6,8 @@
  */
 export const ERROR_CODES = {
   ERR_AMF_DECODE: 'An AMF0/AMF3 value is malformed or truncated',
+  ERR_AMF_LIMIT:
+    'An AMF0/AMF3 value is beyond the bounds Estuary accepts (size, nesting depth, values once references are expanded, a cycle)',
   ERR_RTMP_HANDSHAKE: 'The RTMP handshake bytes are not a valid C0/C1/C2 (or S0/S1/S2)',
   ERR_RTMP_CHUNK:
     'An RTMP chunk stream is malformed (bad chunk size, unknown chunk stream, oversized message)',

@@ -1,5 +1,6 @@
+import type { Logger } from 'pino';
 import { FlvToFrames } from '../formats/flv/flv-to-frame.js';
-import type { FlvTag } from '../formats/flv/tag.js';
+import { type FlvTag, FlvTagType } from '../formats/flv/tag.js';
 import type { LiveStream } from '../hub/live-stream.js';
 import { TimestampUnwrapper } from '../media/time.js';
 
@@ -9,13 +10,18 @@ import { TimestampUnwrapper } from '../media/time.js';
  * are unwrapped to the monotonic ms clock, tags become tracks, frames and metadata.
  *
  * Errors (unsupported codec, malformed packet) propagate: the session that owns the publisher
- * closes it and logs why.
+ * closes it and logs why. Metadata over the bounds (ERR_AMF_LIMIT) is the exception: it is
+ * dropped with one warning per publish, and the frames go on.
  */
 export class FlvTagIngest {
   private readonly demux = new FlvToFrames();
   private readonly clock = new TimestampUnwrapper();
+  private warnedMetadata = false;
 
-  constructor(private readonly stream: LiveStream) {}
+  constructor(
+    private readonly stream: LiveStream,
+    private readonly log: Logger,
+  ) {}
 
   push(tag: FlvTag): void {
     const ms = this.clock.unwrap(tag.timestamp);
@@ -30,6 +36,16 @@ export class FlvTagIngest {
         case 'metadata':
           this.stream.setMetadata({ values: ev.values, body: ev.body });
           break;
+      }
+    }
+    if (!this.warnedMetadata && tag.type === FlvTagType.Script) {
+      const dropped = this.demux.droppedMetadata;
+      if (dropped.count > 0) {
+        this.warnedMetadata = true;
+        this.log.warn(
+          { path: this.stream.path, reason: dropped.lastReason },
+          'metadata dropped; the stream goes on',
+        );
       }
     }
   }

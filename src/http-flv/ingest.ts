@@ -44,7 +44,7 @@ export function handleIngest(
     return;
   }
   const reader = new FlvTagReader({ maxTagSize: ctx.maxTagBytes });
-  const ingest = new FlvTagIngest(stream);
+  const ingest = new FlvTagIngest(stream, log);
 
   // The one place this publish ends; logs why, once.
   function finish(reason: string, status?: number): void {

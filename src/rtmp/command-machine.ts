@@ -157,7 +157,8 @@ export class RtmpCommandMachine {
     const rawApp = typeof obj.app === 'string' ? obj.app : '';
     // OBS and FFmpeg may put a query (credentials) or a trailing slash after the app name.
     this.app = rawApp.split('?', 1)[0]!.replace(/\/+$/, '');
-    this.log.info({ app: this.app, flashVer: obj.flashVer, tcUrl: obj.tcUrl }, 'connect');
+    // Only short strings go to the log: a decoded value may be any shape the client chose.
+    this.log.info({ app: this.app, flashVer: logText(obj.flashVer), tcUrl: logText(obj.tcUrl) }, 'connect');
     this.peer.send(windowAckSize(WINDOW_ACK_SIZE));
     this.peer.send(setPeerBandwidth(WINDOW_ACK_SIZE, PeerBandwidthLimit.Dynamic));
     this.peer.send(setChunkSize(OUT_CHUNK_SIZE));
@@ -314,4 +315,12 @@ function splitStreamKey(raw: AmfValue): { stream: string; query: string } {
   const key = typeof raw === 'string' ? raw : '';
   const q = key.indexOf('?');
   return q < 0 ? { stream: key, query: '' } : { stream: key.slice(0, q), query: key.slice(q) };
+}
+
+/** Longest client-chosen string written to a log line. */
+const MAX_LOGGED_CHARS = 200;
+
+/** A client-sent value as log text: strings only, cut short. */
+function logText(v: AmfValue): string | undefined {
+  return typeof v === 'string' ? v.slice(0, MAX_LOGGED_CHARS) : undefined;
 }

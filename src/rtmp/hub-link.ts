@@ -23,13 +23,15 @@ export class RtmpHubLink implements NetStreamLink {
     private readonly ctx: RtmpHubContext,
     /** `address:port` of the peer, for the hub's publisher info. */
     private readonly remote: string,
+    /** The session's logger, for what one publish has to say. */
+    private readonly log: Logger,
   ) {}
 
   publish(name: StreamName, query: string, kick: (reason: string) => void): PublishSink {
     const { hub, maxMessageBytes } = this.ctx;
     const publisher: PublisherInfo = { protocol: 'rtmp', remote: this.remote, kick };
     const stream = hub.publish(name, publisher, query);
-    const toStream = new RtmpPublishToStream(stream, maxMessageBytes);
+    const toStream = new RtmpPublishToStream(stream, maxMessageBytes, this.log);
     return {
       push: (msg) => toStream.push(msg),
       end: (reason) => hub.unpublish(stream, publisher, reason),

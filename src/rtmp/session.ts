@@ -42,7 +42,7 @@ export class RtmpSession implements RtmpPeer {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = ctx.log.child({ proto: 'rtmp', conn, remote });
     this.conn = new RtmpConnection('server', { maxMessageSize: ctx.maxMessageBytes });
-    this.machine = new RtmpCommandMachine(this, new RtmpHubLink(ctx, remote), this.log);
+    this.machine = new RtmpCommandMachine(this, new RtmpHubLink(ctx, remote, this.log), this.log);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));

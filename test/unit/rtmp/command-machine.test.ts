@@ -81,6 +81,7 @@ function setup(authorize?: PublishAuthorizer) {
   const link = new RtmpHubLink(
     { hub, log: silentLogger(), budget: DEFAULT_VIEWER_BUDGET, maxMessageBytes: 1 << 20 },
     '127.0.0.1:1',
+    silentLogger(),
   );
   const machine = new RtmpCommandMachine(peer, link, silentLogger());
   return { hub, peer, machine };

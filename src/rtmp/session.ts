@@ -6,7 +6,7 @@ import { decodeCommand } from '../formats/rtmp/command.js';
 import { RtmpConnection } from '../formats/rtmp/connection.js';
 import type { RtmpMessage } from '../formats/rtmp/message.js';
 import { MessageType } from '../formats/rtmp/message-types.js';
-import { RtmpCommandMachine, type RtmpPeer } from './command-machine.js';
+import { type ConnectionActivity, RtmpCommandMachine, type RtmpPeer } from './command-machine.js';
 import { OUT_CHUNK_SIZE } from './from-stream.js';
 import { type RtmpHubContext, RtmpHubLink } from './hub-link.js';
 
@@ -20,6 +20,14 @@ export interface RtmpSessionContext extends RtmpHubContext {
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/**
+ * The largest message, and all unfinished messages together, a connection may hold before it
+ * publishes: a connect command is under 4 KiB and every other command or control message smaller,
+ * and a player never needs more. maxMessageBytes applies only once a publish has started.
+ */
+const PRE_PUBLISH_BYTES = 64 * 1024;
+/** What a publisher's other chunk streams (audio, data) may hold beside one maxMessageBytes message. */
+const PUBLISH_INTERLEAVE_BYTES = 1024 * 1024;
 
 /**
  * One RTMP connection's socket shell: moves bytes between the socket and the sans-IO handshake /
@@ -33,6 +41,12 @@ export class RtmpSession implements RtmpPeer {
   private readonly machine: RtmpCommandMachine;
   private closed = false;
   private readonly handshakeTimer: NodeJS.Timeout;
+  /** What the connection did when last looked at (undefined until the handshake is done). */
+  private activity: ConnectionActivity | undefined;
+  private publishLimits = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** When the connection last made progress: its activity began, or a publish message arrived. */
+  private progressAt = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -41,13 +55,17 @@ export class RtmpSession implements RtmpPeer {
   ) {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.log = ctx.log.child({ proto: 'rtmp', conn, remote });
-    this.conn = new RtmpConnection('server', { maxMessageSize: ctx.maxMessageBytes });
+    const preLimit = Math.min(PRE_PUBLISH_BYTES, ctx.maxMessageBytes);
+    this.conn = new RtmpConnection('server', {
+      maxMessageSize: preLimit,
+      maxPartialBytes: preLimit,
+      limitContext: 'before a publish starts',
+    });
     this.machine = new RtmpCommandMachine(this, new RtmpHubLink(ctx, remote, this.log), this.log);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('connection closed by peer'));
-    socket.on('timeout', () => this.close(this.idleReason()));
     this.handshakeTimer = setTimeout(() => {
       if (this.conn.handshaking) this.close(`no RTMP handshake within ${HANDSHAKE_TIMEOUT_MS} ms`);
     }, HANDSHAKE_TIMEOUT_MS);
@@ -58,6 +76,7 @@ export class RtmpSession implements RtmpPeer {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.handshakeTimer);
+    clearTimeout(this.idleTimer);
     this.machine.end(reason);
     this.log.info({ reason, app: this.machine.connectedApp, bytesIn: this.conn.bytesReceived }, 'closed');
     this.socket.destroy();
@@ -87,7 +106,7 @@ export class RtmpSession implements RtmpPeer {
       for (const buf of step.send) this.socket.write(buf);
       if (step.handshakeCompleted) {
         clearTimeout(this.handshakeTimer);
-        this.updateIdleTimeout();
+        this.activityChanged();
       }
       for (const msg of step.messages) {
         this.onMessage(msg);
@@ -110,13 +129,14 @@ export class RtmpSession implements RtmpPeer {
       case MessageType.CommandAmf0:
       case MessageType.CommandAmf3:
         this.machine.command(decodeCommand(msg), msg.streamId);
-        if (!this.closed) this.updateIdleTimeout();
+        if (!this.closed) this.activityChanged();
         return;
       case MessageType.Audio:
       case MessageType.Video:
       case MessageType.DataAmf0:
       case MessageType.DataAmf3:
       case MessageType.Aggregate:
+        if (this.activity === 'publish') this.progressAt = Date.now();
         this.machine.media(msg);
         return;
       case MessageType.SharedObjectAmf0:
@@ -131,21 +151,46 @@ export class RtmpSession implements RtmpPeer {
   }
 
   /**
-   * A connection must be doing something: a publisher must keep sending, and a connection that
-   * neither publishes nor plays is dropped after a while. A player may sit idle (waiting for a
-   * publish, or paused) as long as it likes.
+   * A connection must be doing something, and bytes alone are not progress (a client can trickle
+   * one a second into a message it never finishes): a publisher must complete an audio, video or
+   * data message at least every idleTimeoutMs, and a connection that neither publishes nor plays
+   * is dropped idleTimeoutMs after it became so, whatever it sends. A player may sit idle
+   * (waiting for a publish, or paused) as long as it likes.
    */
   private get idleTimeoutMs(): number {
     return this.ctx.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   }
 
-  private updateIdleTimeout(): void {
-    this.socket.setTimeout(this.machine.activity === 'play' ? 0 : this.idleTimeoutMs);
+  /** Called after every command: re-arms the idle rule when what the connection does changed. */
+  private activityChanged(): void {
+    const now = this.machine.activity;
+    if (now === this.activity) return;
+    this.activity = now;
+    if (now === 'publish' && !this.publishLimits) {
+      this.publishLimits = true;
+      this.conn.setLimits({
+        maxMessageSize: this.ctx.maxMessageBytes,
+        maxPartialBytes: this.ctx.maxMessageBytes + PUBLISH_INTERLEAVE_BYTES,
+        limitContext: '',
+      });
+    }
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (now === 'play') return;
+    this.progressAt = Date.now();
+    this.idleTimer = setTimeout(() => this.checkIdle(), this.idleTimeoutMs);
   }
 
-  private idleReason(): string {
-    return this.machine.activity === 'publish'
-      ? `publisher sent nothing for ${this.idleTimeoutMs} ms`
-      : `no publish or play within ${this.idleTimeoutMs} ms`;
+  private checkIdle(): void {
+    const left = this.progressAt + this.idleTimeoutMs - Date.now();
+    if (this.activity === 'publish' && left > 0) {
+      this.idleTimer = setTimeout(() => this.checkIdle(), left);
+      return;
+    }
+    this.close(
+      this.activity === 'publish'
+        ? `publisher sent no complete audio, video or data message for ${this.idleTimeoutMs} ms`
+        : `no publish or play within ${this.idleTimeoutMs} ms`,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import { EstuaryError } from '../../errors.js';
-import { ChunkReader, type ChunkReaderOptions } from './chunk-reader.js';
+import { ChunkReader, type ChunkReaderLimits, type ChunkReaderOptions } from './chunk-reader.js';
 import { encodeMessage } from './chunk-writer.js';
 import { acknowledgement, parseControl, pingResponse } from './control.js';
 import { RtmpClientHandshake, RtmpServerHandshake } from './handshake.js';
@@ -48,6 +48,11 @@ export class RtmpConnection {
 
   get bytesReceived(): number {
     return this.reader.bytesReceived;
+  }
+
+  /** Changes the chunk reader's size limits (see ChunkReader.setLimits). */
+  setLimits(limits: ChunkReaderLimits): void {
+    this.reader.setLimits(limits);
   }
 
   /** Consumes bytes from the peer. Throws EstuaryError on a bad handshake or chunk stream. */

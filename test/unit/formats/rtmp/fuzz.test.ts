@@ -167,6 +167,18 @@ const HOSTILE: Record<string, Record<string, Buffer>> = {
     'command-amf3-object-nesting-2000': command(
       Buffer.concat([hex('02 0001 61 00 0000000000000000 11'), repeat('0a 0b 01 03 61', 2000)]),
     ),
+    // Set Chunk Size 8 MiB - 1, then 63 chunk streams each starting an 8 MiB - 1 message it never
+    // finishes (the report sent ~8 MiB on each; 64 bytes here keep the file small).
+    'partial-messages-on-63-chunk-streams': Buffer.concat([
+      hex('02 000000 000004 01 00000000 007fffff'),
+      ...Array.from({ length: 63 }, (_, i) =>
+        Buffer.concat([
+          i + 3 < 64 ? Buffer.from([i + 3]) : Buffer.from([0, i + 3 - 64]),
+          hex('000000 7fffff 09 01000000'),
+          Buffer.alloc(64, 0x55),
+        ]),
+      ),
+    ]),
     'set-data-frame-reference-bomb-2e30': encodeMessage(
       { type: 18, streamId: 1, timestamp: 0, chunkStreamId: 4, payload: setDataFrameReferenceBomb(30) },
       128,

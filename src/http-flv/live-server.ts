@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
 import { CORS_HEADERS, sendError } from '../http/respond.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath } from '../hub/stream-name.js';
-import type { ViewerBudget } from '../hub/viewer.js';
+import type { Viewer, ViewerBudget } from '../hub/viewer.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
 import { handleIngest, refusePublish } from './ingest.js';
 import { handlePlay } from './play.js';
@@ -24,6 +25,8 @@ export interface LiveHttpOptions {
 export class LiveHttpServer {
   readonly server: Server;
   private readonly ws: WsFlvUpgrade;
+  /** Connections a play owns (its response runs until the connection closes). */
+  private readonly playing = new WeakMap<Socket, Viewer>();
 
   constructor(private readonly opts: LiveHttpOptions) {
     this.ws = new WsFlvUpgrade(opts);
@@ -49,6 +52,13 @@ export class LiveHttpServer {
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
+    const owner = this.playing.get(req.socket);
+    if (owner) {
+      // node:http parsed a request pipelined after a play; the play's response never ends, so
+      // this one could only be answered inside it.
+      owner.close('another request on a connection that plays a stream (pipelining is not served)');
+      return;
+    }
     const path = (req.url ?? '/').split('?', 1)[0]!;
     try {
       if (req.method === 'OPTIONS') {
@@ -62,7 +72,8 @@ export class LiveHttpServer {
           idleTimeoutMs: this.opts.idleTimeoutMs,
         });
       } else if ((req.method === 'GET' || req.method === 'HEAD') && path.endsWith('.flv')) {
-        handlePlay(req, res, parseStreamPath(path, '.flv'), this.opts);
+        const viewer = handlePlay(req, res, parseStreamPath(path, '.flv'), this.opts);
+        if (viewer) this.playing.set(req.socket, viewer);
       } else {
         sendError(res, 404, `no such resource: ${req.method} ${path.slice(0, 200)}`);
       }

@@ -183,6 +183,26 @@ describe('bad input is contained', { timeout: 90_000 }, () => {
     res.destroy();
   });
 
+  test('HTTP-FLV: 50 play requests pipelined in one write are one viewer at most', async (t) => {
+    if (!requireTool(t, 'ffmpeg')) return;
+    const socket = connect({ host: '127.0.0.1', port: o.ports.http });
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.on('error', () => {});
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    const before = viewerBytes;
+    socket.write(`GET /${path}.flv HTTP/1.1\r\nHost: x\r\n\r\n`.repeat(50));
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 1500))]);
+    socket.destroy();
+    const got = Buffer.concat(chunks);
+    const count = (needle: string) => got.toString('latin1').split(needle).length - 1;
+    assert.ok(count('HTTP/1.1 ') <= 1, `${count('HTTP/1.1 ')} response heads on one connection`);
+    assert.ok(count('FLV\x01') <= 1, `${count('FLV\x01')} FLV headers on one connection`);
+    // No more than one viewer's worth (the good viewer's bytes over the same time, plus its GOP).
+    assert.ok(got.length <= viewerBytes - before + 2 * 1024 * 1024, `${got.length} bytes on one connection`);
+  });
+
   test('after all that, the good stream and its viewer are still going', async (t) => {
     if (!requireTool(t, 'ffmpeg')) return;
     const s = o.origin.hub.get(path);

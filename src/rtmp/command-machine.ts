@@ -75,6 +75,11 @@ export type ConnectionActivity = 'publish' | 'play' | 'none';
 
 export class RtmpCommandMachine {
   private app: string | undefined;
+  /**
+   * The query `connect` carried after the app name or in the tcUrl (OBS with a server URL of
+   * `rtmp://host/live?sign=…`): credentials for a publish whose stream key has none.
+   */
+  private connectQuery = '';
   private readonly streams = new Map<number, NetStreamState>();
   private nextStreamId = 1;
   private ended = false;
@@ -154,11 +159,14 @@ export class RtmpCommandMachine {
   private onConnect(cmd: RtmpCommand): void {
     if (this.app !== undefined) throw new EstuaryError('ERR_RTMP_COMMAND', 'connect sent twice');
     const obj = (cmd.commandObject ?? {}) as AmfObject;
-    const rawApp = typeof obj.app === 'string' ? obj.app : '';
+    const app = splitQuery(typeof obj.app === 'string' ? obj.app : '');
+    const tcUrl = splitQuery(typeof obj.tcUrl === 'string' ? obj.tcUrl : '');
     // OBS and FFmpeg may put a query (credentials) or a trailing slash after the app name.
-    this.app = rawApp.split('?', 1)[0]!.replace(/\/+$/, '');
-    // Only short strings go to the log: a decoded value may be any shape the client chose.
-    this.log.info({ app: this.app, flashVer: logText(obj.flashVer), tcUrl: logText(obj.tcUrl) }, 'connect');
+    this.app = app.path.replace(/\/+$/, '');
+    this.connectQuery = app.query || tcUrl.query;
+    // Only short strings go to the log (a decoded value may be any shape the client chose), and
+    // never a query: it carries credentials.
+    this.log.info({ app: this.app, flashVer: logText(obj.flashVer), tcUrl: logText(tcUrl.path) }, 'connect');
     this.peer.send(windowAckSize(WINDOW_ACK_SIZE));
     this.peer.send(setPeerBandwidth(WINDOW_ACK_SIZE, PeerBandwidthLimit.Dynamic));
     this.peer.send(setChunkSize(OUT_CHUNK_SIZE));
@@ -175,8 +183,9 @@ export class RtmpCommandMachine {
   }
 
   /**
-   * The stream name a publish/play asks for, and the query after it (credentials: OBS puts
-   * `?sign=…` in the stream key). Also refuses a command on a message stream that is busy.
+   * The stream name a publish/play asks for, and the query that carries its credentials: the
+   * one after the stream key (`cam?sign=…`), else the one `connect` carried (after the app name
+   * or in the tcUrl), as nginx-rtmp takes them. Also refuses a command on a busy message stream.
    */
   private request(cmd: RtmpCommand, streamId: number): { name: StreamName; query: string } {
     if (this.streams.get(streamId)?.kind !== 'idle') {
@@ -187,7 +196,7 @@ export class RtmpCommandMachine {
     }
     if (this.app === undefined) throw new EstuaryError('ERR_RTMP_COMMAND', `${cmd.name} before connect`);
     const { stream, query } = splitStreamKey(cmd.args[0]);
-    return { name: makeStreamName(this.app, stream), query };
+    return { name: makeStreamName(this.app, stream), query: query || this.connectQuery };
   }
 
   private onPublish(cmd: RtmpCommand, streamId: number): void {
@@ -312,9 +321,15 @@ export class RtmpCommandMachine {
 
 /** `stream?query` → its parts (a non-string key gives an empty name, refused by makeStreamName). */
 function splitStreamKey(raw: AmfValue): { stream: string; query: string } {
-  const key = typeof raw === 'string' ? raw : '';
-  const q = key.indexOf('?');
-  return q < 0 ? { stream: key, query: '' } : { stream: key.slice(0, q), query: key.slice(q) };
+  const { path, query } = splitQuery(typeof raw === 'string' ? raw : '');
+  return { stream: path, query };
+}
+
+/** `x?query` → `x` and `?query` (empty when there is none, or nothing follows the `?`). */
+function splitQuery(s: string): { path: string; query: string } {
+  const q = s.indexOf('?');
+  if (q < 0) return { path: s, query: '' };
+  return { path: s.slice(0, q), query: q + 1 < s.length ? s.slice(q) : '' };
 }
 
 /** Longest client-chosen string written to a log line. */

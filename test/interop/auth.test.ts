@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { signCommand } from '../../src/cli/sign-command.js';
 import { startOrigin, type TestOrigin } from '../helpers/origin.js';
 import { run } from '../helpers/run.js';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
 import { requireTool } from '../helpers/tools.js';
 
 const FIXTURE = new URL('../fixtures/media/h264-aac-3s.flv', import.meta.url).pathname;
@@ -58,5 +59,92 @@ describe('signed publishing', { timeout: 60_000 }, () => {
     });
     assert.equal(res.status, 403);
     assert.match(await res.text(), /ERR_AUTH: publishing \/live\/cam needs a signed URL/);
+  });
+});
+
+describe('signed publishing: the signature in the RTMP tcUrl or app', { timeout: 60_000 }, () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServerProcess({
+      authSecret: 'test-secret',
+      record: { flv: false, hls: false, mp4: false },
+    });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('OBS-style: a sign= query in the tcUrl or after the app is accepted and never logged', async (t) => {
+    const ffmpeg = requireTool(t, 'ffmpeg');
+    if (!ffmpeg) return;
+    const base = `rtmp://127.0.0.1:${server.ports.rtmp}`;
+    const signed = signCommand(['/live/cam', '--secret', 'test-secret', '--expires', '60']).out;
+    const hexSig = signed.split('-')[1]!;
+    // The server URL carries the query (tcUrl), the stream key does not.
+    const viaTcUrl = await run(
+      ffmpeg,
+      [
+        '-v',
+        'error',
+        '-i',
+        FIXTURE,
+        '-c',
+        'copy',
+        '-f',
+        'flv',
+        '-rtmp_tcurl',
+        `${base}/live${signed}`,
+        `${base}/live/cam`,
+      ],
+      30_000,
+    );
+    assert.equal(viaTcUrl.code, 0, viaTcUrl.stderr);
+    const viaApp = await run(
+      ffmpeg,
+      [
+        '-v',
+        'error',
+        '-i',
+        FIXTURE,
+        '-c',
+        'copy',
+        '-f',
+        'flv',
+        '-rtmp_app',
+        `live${signed}`,
+        '-rtmp_playpath',
+        'cam',
+        `${base}/live/cam`,
+      ],
+      30_000,
+    );
+    assert.equal(viaApp.code, 0, viaApp.stderr);
+    const wrong = signCommand(['/live/cam', '--secret', 'not-the-secret']).out;
+    const refused = await run(
+      ffmpeg,
+      [
+        '-v',
+        'error',
+        '-i',
+        FIXTURE,
+        '-c',
+        'copy',
+        '-f',
+        'flv',
+        '-rtmp_tcurl',
+        `${base}/live${wrong}`,
+        `${base}/live/cam`,
+      ],
+      30_000,
+    );
+    assert.notEqual(refused.code, 0, 'published with a wrong signature in the tcUrl');
+    const logs = server.logs();
+    assert.ok(
+      logs.some((l) => l.msg === 'connect'),
+      'no connect logged',
+    );
+    const text = JSON.stringify(logs);
+    assert.ok(!text.includes(hexSig), 'the signature was logged');
+    assert.ok(!text.includes('sign='), 'a query was logged');
   });
 });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { pino } from 'pino';
 import { EstuaryError, isEstuaryError } from '../../../src/errors.js';
 import { decodeAmf0 } from '../../../src/formats/amf/amf0.js';
 import type { AmfObject, AmfValue } from '../../../src/formats/amf/value.js';
@@ -75,7 +76,7 @@ class RecordingPeer implements RtmpPeer {
   }
 }
 
-function setup(authorize?: PublishAuthorizer) {
+function setup(authorize?: PublishAuthorizer, log = silentLogger()) {
   const hub = new StreamHub(silentLogger(), undefined, authorize);
   const peer = new RecordingPeer();
   const link = new RtmpHubLink(
@@ -83,7 +84,7 @@ function setup(authorize?: PublishAuthorizer) {
     '127.0.0.1:1',
     silentLogger(),
   );
-  const machine = new RtmpCommandMachine(peer, link, silentLogger());
+  const machine = new RtmpCommandMachine(peer, link, log);
   return { hub, peer, machine };
 }
 
@@ -427,4 +428,37 @@ describe('RTMP command machine', () => {
     assert.equal(hub.get('live/other'), undefined, 'the play did not end');
     assert.equal(machine.activity, 'none');
   });
+});
+
+describe('RTMP command machine: credentials', () => {
+  const queries: string[] = [];
+  const authorize: PublishAuthorizer = (_name, query) => {
+    queries.push(query);
+    if (!query.includes('sign=good')) throw new EstuaryError('ERR_AUTH', 'not signed');
+  };
+  const cases: [string, AmfObject, string, string | undefined][] = [
+    ['in the stream key', { app: 'live', tcUrl: 'rtmp://h/live' }, 'cam?sign=good', '?sign=good'],
+    ['after the app name', { app: 'live?sign=good', tcUrl: 'rtmp://h/live?sign=good' }, 'cam', '?sign=good'],
+    ['in the tcUrl only', { app: 'live', tcUrl: 'rtmp://h:1935/live?sign=good' }, 'cam', '?sign=good'],
+    ['the stream key first', { app: 'live?sign=good', tcUrl: 'rtmp://h/live' }, 'cam?sign=bad', undefined],
+    ['nowhere', { app: 'live', tcUrl: 'rtmp://h/live' }, 'cam', undefined],
+  ];
+  for (const [label, connectObject, key, accepted] of cases) {
+    test(`a sign= query ${label}`, () => {
+      const lines: string[] = [];
+      const log = pino({ level: 'debug' }, { write: (l: string) => lines.push(l) });
+      const { hub, peer, machine } = setup(authorize, log);
+      queries.length = 0;
+      machine.command(cmd('connect', 1, connectObject), 0);
+      machine.command(cmd('createStream', 2, null), 0);
+      machine.command(cmd('publish', 0, null, key), 1);
+      const published = hub.get('live/cam')?.isLive ?? false;
+      assert.equal(published, accepted !== undefined, peer.take().join('\n'));
+      if (accepted) assert.deepEqual(queries, [accepted]);
+      assert.equal(machine.connectedApp, 'live');
+      // Whatever carried it, no query reaches the log.
+      assert.ok(lines.length > 0);
+      for (const line of lines) assert.doesNotMatch(line, /sign=|\?/, line);
+    });
+  }
 });

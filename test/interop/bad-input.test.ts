@@ -203,6 +203,50 @@ describe('bad input is contained', { timeout: 90_000 }, () => {
     assert.ok(got.length <= viewerBytes - before + 2 * 1024 * 1024, `${got.length} bytes on one connection`);
   });
 
+  /** [label, request, reply, whether the server closes the connection after it] */
+  const httpCases: [string, string, RegExp, boolean][] = [
+    [
+      'a request head over 16 KiB gets 431',
+      `GET /${path}.flv HTTP/1.1\r\nHost: x\r\nX-Pad: ${'a'.repeat(17 * 1024)}\r\n\r\n`,
+      /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/,
+      true,
+    ],
+    [
+      'CONNECT gets 405',
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+      /^HTTP\/1\.1 405 Method Not Allowed\r\n(.*\r\n)*Allow: GET, HEAD, POST, PUT, OPTIONS\r\n/,
+      true,
+    ],
+    [
+      'DELETE gets 405 (a well-formed request: the connection may be kept)',
+      `DELETE /${path} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      /^HTTP\/1\.1 405 (.*\r\n)*Allow: GET, HEAD, POST, PUT, OPTIONS\r\n/,
+      false,
+    ],
+    ['a request that is not HTTP gets 400', 'HELLO THERE\r\n\r\n', /^HTTP\/1\.1 400 Bad Request\r\n/, true],
+  ];
+  for (const [label, request, reply, closes] of httpCases) {
+    test(`HTTP: ${label}`, async (t) => {
+      if (!requireTool(t, 'ffmpeg')) return;
+      const socket = connect({ host: '127.0.0.1', port: o.ports.http });
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      socket.on('error', () => {});
+      let got = '';
+      socket.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+      });
+      const closed = new Promise<'closed'>((r) => socket.once('close', () => r('closed')));
+      socket.write(request);
+      const result = await Promise.race([
+        closed,
+        new Promise<'open'>((r) => setTimeout(() => r('open'), closes ? 3000 : 300)),
+      ]);
+      socket.destroy();
+      assert.match(got, reply);
+      if (closes) assert.equal(result, 'closed');
+    });
+  }
+
   test('after all that, the good stream and its viewer are still going', async (t) => {
     if (!requireTool(t, 'ffmpeg')) return;
     const s = o.origin.hub.get(path);

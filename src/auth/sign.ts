@@ -16,7 +16,9 @@ export function verifySignedPath(path: string, query: string, secret: string, no
   const sign = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query).get('sign');
   if (!sign)
     throw new EstuaryError('ERR_AUTH', `publishing ${path} needs a signed URL (?sign=…; see estuary sign)`);
-  const m = /^(\d{1,12})-([0-9a-f]{64})$/.exec(sign);
+  // Only the canonical form `estuary sign` prints: decimal seconds without leading zeros (else
+  // "0001800000000" and "1800000000" would be two spellings of one signature), lowercase hex.
+  const m = /^(0|[1-9]\d{0,11})-([0-9a-f]{64})$/.exec(sign);
   if (!m) throw new EstuaryError('ERR_AUTH', `the signature for ${path} is malformed`);
   const expires = Number(m[1]);
   if (expires < nowUnix) throw new EstuaryError('ERR_AUTH', `the signature for ${path} expired`);

@@ -1,5 +1,6 @@
 /** --auth-secret: FFmpeg can publish only with the query `estuary sign` prints. */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { signCommand } from '../../src/cli/sign-command.js';
 import { startOrigin, type TestOrigin } from '../helpers/origin.js';
@@ -53,6 +54,14 @@ describe('signed publishing', { timeout: 60_000 }, () => {
       const r = await publish(ffmpeg, url, true);
       assert.notEqual(r.code, 0, `published without a valid signature: ${url}`);
     }
+    // The signature that verifies, with its expiry spelt with a leading zero: refused.
+    const [expires, hmac] = signCommand(['/live/cam', '--secret', 'test-secret']).out.slice(6).split('-');
+    const padded = await fetch(`http://127.0.0.1:${o.ports.http}/live/cam?sign=0${expires}-${hmac}`, {
+      method: 'POST',
+      body: readFileSync(FIXTURE),
+    });
+    assert.equal(padded.status, 403);
+    assert.match(await padded.text(), /ERR_AUTH: the signature for \/live\/cam is malformed/);
     const res = await fetch(`http://127.0.0.1:${o.ports.http}/live/cam`, {
       method: 'POST',
       body: Buffer.alloc(0),

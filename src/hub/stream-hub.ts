@@ -42,14 +42,8 @@ export class StreamHub {
    * query string, which carries credentials) or ERR_STREAM_BUSY when someone already publishes it.
    */
   publish(name: StreamName, publisher: PublisherInfo, query = ''): LiveStream {
-    this.authorize?.(name, query);
+    this.checkPublish(name, query);
     const stream = this.entry(name);
-    if (stream.publisher) {
-      throw new EstuaryError(
-        'ERR_STREAM_BUSY',
-        `stream ${name.path} is already being published (by ${stream.publisher.protocol} ${stream.publisher.remote})`,
-      );
-    }
     stream.startPublish(publisher);
     this.log.info(
       { path: name.path, protocol: publisher.protocol, remote: publisher.remote },
@@ -57,6 +51,21 @@ export class StreamHub {
     );
     for (const h of this.hooks) h.onPublish?.(stream);
     return stream;
+  }
+
+  /**
+   * Throws what `publish` would (ERR_AUTH, ERR_STREAM_BUSY) without creating or starting
+   * anything: for an ingest that publishes only once its first media has arrived.
+   */
+  checkPublish(name: StreamName, query = ''): void {
+    this.authorize?.(name, query);
+    const current = this.streams.get(name.path)?.publisher;
+    if (current) {
+      throw new EstuaryError(
+        'ERR_STREAM_BUSY',
+        `stream ${name.path} is already being published (by ${current.protocol} ${current.remote})`,
+      );
+    }
   }
 
   /** Ends the publish of `stream`; only the current publisher may call this. */

@@ -47,6 +47,12 @@ export const ServeConfigSchema = z
      * nor playing, is closed.
      */
     idleTimeoutMs: z.coerce.number().int().min(1000).default(30_000),
+    /**
+     * How long an RTMP player may wait for a stream that is not published (a mistyped name
+     * waits silently otherwise); then NetStream.Play.StreamNotFound and the connection is closed.
+     * 0 waits for ever, as nginx-rtmp does.
+     */
+    playWaitTimeoutMs: z.coerce.number().int().min(0).default(0),
     /** Largest RTMP message / FLV tag accepted from a publisher. */
     maxMessageBytes: z.coerce
       .number()

@@ -57,6 +57,7 @@ export class Origin {
       budget,
       maxMessageBytes: config.maxMessageBytes,
       idleTimeoutMs: config.idleTimeoutMs,
+      playWaitTimeoutMs: config.playWaitTimeoutMs,
     });
     this.live = new LiveHttpServer({
       hub: this.hub,

@@ -68,7 +68,19 @@ const WINDOW_ACK_SIZE = 5_000_000;
 type NetStreamState =
   | { kind: 'idle' }
   | { kind: 'publish'; name: StreamName; sink: PublishSink }
-  | { kind: 'play'; name: StreamName; source: PlaySource; paused: boolean };
+  | {
+      kind: 'play';
+      name: StreamName;
+      source: PlaySource;
+      paused: boolean;
+      /** Ends the wait for an unpublished stream (playWaitTimeoutMs). */
+      waitTimer: NodeJS.Timeout | undefined;
+    };
+
+export interface CommandMachineOptions {
+  /** How long a player may wait for a stream that is not published; 0 waits for ever. */
+  readonly playWaitTimeoutMs: number;
+}
 
 /** What the connection does now: what its idle rule depends on. */
 export type ConnectionActivity = 'publish' | 'play' | 'none';
@@ -88,6 +100,7 @@ export class RtmpCommandMachine {
     private readonly peer: RtmpPeer,
     private readonly link: NetStreamLink,
     private readonly log: Logger,
+    private readonly opts: CommandMachineOptions = { playWaitTimeoutMs: 0 },
   ) {}
 
   /** The app `connect` named, once connected. */
@@ -237,8 +250,37 @@ export class RtmpCommandMachine {
       payload: encodeAmf0('|RtmpSampleAccess', true, true),
     });
     const source = this.link.play(name, streamId, this.playViewer(streamId, name));
-    this.streams.set(streamId, { kind: 'play', name, source, paused: false });
+    const ns: NetStreamState = { kind: 'play', name, source, paused: false, waitTimer: undefined };
+    this.streams.set(streamId, ns);
     this.log.info({ path: name.path, live: source.live }, 'play');
+    if (!source.live) this.startWait(streamId, ns);
+  }
+
+  /**
+   * A player waits for a publish (as with nginx-rtmp), said in the log so a mistyped name is not
+   * a silent hang, and for at most playWaitTimeoutMs when that is set.
+   */
+  private startWait(streamId: number, ns: Extract<NetStreamState, { kind: 'play' }>): void {
+    const ms = this.opts.playWaitTimeoutMs;
+    this.log.info({ path: ns.name.path, timeoutMs: ms || undefined }, 'player waits for a publish');
+    clearTimeout(ns.waitTimer);
+    if (ms <= 0) return;
+    ns.waitTimer = setTimeout(() => {
+      ns.waitTimer = undefined;
+      if (this.streams.get(streamId) !== ns || ns.source.live) return;
+      this.refuse(
+        streamId,
+        'NetStream.Play.StreamNotFound',
+        `${ns.name.path} was not published within ${ms} ms`,
+      );
+    }, ms);
+  }
+
+  private stopWait(streamId: number): void {
+    const ns = this.streams.get(streamId);
+    if (ns?.kind !== 'play') return;
+    clearTimeout(ns.waitTimer);
+    ns.waitTimer = undefined;
   }
 
   private playViewer(streamId: number, name: StreamName): Viewer {
@@ -254,8 +296,12 @@ export class RtmpCommandMachine {
           onStatus(streamId, 'status', 'NetStream.Play.UnpublishNotify', `${name.path} is unpublished.`),
         );
         peer.send(streamEof(streamId));
+        // The player stays and waits for the next publish.
+        const ns = this.streams.get(streamId);
+        if (ns?.kind === 'play' && !this.ended) this.startWait(streamId, ns);
       },
       streamStarted: () => {
+        this.stopWait(streamId);
         peer.send(streamBegin(streamId));
         peer.send(
           onStatus(streamId, 'status', 'NetStream.Play.PublishNotify', `${name.path} is now published.`),
@@ -269,6 +315,8 @@ export class RtmpCommandMachine {
     if (ns?.kind !== 'play') return;
     const pause = cmd.args[0] === true;
     if (pause && !ns.paused) {
+      // A paused player is not waiting for anything.
+      this.stopWait(streamId);
       ns.source.pause();
       ns.paused = true;
       this.peer.send(onStatus(streamId, 'status', 'NetStream.Pause.Notify', `Paused ${ns.name.path}.`));
@@ -276,6 +324,7 @@ export class RtmpCommandMachine {
       ns.paused = false;
       this.peer.send(onStatus(streamId, 'status', 'NetStream.Unpause.Notify', `Unpaused ${ns.name.path}.`));
       ns.source.resume();
+      if (!ns.source.live) this.startWait(streamId, ns);
     }
   }
 
@@ -298,6 +347,7 @@ export class RtmpCommandMachine {
         );
       }
     } else {
+      clearTimeout(ns.waitTimer);
       ns.source.stop();
     }
     this.streams.set(streamId, { kind: 'idle' });
@@ -305,7 +355,7 @@ export class RtmpCommandMachine {
 
   /** A refused publish/play: the client is told why, then the connection is closed. */
   private refuse(streamId: number, code: string, err: unknown): void {
-    const description = describeError(err);
+    const description = typeof err === 'string' ? err : describeError(err);
     this.peer.send(onStatus(streamId, 'error', code, description));
     this.log.warn({ code, reason: description }, 'refused');
     this.peer.closeAfterFlush(`refused: ${description}`);

@@ -16,6 +16,8 @@ export interface RtmpSessionContext extends RtmpHubContext {
    * connection that neither publishes nor plays (default 30 s).
    */
   readonly idleTimeoutMs?: number;
+  /** How long a player may wait for an unpublished stream; 0 (default) waits for ever. */
+  readonly playWaitTimeoutMs?: number;
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -61,7 +63,9 @@ export class RtmpSession implements RtmpPeer {
       maxPartialBytes: preLimit,
       limitContext: 'before a publish starts',
     });
-    this.machine = new RtmpCommandMachine(this, new RtmpHubLink(ctx, remote, this.log), this.log);
+    this.machine = new RtmpCommandMachine(this, new RtmpHubLink(ctx, remote, this.log), this.log, {
+      playWaitTimeoutMs: ctx.playWaitTimeoutMs ?? 0,
+    });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));

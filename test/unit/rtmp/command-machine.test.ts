@@ -76,7 +76,7 @@ class RecordingPeer implements RtmpPeer {
   }
 }
 
-function setup(authorize?: PublishAuthorizer, log = silentLogger()) {
+function setup(authorize?: PublishAuthorizer, log = silentLogger(), playWaitTimeoutMs = 0) {
   const hub = new StreamHub(silentLogger(), undefined, authorize);
   const peer = new RecordingPeer();
   const link = new RtmpHubLink(
@@ -84,7 +84,7 @@ function setup(authorize?: PublishAuthorizer, log = silentLogger()) {
     '127.0.0.1:1',
     silentLogger(),
   );
-  const machine = new RtmpCommandMachine(peer, link, log);
+  const machine = new RtmpCommandMachine(peer, link, log, { playWaitTimeoutMs });
   return { hub, peer, machine };
 }
 
@@ -461,4 +461,67 @@ describe('RTMP command machine: credentials', () => {
       for (const line of lines) assert.doesNotMatch(line, /sign=|\?/, line);
     });
   }
+});
+
+describe('RTMP command machine: a player waiting for a publish', () => {
+  const play = (machine: RtmpCommandMachine) => {
+    machine.command(connect(), 0);
+    machine.command(cmd('createStream', 2, null), 0);
+    machine.command(cmd('play', 0, null, 'cam'), 1);
+  };
+  const publisher: PublisherInfo = { protocol: 'test', remote: 'x', kick: () => {} };
+  const NOT_FOUND = [
+    'onStatus(1) error NetStream.Play.StreamNotFound',
+    'closeAfterFlush: refused: live/cam was not published within 1000 ms',
+  ];
+
+  test('is told StreamNotFound and closed after playWaitTimeoutMs, and the wait is logged', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => lines.push(l) });
+    const { peer, machine } = setup(undefined, log, 1000);
+    play(machine);
+    peer.take();
+    assert.ok(
+      lines.some((l) => l.includes('player waits for a publish') && l.includes('live/cam')),
+      lines.join(''),
+    );
+    t.mock.timers.tick(999);
+    assert.deepEqual(peer.take(), []);
+    t.mock.timers.tick(1);
+    assert.deepEqual(peer.take(), NOT_FOUND);
+  });
+
+  test('a publish in time ends the wait; after an unpublish the player waits again', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const { hub, peer, machine } = setup(undefined, silentLogger(), 1000);
+    play(machine);
+    peer.take();
+    t.mock.timers.tick(500);
+    const stream = hub.publish(makeStreamName('live', 'cam'), publisher);
+    t.mock.timers.tick(5000);
+    assert.deepEqual(peer.take(), ['StreamBegin 1', 'onStatus(1) status NetStream.Play.PublishNotify']);
+    hub.unpublish(stream, publisher, 'gone');
+    peer.take();
+    t.mock.timers.tick(1000);
+    assert.deepEqual(peer.take(), NOT_FOUND);
+  });
+
+  test('a paused or stopped player is not timed out; 0 waits for ever', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const paused = setup(undefined, silentLogger(), 1000);
+    play(paused.machine);
+    paused.machine.command(cmd('pause', 0, null, true, 0), 1);
+    const stopped = setup(undefined, silentLogger(), 1000);
+    play(stopped.machine);
+    stopped.machine.command(cmd('closeStream', 0, null), 1);
+    const forever = setup(undefined, silentLogger(), 0);
+    play(forever.machine);
+    for (const s of [paused, stopped, forever]) s.peer.take();
+    t.mock.timers.tick(60_000);
+    for (const s of [paused, stopped, forever]) assert.deepEqual(s.peer.take(), []);
+    paused.machine.command(cmd('pause', 0, null, false, 0), 1);
+    t.mock.timers.tick(1000);
+    assert.deepEqual(paused.peer.take().slice(-2), NOT_FOUND, 'unpaused, it waits again');
+  });
 });

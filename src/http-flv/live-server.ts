@@ -22,6 +22,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 /** A request head must arrive within this (node:http's own check); past it: 408. */
 const HEADERS_TIMEOUT_MS = 30_000;
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, OPTIONS';
+/** node:http's own error code for a head slower than headersTimeout (not one of Estuary's). */
+const NODE_REQUEST_TIMEOUT = /^ERR_HTTP_REQUEST_TIMEOUT$/;
 
 /** An error reply written on a socket node:http has given up on (RFC 9110 15.5). */
 function rawReply(status: number, message: string, headers: Record<string, string> = {}): string {
@@ -95,7 +97,7 @@ export class LiveHttpServer {
       return;
     }
     const status =
-      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : NODE_REQUEST_TIMEOUT.test(err.code ?? '') ? 408 : 400;
     const why =
       status === 431
         ? `the request head is over ${MAX_HEADER_BYTES} bytes`

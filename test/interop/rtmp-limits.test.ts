@@ -189,7 +189,9 @@ describe('RTMP per-connection limits', { timeout: 90_000 }, () => {
       await closeReason(many),
       /unfinished messages would hold \d+ bytes .* over the limit of 65536/,
     );
-    assert.ok(server.rss() - rss0 < 40 * MB, `RSS grew by ${((server.rss() - rss0) / MB).toFixed(0)} MiB`);
+    const grown = server.rss() - rss0;
+    if (process.env.ESTUARY_TEST_REPORT) console.log(`RSS grew by ${(grown / MB).toFixed(1)} MiB`);
+    assert.ok(grown < 40 * MB, `RSS grew by ${(grown / MB).toFixed(0)} MiB`);
     await goodStreamGoesOn();
   });
 
@@ -205,7 +207,10 @@ describe('RTMP per-connection limits', { timeout: 90_000 }, () => {
       await closeReason(c),
       /unfinished messages would hold \d+ bytes .* over the limit of 9437184/,
     );
-    assert.ok(server.rss() - rss0 < 40 * MB, `RSS grew by ${((server.rss() - rss0) / MB).toFixed(0)} MiB`);
+    const grown = server.rss() - rss0;
+    if (process.env.ESTUARY_TEST_REPORT) console.log(`RSS grew by ${(grown / MB).toFixed(1)} MiB`);
+    // Up to 9 MiB held, plus the garbage of bodies grown by doubling, until the GC runs.
+    assert.ok(grown < 48 * MB, `RSS grew by ${(grown / MB).toFixed(0)} MiB`);
     await goodStreamGoesOn();
   });
 

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_M3U8_FORMAT: 'An HLS playlist is malformed, or the values given to render one are invalid',
   ERR_STREAM_NAME: 'A stream name is not {app}/{stream} with each part 1-64 characters of [A-Za-z0-9_-]',
   ERR_STREAM_BUSY: 'Another publisher already publishes this stream name',
+  ERR_STREAM_NOT_FOUND: 'Nobody publishes this stream (here, or at the upstream an edge pulls from)',
   ERR_AUTH: 'The publish or play request is not signed, or its signature is wrong or expired',
   ERR_CONFIG: 'The configuration (file, environment or flags) is invalid',
   ERR_RTMP_REFUSED: 'An RTMP server refused connect, createStream, publish or play (the reply names why)',

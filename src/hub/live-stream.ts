@@ -36,6 +36,10 @@ export class LiveStream {
   framesIn = 0;
   bytesIn = 0;
   private readonly subscribers = new Set<StreamSubscriber>();
+  /** Waiting for the first frame of the current publish (StreamHub.awaitLive); usually none. */
+  private readyWaiters: (() => void)[] | undefined;
+  /** Told when the subscriber count changes (the hub passes it on to its source). */
+  onSubscribersChanged: ((stream: LiveStream) => void) | undefined;
   /** Per-format shared outputs (one per output format), created on demand by their protocol. */
   private readonly shared = new Map<string, StreamSubscriber>();
 
@@ -76,6 +80,7 @@ export class LiveStream {
   endPublish(reason: string): void {
     if (!this.publisher) return;
     this.publisher = undefined;
+    this.wakeReadyWaiters();
     this.each((s) => s.onUnpublish?.(this, reason));
     this.gop.clear();
   }
@@ -96,17 +101,39 @@ export class LiveStream {
     this.framesIn++;
     this.bytesIn += frame.data.length;
     this.gop.push(frame);
+    if (this.readyWaiters) this.wakeReadyWaiters();
     this.each((s) => s.onFrame(frame, this));
   }
 
+  /**
+   * Resolves once the current publish has delivered a frame, or has ended, or the stream is not
+   * live at all: then a joining viewer gets tracks and a GOP, not an empty start.
+   */
+  whenReady(): Promise<void> {
+    if (!this.publisher || this.framesIn > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.readyWaiters ??= [];
+      this.readyWaiters.push(resolve);
+    });
+  }
+
+  private wakeReadyWaiters(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = undefined;
+    for (const w of waiters ?? []) w();
+  }
+
   subscribe(sub: StreamSubscriber): void {
+    if (this.subscribers.has(sub)) return;
     this.subscribers.add(sub);
     if (this.publisher) sub.onPublish?.(this);
+    this.onSubscribersChanged?.(this);
   }
 
   unsubscribe(sub: StreamSubscriber): void {
-    this.subscribers.delete(sub);
+    if (!this.subscribers.delete(sub)) return;
     for (const [key, s] of this.shared) if (s === sub) this.shared.delete(key);
+    this.onSubscribersChanged?.(this);
   }
 
   /**

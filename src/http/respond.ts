@@ -33,3 +33,24 @@ export function sendError(res: ServerResponse, status: number, message: string):
 export function statusOf(err: unknown): number {
   return err instanceof EstuaryError ? (STATUS_OF[err.code] ?? 400) : 500;
 }
+
+/** A JSON reply (never cached: API answers describe now). */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    ...CORS_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache',
+  });
+  res.end(isHeadRequest(res) ? undefined : body);
+}
+
+/** A JSON error reply: `{"error": {"code", "message"}}`. */
+export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
+function isHeadRequest(res: ServerResponse): boolean {
+  return res.req?.method === 'HEAD';
+}

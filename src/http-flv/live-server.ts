@@ -6,6 +6,7 @@ import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath } from '../hub/stream-name.js';
 import type { ViewerBudget } from '../hub/viewer.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
+import { answerExpectContinue } from './expect-continue.js';
 import { handleIngest, refusePublish } from './ingest.js';
 import { handlePlay } from './play.js';
 
@@ -36,6 +37,7 @@ export class LiveHttpServer {
       (req, res) => this.route(req, res),
     );
     this.server.on('upgrade', (req, socket, head) => this.ws.handle(req, socket, head));
+    answerExpectContinue(this.server, opts.hub, opts.log);
     this.server.on('clientError', (err, socket) => {
       opts.log.debug({ err: err.message }, 'bad HTTP request');
       socket.destroy();

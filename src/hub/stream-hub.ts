@@ -118,14 +118,8 @@ export class StreamHub {
    * query string, which carries credentials) or ERR_STREAM_BUSY when someone already publishes it.
    */
   publish(name: StreamName, publisher: PublisherInfo, query = ''): LiveStream {
-    this.authorize?.(name, query);
+    this.checkPublish(name, query);
     const stream = this.entry(name);
-    if (stream.publisher) {
-      throw new EstuaryError(
-        'ERR_STREAM_BUSY',
-        `stream ${name.path} is already being published (by ${stream.publisher.protocol} ${stream.publisher.remote})`,
-      );
-    }
     stream.startPublish(publisher);
     const waiting = this.publishWaiters.get(name.path);
     if (waiting) {
@@ -138,6 +132,21 @@ export class StreamHub {
     );
     for (const h of this.hooks) h.onPublish?.(stream);
     return stream;
+  }
+
+  /**
+   * Throws what `publish` would throw now (ERR_AUTH, ERR_STREAM_BUSY) without publishing: lets a
+   * protocol refuse before the publisher sends any media (HTTP `Expect: 100-continue`).
+   */
+  checkPublish(name: StreamName, query = ''): void {
+    this.authorize?.(name, query);
+    const current = this.streams.get(name.path)?.publisher;
+    if (current) {
+      throw new EstuaryError(
+        'ERR_STREAM_BUSY',
+        `stream ${name.path} is already being published (by ${current.protocol} ${current.remote})`,
+      );
+    }
   }
 
   /** Ends the publish of `stream`; only the current publisher may call this. */

@@ -38,6 +38,8 @@ export class LiveStream {
   private readonly subscribers = new Set<StreamSubscriber>();
   /** Waiting for the first frame of the current publish (StreamHub.awaitLive); usually none. */
   private readyWaiters: (() => void)[] | undefined;
+  /** Viewers by protocol ('rtmp', 'http-flv', 'ws-flv', …), counted at join and leave (for the API). */
+  private readonly viewerCounts = new Map<string, number>();
   /** Told when the subscriber count changes (the hub passes it on to its source). */
   onSubscribersChanged: ((stream: LiveStream) => void) | undefined;
   /** Per-format shared outputs (one per output format), created on demand by their protocol. */
@@ -61,6 +63,28 @@ export class LiveStream {
 
   get subscriberCount(): number {
     return this.subscribers.size;
+  }
+
+  /** A viewer of `protocol` joined (play sessions call this; recorders are not viewers). */
+  viewerJoined(protocol: string): void {
+    this.viewerCounts.set(protocol, (this.viewerCounts.get(protocol) ?? 0) + 1);
+  }
+
+  viewerLeft(protocol: string): void {
+    const n = (this.viewerCounts.get(protocol) ?? 0) - 1;
+    if (n > 0) this.viewerCounts.set(protocol, n);
+    else this.viewerCounts.delete(protocol);
+  }
+
+  /** Viewers now, by protocol. */
+  get viewers(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.viewerCounts);
+  }
+
+  get viewerCount(): number {
+    let n = 0;
+    for (const c of this.viewerCounts.values()) n += c;
+    return n;
   }
 
   /** Called by the hub. */

@@ -117,3 +117,16 @@ test('whenReady waits for the first frame of the publish, or for its end', async
   s.endPublish('gone');
   await q;
 });
+
+test('viewers are counted by protocol, apart from other subscribers', () => {
+  const s = stream();
+  s.subscribe(new Recorder());
+  s.viewerJoined('rtmp');
+  s.viewerJoined('http-flv');
+  s.viewerJoined('http-flv');
+  s.viewerLeft('http-flv');
+  s.viewerLeft('ws-flv'); // never joined: ignored
+  assert.deepEqual(s.viewers, { rtmp: 1, 'http-flv': 1 });
+  assert.equal(s.viewerCount, 2);
+  assert.equal(s.subscriberCount, 1);
+});

@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   ERR_CONFIG: 'The configuration (file, environment or flags) is invalid',
   ERR_RTMP_REFUSED: 'An RTMP server refused connect, createStream, publish or play (the reply names why)',
   ERR_CONNECTION_CLOSED: 'The connection closed before the answer a request waited for',
+  ERR_UPSTREAM:
+    'The upstream an edge pulls from failed: unreachable, an error status, not FLV, or it stalled',
+  ERR_EDGE_LOOP:
+    'A pull came back to the edge that sent it (a tier points at itself, directly or through others)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

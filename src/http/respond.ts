@@ -15,6 +15,10 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ERR_FLV_FORMAT: 400,
   ERR_CODEC_UNSUPPORTED: 415,
   ERR_CODEC_CONFIG: 400,
+  ERR_STREAM_NOT_FOUND: 404,
+  ERR_UPSTREAM: 502,
+  // RFC 5842 7.2
+  ERR_EDGE_LOOP: 508,
 };
 
 /** A plain-text error reply (if nothing was sent yet): `CODE: message`. */

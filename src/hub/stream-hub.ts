@@ -3,7 +3,7 @@ import { EstuaryError } from '../errors.js';
 import type { GopCacheLimits } from './gop-cache.js';
 import { LiveStream, type PublisherInfo } from './live-stream.js';
 import type { StreamName } from './stream-name.js';
-import type { StreamSource } from './stream-source.js';
+import type { SourceRequest, StreamSource } from './stream-source.js';
 import type { StreamSubscriber } from './subscriber.js';
 
 /** Decides whether a publish may start; throws ERR_AUTH (saying why) to refuse it. */
@@ -50,7 +50,7 @@ export class StreamHub {
    */
   async awaitLive(
     name: StreamName,
-    query = '',
+    request: SourceRequest = { query: '' },
     timeoutMs = DEFAULT_SOURCE_WAIT_MS,
   ): Promise<LiveStream | undefined> {
     const now = this.streams.get(name.path);
@@ -65,7 +65,7 @@ export class StreamHub {
       if (!now?.isLive) {
         let opening = this.opening.get(name.path);
         if (!opening) {
-          opening = source.open(name, query).finally(() => this.opening.delete(name.path));
+          opening = source.open(name, request).finally(() => this.opening.delete(name.path));
           this.opening.set(name.path, opening);
         }
         if ((await Promise.race([opening, timeout])) === 'timeout') return undefined;

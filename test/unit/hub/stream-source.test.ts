@@ -4,7 +4,7 @@ import { EstuaryError } from '../../../src/errors.js';
 import type { LiveStream, PublisherInfo } from '../../../src/hub/live-stream.js';
 import { StreamHub } from '../../../src/hub/stream-hub.js';
 import { makeStreamName, type StreamName } from '../../../src/hub/stream-name.js';
-import type { StreamSource } from '../../../src/hub/stream-source.js';
+import type { SourceRequest, StreamSource } from '../../../src/hub/stream-source.js';
 import { silentLogger } from '../../../src/log.js';
 import type { VideoTrack } from '../../../src/media/track.js';
 
@@ -22,8 +22,8 @@ class ScriptedSource implements StreamSource {
   opened: { name: StreamName; query: string }[] = [];
   changes: number[] = [];
   constructor(private readonly behave: (name: StreamName) => Promise<void>) {}
-  open(name: StreamName, query: string): Promise<void> {
-    this.opened.push({ name, query });
+  open(name: StreamName, request: SourceRequest): Promise<void> {
+    this.opened.push({ name, query: request.query });
     return this.behave(name);
   }
   subscribersChanged(stream: LiveStream): void {
@@ -47,7 +47,10 @@ test('a viewer of a stream that is not live waits for the source to publish its 
     }, 20);
   });
   hub.setSource(source);
-  const [a, b] = await Promise.all([hub.awaitLive(NAME, '?sign=x'), hub.awaitLive(NAME, '?sign=x')]);
+  const [a, b] = await Promise.all([
+    hub.awaitLive(NAME, { query: '?sign=x' }),
+    hub.awaitLive(NAME, { query: '?sign=x' }),
+  ]);
   assert.ok(a?.isLive);
   assert.equal(a, b);
   assert.equal(a.framesIn, 1, 'resolved after the first frame, not at the bare publish');
@@ -63,7 +66,7 @@ test('a source that cannot provide the stream fails the wait at once with its er
     new ScriptedSource(() => Promise.reject(new EstuaryError('ERR_STREAM_NOT_FOUND', 'upstream: 404'))),
   );
   const t0 = Date.now();
-  await assert.rejects(hub.awaitLive(NAME, '', 5000), { code: 'ERR_STREAM_NOT_FOUND' });
+  await assert.rejects(hub.awaitLive(NAME, { query: '' }, 5000), { code: 'ERR_STREAM_NOT_FOUND' });
   assert.ok(Date.now() - t0 < 1000);
 });
 
@@ -71,7 +74,7 @@ test('the wait is bounded: a source that never publishes gives undefined after t
   const hub = new StreamHub(silentLogger());
   hub.setSource(new ScriptedSource(async () => {}));
   const t0 = Date.now();
-  assert.equal(await hub.awaitLive(NAME, '', 100), undefined);
+  assert.equal(await hub.awaitLive(NAME, { query: '' }, 100), undefined);
   assert.ok(Date.now() - t0 >= 90);
 });
 
@@ -83,7 +86,7 @@ test('a publish that ends before its first frame ends the wait with undefined', 
       setTimeout(() => hub.unpublish(s, publisher, 'upstream gone'), 20);
     }),
   );
-  assert.equal(await hub.awaitLive(NAME, '', 5000), undefined);
+  assert.equal(await hub.awaitLive(NAME, { query: '' }, 5000), undefined);
 });
 
 test('the source hears when subscribers come and go', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileGatewayCommand } from './file-gateway-command.js';
 import { pushCommand } from './push-command.js';
 import { serveCommand } from './serve-command.js';
 import { signCommand } from './sign-command.js';
@@ -8,7 +9,7 @@ const USAGE = `Usage: estuary <command> [options]
 Commands:
   serve [--config FILE]                 origin: RTMP + HTTP-FLV ingest, RTMP/HTTP-FLV/WS-FLV play, web port
   flv-gateway PORT UPSTREAM_URL         FLV edge tier (not yet implemented)
-  file-gateway HOST PORT [--root DIR]   static file gateway (not yet implemented)
+  file-gateway [HOST] [PORT] [--root DIR]   static file gateway (recordings and pages)
   push FILE URL [--speed 1.0] [--loop] [--no-reconnect]   publish an FLV/MP4 file in real time
   sign /{app}/{stream} --secret SECRET [--expires S]   print the ?sign=… query for a publish URL
 
@@ -40,8 +41,9 @@ export async function main(argv: string[]): Promise<number> {
       (r.code === 0 ? console.log : console.error)(r.out);
       return r.code;
     }
-    case 'flv-gateway':
     case 'file-gateway':
+      return fileGatewayCommand(rest);
+    case 'flv-gateway':
       console.error(`estuary ${command}: not yet implemented`);
       return 2;
     case '--version':

@@ -87,3 +87,33 @@ export const SERVE_SETTINGS = {
 } as const;
 
 export type ServeConfig = ConfigOf<typeof SERVE_SETTINGS>;
+
+/** `estuary file-gateway [HOST] [PORT]`: recordings and pages, for many HLS/MP4 viewers. */
+export const FILES_SETTINGS = {
+  ...COMMON_SETTINGS,
+  port: port(8100, 'listen port (also the second argument)'),
+  root: text('./data', "the directory served: the origin's data directory", { arg: 'DIR' }),
+  dir: toggle(false, 'directory listings (off: a directory without index.html is 404)'),
+  accessLog: text('-', "access log in the combined format: '-' for stdout, a file path, or 'off'", {
+    arg: 'FILE',
+  }),
+  maxConnections: int(19_500, 'connections held at once; more are refused with a log line', { min: 1 }),
+  headersTimeoutMs: int(
+    10_000,
+    'a request head must arrive within this, ms (slowloris)',
+    { min: 1000 },
+    {
+      flag: false,
+    },
+  ),
+  keepAliveTimeoutMs: int(
+    30_000,
+    'an idle kept-alive connection is closed after this, ms',
+    { min: 1000 },
+    {
+      flag: false,
+    },
+  ),
+} as const;
+
+export type FilesConfig = ConfigOf<typeof FILES_SETTINGS>;

@@ -21,10 +21,15 @@ export const ERROR_CODES = {
   ERR_M3U8_FORMAT: 'An HLS playlist is malformed, or the values given to render one are invalid',
   ERR_STREAM_NAME: 'A stream name is not {app}/{stream} with each part 1-64 characters of [A-Za-z0-9_-]',
   ERR_STREAM_BUSY: 'Another publisher already publishes this stream name',
+  ERR_STREAM_NOT_FOUND: 'Nobody publishes this stream (here, or at the upstream an edge pulls from)',
   ERR_AUTH: 'The publish or play request is not signed, or its signature is wrong or expired',
   ERR_CONFIG: 'The configuration (file, environment or flags) is invalid',
   ERR_RTMP_REFUSED: 'An RTMP server refused connect, createStream, publish or play (the reply names why)',
   ERR_CONNECTION_CLOSED: 'The connection closed before the answer a request waited for',
+  ERR_UPSTREAM:
+    'The upstream an edge pulls from failed: unreachable, an error status, not FLV, or it stalled',
+  ERR_EDGE_LOOP:
+    'A pull came back to the edge that sent it (a tier points at itself, directly or through others)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

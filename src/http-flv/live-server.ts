@@ -14,6 +14,7 @@ import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
+import { answerExpectContinue } from './expect-continue.js';
 import { handleIngest, refusePublish } from './ingest.js';
 import { handlePlay } from './play.js';
 
@@ -69,6 +70,7 @@ export class LiveHttpServer {
       (req, res) => this.route(req, res),
     );
     this.server.on('upgrade', (req, socket, head) => this.ws.handle(req, socket, head));
+    answerExpectContinue(this.server, opts.hub, opts.log);
     // Without a listener node:http drops a CONNECT without a word.
     this.server.on('connect', (req, socket: Duplex) => {
       opts.log.debug({ method: req.method }, 'CONNECT refused');

@@ -15,6 +15,10 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ERR_FLV_FORMAT: 400,
   ERR_CODEC_UNSUPPORTED: 415,
   ERR_CODEC_CONFIG: 400,
+  ERR_STREAM_NOT_FOUND: 404,
+  ERR_UPSTREAM: 502,
+  // RFC 5842 7.2
+  ERR_EDGE_LOOP: 508,
 };
 
 /** A plain-text error reply (if nothing was sent yet): `CODE: message`. */
@@ -32,4 +36,25 @@ export function sendError(res: ServerResponse, status: number, message: string):
 /** The HTTP status for an error thrown while serving a request. */
 export function statusOf(err: unknown): number {
   return err instanceof EstuaryError ? (STATUS_OF[err.code] ?? 400) : 500;
+}
+
+/** A JSON reply (never cached: API answers describe now). */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    ...CORS_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache',
+  });
+  res.end(isHeadRequest(res) ? undefined : body);
+}
+
+/** A JSON error reply: `{"error": {"code", "message"}}`. */
+export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
+function isHeadRequest(res: ServerResponse): boolean {
+  return res.req?.method === 'HEAD';
 }

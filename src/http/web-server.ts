@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { describeTrack } from '../media/track.js';
-import { CORS_HEADERS, sendError } from './respond.js';
+import { sendJson } from './respond.js';
+import { Router } from './router.js';
+import { guardHttpServer } from './server-guards.js';
 import { serveStatic } from './static-files.js';
 
 export interface WebServerOptions {
@@ -12,37 +14,39 @@ export interface WebServerOptions {
 }
 
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
-const RECORDING_ROOTS = ['/flv/', '/hls/', '/mp4/'];
+const RECORDING_ROOTS = ['flv', 'hls', 'mp4'];
+
+/** The recordings of `dataDir` under /flv, /hls and /mp4: the part the file gateway shares. */
+export function recordingRoutes(dataDir: string): Router {
+  const r = new Router();
+  for (const root of RECORDING_ROOTS) {
+    r.get(`/${root}/*`, (req, res) => serveStatic(req, res, dataDir, (req.url ?? '/').split('?', 1)[0]!));
+  }
+  return r;
+}
 
 /**
- * The web port (8000): the JSON API of live streams and the recordings (Range, caching).
- * Player pages and /metrics come with their own issues.
+ * The web port (8000): the JSON API of live streams and the recordings (Range, caching), on a
+ * router the pages and /metrics mount their parts on.
  */
 export class WebServer {
   readonly server: Server;
+  readonly router = new Router();
 
   constructor(private readonly opts: WebServerOptions) {
-    this.server = createServer((req, res) => this.route(req, res));
+    this.router
+      .get('/api/streams', (_req, res) => sendJson(res, 200, this.streams()))
+      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
+      .mount('/', recordingRoutes(opts.dataDir));
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) =>
+      this.router.handle(req, res, opts.log),
+    );
+    guardHttpServer(this.server, opts.log);
   }
 
   close(): void {
     this.server.close();
     this.server.closeAllConnections();
-  }
-
-  private route(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?', 1)[0]!;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'only GET and HEAD');
-    if (path === '/api/streams') return this.json(res, this.streams());
-    if (path === '/healthz') return this.json(res, { ok: true });
-    if (RECORDING_ROOTS.some((r) => path.startsWith(r))) {
-      serveStatic(req, res, this.opts.dataDir, path).catch((err: unknown) => {
-        this.opts.log.warn({ err, path }, 'static file error');
-        res.destroy();
-      });
-      return;
-    }
-    sendError(res, 404, `not found: ${path.slice(0, 200)}`);
   }
 
   private streams(): unknown {
@@ -61,16 +65,5 @@ export class WebServer {
           bytesIn: s.bytesIn,
         })),
     };
-  }
-
-  private json(res: ServerResponse, value: unknown): void {
-    const body = JSON.stringify(value);
-    res.writeHead(200, {
-      ...CORS_HEADERS,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      'Cache-Control': 'no-cache',
-    });
-    res.end(body);
   }
 }

@@ -36,6 +36,12 @@ export class LiveStream {
   framesIn = 0;
   bytesIn = 0;
   private readonly subscribers = new Set<StreamSubscriber>();
+  /** Waiting for the first frame of the current publish (StreamHub.awaitLive); usually none. */
+  private readyWaiters: (() => void)[] | undefined;
+  /** Viewers by protocol ('rtmp', 'http-flv', 'ws-flv', …), counted at join and leave (for the API). */
+  private readonly viewerCounts = new Map<string, number>();
+  /** Told when the subscriber count changes (the hub passes it on to its source). */
+  onSubscribersChanged: ((stream: LiveStream) => void) | undefined;
   /** Per-format shared outputs (one per output format), created on demand by their protocol. */
   private readonly shared = new Map<string, StreamSubscriber>();
 
@@ -59,6 +65,28 @@ export class LiveStream {
     return this.subscribers.size;
   }
 
+  /** A viewer of `protocol` joined (play sessions call this; recorders are not viewers). */
+  viewerJoined(protocol: string): void {
+    this.viewerCounts.set(protocol, (this.viewerCounts.get(protocol) ?? 0) + 1);
+  }
+
+  viewerLeft(protocol: string): void {
+    const n = (this.viewerCounts.get(protocol) ?? 0) - 1;
+    if (n > 0) this.viewerCounts.set(protocol, n);
+    else this.viewerCounts.delete(protocol);
+  }
+
+  /** Viewers now, by protocol. */
+  get viewers(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.viewerCounts);
+  }
+
+  get viewerCount(): number {
+    let n = 0;
+    for (const c of this.viewerCounts.values()) n += c;
+    return n;
+  }
+
   /** Called by the hub. */
   startPublish(publisher: PublisherInfo): void {
     this.publisher = publisher;
@@ -76,6 +104,7 @@ export class LiveStream {
   endPublish(reason: string): void {
     if (!this.publisher) return;
     this.publisher = undefined;
+    this.wakeReadyWaiters();
     this.each((s) => s.onUnpublish?.(this, reason));
     this.gop.clear();
   }
@@ -96,17 +125,39 @@ export class LiveStream {
     this.framesIn++;
     this.bytesIn += frame.data.length;
     this.gop.push(frame);
+    if (this.readyWaiters) this.wakeReadyWaiters();
     this.each((s) => s.onFrame(frame, this));
   }
 
+  /**
+   * Resolves once the current publish has delivered a frame, or has ended, or the stream is not
+   * live at all: then a joining viewer gets tracks and a GOP, not an empty start.
+   */
+  whenReady(): Promise<void> {
+    if (!this.publisher || this.framesIn > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.readyWaiters ??= [];
+      this.readyWaiters.push(resolve);
+    });
+  }
+
+  private wakeReadyWaiters(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = undefined;
+    for (const w of waiters ?? []) w();
+  }
+
   subscribe(sub: StreamSubscriber): void {
+    if (this.subscribers.has(sub)) return;
     this.subscribers.add(sub);
     if (this.publisher) sub.onPublish?.(this);
+    this.onSubscribersChanged?.(this);
   }
 
   unsubscribe(sub: StreamSubscriber): void {
-    this.subscribers.delete(sub);
+    if (!this.subscribers.delete(sub)) return;
     for (const [key, s] of this.shared) if (s === sub) this.shared.delete(key);
+    this.onSubscribersChanged?.(this);
   }
 
   /**

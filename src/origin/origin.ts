@@ -13,6 +13,7 @@ import { hlsRecorderFactory } from '../record/hls/from-stream.js';
 import type { RecorderFactory } from '../record/recorder.js';
 import { RecordingManager } from '../record/recording-manager.js';
 import { RtmpServer } from '../rtmp/server.js';
+import { reachableHosts } from '../util/reachable-hosts.js';
 
 /** Every recording the origin can make; each is switched by its `record.*` toggle. */
 const RECORDERS: readonly RecorderFactory[] = [flvRecorderFactory, hlsRecorderFactory, mp4RecorderFactory];
@@ -73,7 +74,7 @@ export class Origin {
       {
         dataDir: config.dataDir,
         enabled: config.record,
-        hlsSegmentSeconds: config.hlsSegmentSeconds,
+        hlsSegmentSeconds: config.segmentSeconds,
         hlsWindow: config.hlsWindow,
         hlsGraceSeconds: config.hlsGraceSeconds,
       },
@@ -90,15 +91,19 @@ export class Origin {
     const http = await listen(this.live.server, this.config.httpPort, host);
     const web = await listen(this.web.server, this.config.webPort, host);
     this.started = true;
-    this.log.info(
-      { proto: 'rtmp', host, port: rtmp },
-      `RTMP publish/play on rtmp://${host}:${rtmp}/{app}/{stream}`,
+    const hosts = reachableHosts(host);
+    const urls = (scheme: string, port: number, path: string) =>
+      hosts.map((h) => `${scheme}://${h}:${port}${path}`);
+    const announce = (proto: string, port: number, what: string, list: string[]) =>
+      this.log.info({ proto, host, port, urls: list }, `${what}: ${list.join('  ')}`);
+    announce('rtmp', rtmp, 'RTMP publish and play', urls('rtmp', rtmp, '/live/stream'));
+    announce(
+      'http-flv',
+      http,
+      'HTTP-FLV publish (POST) and play, WebSocket-FLV play',
+      urls('http', http, '/live/stream.flv'),
     );
-    this.log.info(
-      { proto: 'http-flv', host, port: http },
-      `HTTP-FLV publish (POST) and play, WebSocket-FLV play on http://${host}:${http}/{app}/{stream}.flv`,
-    );
-    this.log.info({ proto: 'web', host, port: web }, `web port (API, recordings) on http://${host}:${web}/`);
+    announce('web', web, 'web port (recordings, JSON API)', urls('http', web, '/'));
     return { rtmp, http, web };
   }
 

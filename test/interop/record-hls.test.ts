@@ -114,7 +114,7 @@ describe('HLS recording', { timeout: 120_000 }, () => {
   test('a sliding window of 3 lists the last segments and deletes the older ones', async (t) => {
     const ffmpeg = requireTool(t, 'ffmpeg');
     if (!ffmpeg) return;
-    const o = await startOrigin({ ...ONLY_HLS, hlsWindow: 3, hlsSegmentSeconds: 2, hlsGraceSeconds: 0 });
+    const o = await startOrigin({ ...ONLY_HLS, hlsWindow: 3, segmentSeconds: 2, hlsGraceSeconds: 0 });
     try {
       await publish(o, ffmpeg, 'h264-aac-bframes-10s.flv');
       const dir = join(o.dataDir, 'hls', PATH);

@@ -274,6 +274,7 @@ export class RtmpSession {
     this.streams.set(streamId, { kind: 'play', name, fanOut, viewer, paused: false });
     this.updateIdleTimeout();
     fanOut.add(viewer);
+    stream.viewerJoined('rtmp', this.socket);
     this.log.info({ path: name.path, live: stream.isLive }, 'play');
   }
 
@@ -336,6 +337,7 @@ export class RtmpSession {
         );
       }
     } else {
+      this.ctx.hub.get(ns.name.path)?.viewerLeft('rtmp', this.socket);
       ns.fanOut.remove(ns.viewer);
     }
     this.streams.set(streamId, { kind: 'idle' });

@@ -56,6 +56,10 @@ export const SERVE_SETTINGS = {
     arg: 'SECRET',
     secret: true,
   }),
+  adminToken: optionalText(
+    'admin API (DELETE /api/streams/{app}/{stream}) needs Authorization: Bearer TOKEN; unset: admin API off',
+    { arg: 'TOKEN', secret: true },
+  ),
   viewerMaxBufferedBytes: int(
     4 * MiB,
     'bytes a viewer may have queued before it skips to the next keyframe',

@@ -8,6 +8,7 @@ import type { ViewerBudget } from '../hub/viewer.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
 import { answerExpectContinue } from './expect-continue.js';
 import { handleIngest, refusePublish } from './ingest.js';
+import type { LiveApiHandler } from './list-push-stream.js';
 import { handlePlay } from './play.js';
 
 export interface LiveHttpOptions {
@@ -16,6 +17,8 @@ export interface LiveHttpOptions {
   readonly budget: ViewerBudget;
   readonly maxTagBytes: number;
   readonly idleTimeoutMs: number;
+  /** `GET /api?name=…`, the seed's stream list (list-push-stream.ts); 404 without it. */
+  readonly api?: LiveApiHandler;
 }
 
 /**
@@ -63,6 +66,8 @@ export class LiveHttpServer {
           maxTagBytes: this.opts.maxTagBytes,
           idleTimeoutMs: this.opts.idleTimeoutMs,
         });
+      } else if ((req.method === 'GET' || req.method === 'HEAD') && path === '/api' && this.opts.api) {
+        this.opts.api(req, res);
       } else if ((req.method === 'GET' || req.method === 'HEAD') && path.endsWith('.flv')) {
         handlePlay(req, res, parseStreamPath(path, '.flv'), this.opts);
       } else {

@@ -6,6 +6,7 @@ import { recordingsApi } from './api/recordings.js';
 import { type ServerPorts, serverApi } from './api/server.js';
 import type { StreamStats } from './api/stream-stats.js';
 import { streamsApi } from './api/streams.js';
+import { pageRoutes } from './pages.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
 import { Router } from './router.js';
 import { guardHttpServer } from './server-guards.js';
@@ -38,7 +39,7 @@ export function recordingRoutes(dataDir: string): Router {
 
 /**
  * The web port (8000): the JSON API (live streams, recordings, the server), the recordings
- * (Range, caching), each part a Router mounted here.
+ * (Range, caching), the player pages and the dashboard, each part a Router mounted here.
  */
 export class WebServer {
   readonly server: Server;
@@ -64,7 +65,8 @@ export class WebServer {
     this.router
       .mount('/api', api)
       .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
-      .mount('/', recordingRoutes(opts.dataDir));
+      .mount('/', recordingRoutes(opts.dataDir))
+      .mount('/', pageRoutes());
     this.server = createServer((req: IncomingMessage, res: ServerResponse) =>
       this.router.handle(req, res, opts.log),
     );

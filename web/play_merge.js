@@ -199,7 +199,10 @@ class Feed {
 async function start() {
   const { app, stream, path } = streamFromQuery(values);
   const session = values.session || null;
-  if (session && !/^\d{8}_\d{6}(-\d+)?$/.test(session)) throw new Error('a session is YYYYMMDD_HHMMSS');
+  if (session && !/^\d{8}_\d{6}(-\d+)?$/.test(session))
+    throw new Error(
+      'A session is the start time of an earlier one, YYYYMMDD_HHMMSS (the dashboard lists them).',
+    );
   const folder = `mp4/${app}/${stream}${session ? `.${session}` : ''}`;
   const separate = values.mode === 'separate';
   document.getElementById('what').textContent =

@@ -34,7 +34,7 @@ export const SERVE_SETTINGS = {
   ...COMMON_SETTINGS,
   rtmpPort: port(1935, 'RTMP publish and play'),
   httpPort: port(8501, 'HTTP-FLV publish (POST) and play, WebSocket-FLV play'),
-  webPort: port(8000, 'web port: recordings, JSON API'),
+  webPort: port(8000, 'web port: dashboard and players, recordings, JSON API'),
   dataDir: text('./data', 'recordings (and crash recovery) live here', { arg: 'DIR' }),
   record: group('recording toggles (config file: record: {flv, hls, mp4})', {
     flv: toggle(true, 'FLV recording (flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv)'),

@@ -175,15 +175,12 @@ export function mseSupports(mime) {
   return typeof MediaSource !== 'undefined' && MediaSource.isTypeSupported(mime);
 }
 
-/** The codecs of a stream the browser cannot play, as a sentence; undefined when it can. */
-export function unplayable(codecStrings) {
-  const bad = codecStrings.filter((c) => {
-    // MP3 goes to MSE as audio/mpeg (what mpegts.js and hls.js feed it), not inside MP4.
-    if (/^mp4a\.(6B|69)$/i.test(c)) return !mseSupports('audio/mpeg');
-    const kind = /^(mp4a|opus|ac-3|ec-3)/.test(c) ? 'audio' : 'video';
-    return !mseSupports(`${kind}/mp4; codecs="${c}"`);
-  });
-  return bad.length ? `this browser cannot play ${bad.join(' and ')}` : undefined;
+/** Whether MSE can play one RFC 6381 codec string. */
+export function mseCanPlay(codec) {
+  // MP3 goes to MSE as audio/mpeg (what mpegts.js and hls.js feed it), not inside MP4.
+  if (/^mp4a\.(6B|69)$/i.test(codec)) return mseSupports('audio/mpeg');
+  const kind = /^(mp4a|opus|ac-3|ec-3|flac)/i.test(codec) ? 'audio' : 'video';
+  return mseSupports(`${kind}/mp4; codecs="${codec}"`);
 }
 
 /**
@@ -202,12 +199,26 @@ export async function liveStream(path) {
   return info;
 }
 
-/** Why the browser cannot play the stream's codecs through MSE, or undefined. */
+const CODEC_NAMES = {
+  h264: 'H.264',
+  h265: 'H.265',
+  av1: 'AV1',
+  vp9: 'VP9',
+  aac: 'AAC',
+  mp3: 'MP3',
+  opus: 'Opus',
+};
+
+/** Why the browser cannot play a live stream's codecs (from the API) through MSE, or undefined. */
 export function codecProblem(info) {
+  const bad = [];
   for (const t of [info.video, info.audio]) {
-    if (t && !t.codecString) return `this player cannot play ${t.codec}`;
+    if (!t) continue;
+    const name = CODEC_NAMES[t.codec] ?? t.codec;
+    if (!t.codecString) bad.push(name);
+    else if (!mseCanPlay(t.codecString)) bad.push(`${name} (${t.codecString})`);
   }
-  return unplayable([info.video?.codecString, info.audio?.codecString].filter(Boolean));
+  return bad.length ? `this browser cannot play ${bad.join(' and ')}` : undefined;
 }
 
 /** A HEAD request: whether a file exists, without downloading it. */

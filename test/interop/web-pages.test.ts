@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { pushFile } from '../../src/pusher/pusher.js';
 import { fixture, publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { type Running, start } from '../helpers/run.js';
@@ -220,6 +221,11 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
       ['video.html?app=live&stream=nobody', 'There is no FLV recording of live/nobody'],
       ['mp4.html?app=live&stream=nobody', 'There is no complete MP4 recording of live/nobody'],
       ['play_merge.html?app=live&stream=nobody', 'There is no fMP4 recording of live/nobody'],
+      [
+        'mp4.html?file=mp4/live/nobody/output_merge/x.mp4',
+        'File missing: /mp4/live/nobody/output_merge/x.mp4',
+      ],
+      ['video.html?file=flv/live/nobody/x.flv', 'File missing: /flv/live/nobody/x.flv'],
     ] as const) {
       await page.goto(`${web()}/${href}`);
       const box = page.locator('#error');
@@ -229,6 +235,39 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
     await page.goto(`${web()}/index.html?app=live&stream=nobody`);
     await page.locator('#error').filter({ hasText: 'not live' }).waitFor();
     await screenshot(page, 'not-live');
+  });
+
+  test('a stream in a codec this browser cannot decode (H.265 here) is named in the page, or plays', async (t) => {
+    if (skipped) return t.skip('no Chromium or FFmpeg');
+    // FFmpeg 5 cannot publish H.265 over RTMP; Estuary's pusher can (Enhanced RTMP).
+    const abort = new AbortController();
+    const push = pushFile({
+      file: fixture('hevc-aac-3s.mp4'),
+      url: o.rtmpUrl('live/hevc'),
+      loop: true,
+      reconnect: false,
+      signal: abort.signal,
+    });
+    push.catch(() => {});
+    try {
+      await waitLive(o.origin, 'live/hevc', 10_000, 10);
+      await page.goto(`${web()}/index.html?app=live&stream=hevc`);
+      const hevc = 'hvc1.1.6.L60.90';
+      const decodes = await page.evaluate(
+        (c) => MediaSource.isTypeSupported(`video/mp4; codecs="${c}"`),
+        hevc,
+      );
+      if (decodes) await assertPlays(page, 'index-hevc');
+      else
+        await page
+          .locator('#error')
+          .filter({ hasText: `this browser cannot play H.265 (${hevc})` })
+          .waitFor();
+      await screenshot(page, 'index-hevc');
+    } finally {
+      abort.abort();
+      await push.catch(() => {});
+    }
   });
 
   test('after the publish ends, the recordings play from the dashboard: FLV, MP4, fMP4 merged and separate', async (t) => {

@@ -48,9 +48,9 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
 
   const web = () => `http://127.0.0.1:${o.ports.web}`;
 
-  before(async (t) => {
-    const ctx = t as TestContext;
-    if (!requireTool(ctx, 'chromium') || !requireTool(ctx, 'ffmpeg')) {
+  before(async () => {
+    // A hook cannot skip: each test does (locally) or fails (under CI=true) through requireTool.
+    if (!tools.chromium || !tools.ffmpeg) {
       skipped = true;
       return;
     }
@@ -80,6 +80,12 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
     await o?.stop();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
+
+  /** Skips the test locally, fails it under CI=true (requireTool), naming what is missing. */
+  function missingTools(t: TestContext): void {
+    requireTool(t, 'chromium');
+    requireTool(t, 'ffmpeg');
+  }
 
   function watch(p: Page): void {
     p.on('request', (r) => requests.push(r.url()));
@@ -157,7 +163,7 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
   let playLinks: Record<string, string> = {};
 
   test('the dashboard lists the live stream with its codecs, size, frame rate and links', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     consoleErrors = [];
     await page.goto(`${web()}/`);
     const card = page.locator(`section.card[data-stream="${PATH}"]`);
@@ -175,7 +181,7 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
   });
 
   test('the FLV page (HTTP-FLV, from the dashboard link) plays, and the dashboard counts its viewer', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     await playPage(playLinks['HTTP-FLV']!, 'index-http-flv');
     // While it plays, a second tab's dashboard shows the viewer.
     const dash = await browser.newPage();
@@ -192,29 +198,29 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
   });
 
   test('the FLV page over WS-FLV plays', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     await playPage(playLinks['WS-FLV']!, 'index-ws-flv');
     assert.ok(requests.some((u) => u === `ws://127.0.0.1:${o.ports.http}/${PATH}.flv`));
   });
 
   test('the HLS page plays the live TS playlist with hls.js', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     await playPage(playLinks.HLS!, 'play-hls');
     assert.ok(requests.some((u) => u.endsWith(`/hls/${PATH}/index.m3u8`)));
   });
 
   test('the HLS page plays the live fMP4 playlist', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     await playPage(playLinks['fMP4 HLS']!, 'play-fmp4-hls');
   });
 
   test('the fMP4 segment page (MSE, merged) follows the live recording', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     await playPage(playLinks['fMP4 (MSE)']!, 'play-merge-live');
   });
 
   test('a page for a stream that is not live says so in the page', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     for (const [href, text] of [
       ['index.html?app=live&stream=nobody', 'Stream live/nobody is not live'],
       ['play.html?app=live&stream=nobody', 'Stream live/nobody is not live'],
@@ -238,7 +244,7 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
   });
 
   test('a stream in a codec this browser cannot decode (H.265 here) is named in the page, or plays', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     // FFmpeg 5 cannot publish H.265 over RTMP; Estuary's pusher can (Enhanced RTMP).
     const abort = new AbortController();
     const push = pushFile({
@@ -271,7 +277,7 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
   });
 
   test('after the publish ends, the recordings play from the dashboard: FLV, MP4, fMP4 merged and separate', async (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     publisher!.child.kill('SIGKILL');
     await publisher!.done;
     await waitEnded(o.origin, PATH);
@@ -308,7 +314,7 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
   });
 
   test('no page asked another host for anything', (t) => {
-    if (skipped) return t.skip('no Chromium or FFmpeg');
+    if (skipped) return missingTools(t);
     const allowed = [
       `http://127.0.0.1:${o.ports.web}/`,
       `http://127.0.0.1:${o.ports.http}/`,

@@ -209,6 +209,20 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
     assert.ok(requests.some((u) => u.endsWith(`/hls/${PATH}/index.m3u8`)));
   });
 
+  test("the HLS page with the browser's own HLS player (Chromium has one now; else it says so)", async (t) => {
+    if (skipped) return missingTools(t);
+    const href = `${playLinks.HLS!}&engine=native`;
+    await page.goto(new URL(href, `${web()}/`).href);
+    const native = await page.evaluate(() =>
+      document.createElement('video').canPlayType('application/vnd.apple.mpegurl'),
+    );
+    if (native === '') {
+      await page.locator('#error').filter({ hasText: 'This browser has no HLS of its own' }).waitFor();
+    } else {
+      await playPage(href, 'play-hls-native');
+    }
+  });
+
   test('the HLS page plays the live fMP4 playlist', async (t) => {
     if (skipped) return missingTools(t);
     await playPage(playLinks['fMP4 HLS']!, 'play-fmp4-hls');

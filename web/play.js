@@ -2,6 +2,7 @@
 // and Media Source Extensions are missing (iPhone Safari).
 
 import {
+  api,
   bindForm,
   codecProblem,
   fileUrl,
@@ -30,14 +31,38 @@ function playlistUrl(path) {
   return rel(values.format === 'fmp4' ? `mp4/${path}/output_merge/index.m3u8` : `hls/${path}/index.m3u8`);
 }
 
-/** Waits for the playlist: the first segment of a stream that just went live takes a moment. */
+/** Segments a live playlist should hold before playback starts (a player joins a few back). */
+const LIVE_MIN_SEGMENTS = 2;
+
+/** The playlist's entry in /api/recordings (a TS HLS session or an fMP4 merge), if listed. */
+async function listed(url) {
+  const { recordings } = await api('recordings');
+  for (const r of recordings) {
+    for (const p of [...r.hls, ...r.mp4.map((m) => m.merge).filter(Boolean)]) {
+      if (rel(p.url) === url) return p;
+    }
+  }
+  return null;
+}
+
+/**
+ * Waits until the playlist has segments: the first ones of a stream that just went live take a
+ * moment. Asks the API (a playlist that is not there yet is an answer, not a 404 in the console);
+ * without it, polls the playlist itself. Returns undefined when it is there, else why not.
+ */
 async function waitForPlaylist(url, live) {
   const deadline = Date.now() + (live ? 15_000 : 0);
   for (;;) {
-    const res = await fetch(url, { cache: 'no-store' }).catch(() => undefined);
-    if (res?.ok) return;
-    if (Date.now() >= deadline) return res?.status ?? 0;
-    setStatus('Waiting for the first segment…');
+    let entry;
+    try {
+      entry = await listed(url);
+      if (entry && entry.segments >= (live && !entry.ended ? LIVE_MIN_SEGMENTS : 1)) return undefined;
+    } catch {
+      const res = await fetch(url, { cache: 'no-store' }).catch(() => undefined);
+      if (res?.ok) return undefined;
+    }
+    if (Date.now() >= deadline) return entry ? 'no segments yet' : 'no playlist';
+    setStatus('Waiting for the first segments…');
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -52,7 +77,7 @@ async function start() {
   if (missing !== undefined) {
     throw new Error(
       info
-        ? `Stream ${path} is live, but it has no HLS playlist (${missing}): is HLS recording off?`
+        ? `Stream ${path} is live, but its HLS playlist is not there (${missing}): is the recording off?`
         : `Stream ${path} is not live, and there is no HLS recording of it.`,
     );
   }

@@ -30,6 +30,11 @@ export const ERROR_CODES = {
     'The upstream an edge pulls from failed: unreachable, an error status, not FLV, or it stalled',
   ERR_EDGE_LOOP:
     'A pull came back to the edge that sent it (a tier points at itself, directly or through others)',
+  ERR_NOT_FOUND: 'No such resource on this port (an unknown API path or API name, a missing file)',
+  ERR_METHOD_NOT_ALLOWED: 'The path exists but not for this HTTP method',
+  ERR_ADMIN_TOKEN:
+    'An admin API call without the admin token (Authorization: Bearer TOKEN), or with a wrong one',
+  ERR_INTERNAL: 'The server failed while answering (logged on the server; the client sees no details)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

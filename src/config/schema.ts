@@ -34,7 +34,7 @@ export const SERVE_SETTINGS = {
   ...COMMON_SETTINGS,
   rtmpPort: port(1935, 'RTMP publish and play'),
   httpPort: port(8501, 'HTTP-FLV publish (POST) and play, WebSocket-FLV play'),
-  webPort: port(8000, 'web port: recordings, JSON API'),
+  webPort: port(8000, 'web port: dashboard and players, recordings, JSON API'),
   dataDir: text('./data', 'recordings (and crash recovery) live here', { arg: 'DIR' }),
   record: group('recording toggles (config file: record: {flv, hls, mp4})', {
     flv: toggle(true, 'FLV recording (flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv)'),
@@ -56,6 +56,10 @@ export const SERVE_SETTINGS = {
     arg: 'SECRET',
     secret: true,
   }),
+  adminToken: optionalText(
+    'admin API (DELETE /api/streams/{app}/{stream}) needs Authorization: Bearer TOKEN; unset: admin API off',
+    { arg: 'TOKEN', secret: true },
+  ),
   viewerMaxBufferedBytes: int(
     4 * MiB,
     'bytes a viewer may have queued before it skips to the next keyframe',

@@ -16,6 +16,7 @@ import type { Viewer, ViewerBudget } from '../hub/viewer.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
 import { answerExpectContinue } from './expect-continue.js';
 import { handleIngest, refusePublish } from './ingest.js';
+import type { LiveApiHandler } from './list-push-stream.js';
 import { handlePlay } from './play.js';
 
 /** The largest request head accepted (node:http's default, made explicit); past it: 431. */
@@ -46,6 +47,8 @@ export interface LiveHttpOptions {
   readonly budget: ViewerBudget;
   readonly maxTagBytes: number;
   readonly idleTimeoutMs: number;
+  /** `GET /api?name=…`, the seed's stream list (list-push-stream.ts); 404 without it. */
+  readonly api?: LiveApiHandler;
 }
 
 /**
@@ -135,6 +138,8 @@ export class LiveHttpServer {
           maxTagBytes: this.opts.maxTagBytes,
           idleTimeoutMs: this.opts.idleTimeoutMs,
         });
+      } else if ((req.method === 'GET' || req.method === 'HEAD') && path === '/api' && this.opts.api) {
+        this.opts.api(req, res);
       } else if ((req.method === 'GET' || req.method === 'HEAD') && path.endsWith('.flv')) {
         const viewer = handlePlay(req, res, parseStreamPath(path, '.flv'), this.opts);
         if (viewer) this.playing.set(req.socket, viewer);

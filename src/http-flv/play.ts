@@ -82,9 +82,11 @@ export function handlePlay(
   };
   const fanOut = flvFanOut(ctx.hub, stream, ctx.log, ctx.budget);
   fanOut.add(viewer);
+  stream.viewerJoined('http-flv', socket);
   socket.once('close', () => {
     closed = true;
     fanOut.remove(viewer);
+    stream.viewerLeft('http-flv', socket);
   });
   return viewer;
 }

@@ -64,7 +64,11 @@ export class WsFlvPlay {
     };
     const fanOut = flvFanOut(this.ctx.hub, stream, this.ctx.log, this.ctx.budget);
     fanOut.add(viewer);
-    ws.on('close', () => fanOut.remove(viewer));
+    stream.viewerJoined('ws-flv', req.socket);
+    ws.on('close', () => {
+      fanOut.remove(viewer);
+      stream.viewerLeft('ws-flv', req.socket);
+    });
     ws.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
   }
 }

@@ -1,4 +1,5 @@
-import { type FileHandle, open, rename, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, rename, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 
 /**
  * Ordered asynchronous writes for one recorder: every operation runs after the previous one
@@ -56,18 +57,50 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
   await rename(tmp, path);
 }
 
-/** An append-only file (FLV recording, fMP4 segments being joined) written through an OrderedWriter. */
+/** How many `-N` suffixes `openExclusive` tries before it gives up: far more than sessions a second. */
+const MAX_NAME_SUFFIX = 1000;
+
+/**
+ * Creates a new file at `path`, or at `{name}-2{ext}`, `{name}-3{ext}`, … when that name exists,
+ * always with `'wx'` (O_CREAT | O_EXCL): a file another session created is never opened, let
+ * alone truncated, whatever the timing. Resolves with the handle and the path it got.
+ */
+export async function openExclusive(path: string): Promise<{ handle: FileHandle; path: string }> {
+  const ext = extname(path);
+  const stem = path.slice(0, path.length - ext.length);
+  for (let n = 1; n <= MAX_NAME_SUFFIX; n++) {
+    const candidate = n === 1 ? path : `${stem}-${n}${ext}`;
+    try {
+      return { handle: await open(candidate, 'wx'), path: candidate };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  throw new Error(`${path}: ${MAX_NAME_SUFFIX} files of that name exist already`);
+}
+
+/**
+ * An append-only file (the FLV recording) written through an OrderedWriter. It is created with
+ * `openExclusive`, so `path` may gain a `-N` suffix once the open ran.
+ */
 export class AppendFile {
   private handle: FileHandle | undefined;
   /** Bytes queued for writing so far (the file's size once the queue drains). */
   size = 0;
+  /** The file's path; final once the queued open ran (`onOpen`). */
+  path: string;
 
   constructor(
     private readonly writer: OrderedWriter,
-    readonly path: string,
+    path: string,
+    onOpen?: (path: string) => void,
   ) {
+    this.path = path;
     writer.enqueue(async () => {
-      this.handle = await open(path, 'w');
+      const opened = await openExclusive(path);
+      this.handle = opened.handle;
+      this.path = opened.path;
+      onOpen?.(opened.path);
     });
   }
 
@@ -89,14 +122,6 @@ export class AppendFile {
     this.writer.enqueue(async () => {
       await this.handle?.close();
       this.handle = undefined;
-    });
-  }
-
-  remove(): void {
-    this.writer.enqueue(async () => {
-      await this.handle?.close();
-      this.handle = undefined;
-      await rm(this.path, { force: true });
     });
   }
 }

@@ -22,7 +22,8 @@ import { MetadataPatch } from './metadata-patch.js';
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /**
- * `flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv`, written as the stream arrives: a reader can play the
+ * `flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv` (`YYYYMMDD_HHMMSS-2.flv`, … for a later session that
+ * started in the same second; the file is always created exclusively), written as the stream arrives: a reader can play the
  * file while it grows, and a file cut off by a crash still plays up to its last complete tag
  * (FLV is a plain sequence of tags). onMetaData comes first, with duration and filesize patched
  * in place on a clean end.
@@ -45,8 +46,10 @@ class FlvRecorder implements Recorder {
   ) {
     this.writer = new OrderedWriter((err) => this.fail(`FLV recording stopped: ${err.message}`));
     this.writer.enqueue(() => ctx.ready);
-    this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`));
-    log.info({ file: this.file.path }, 'FLV recording');
+    // Two sessions of one name can start in the same second: the later one gets `-2`, `-3`, …
+    this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`), (file) =>
+      log.info({ file }, 'FLV recording'),
+    );
   }
 
   onTrack(track: Track): void {

@@ -21,6 +21,12 @@ export interface RecordingOptions {
 export class RecordingManager {
   private readonly active = new Map<LiveStream, Recorder[]>();
   private readonly finishing = new Set<Promise<void>>();
+  /**
+   * Per stream path, the finishing of its last session (every recorder's finish()). A new session
+   * of the same name moves that session's folders aside only once it completed: moving them
+   * while its recorders still write (the MP4 merge takes seconds) would make those fail.
+   */
+  private readonly finishingByPath = new Map<string, Promise<void>>();
   private readonly dataDir: string;
 
   constructor(
@@ -58,6 +64,9 @@ export class RecordingManager {
   private start(stream: LiveStream): void {
     const startedAt = new Date(stream.publishedAt);
     const recorders: Recorder[] = [];
+    // The live stream is never held up meanwhile: each recorder queues its writes behind `ready`,
+    // within its byte cap.
+    const previous = this.finishingByPath.get(stream.path) ?? Promise.resolve();
     for (const f of this.factories) {
       if (!this.opts.enabled[f.kind]) continue;
       const dir = join(this.dataDir, f.kind, stream.name.app, stream.name.stream);
@@ -65,11 +74,13 @@ export class RecordingManager {
       const ready =
         f.kind === 'flv'
           ? mkdir(dir, { recursive: true }).then(() => undefined)
-          : prepareSessionFolder(dir, {
-              app: stream.name.app,
-              stream: stream.name.stream,
-              startedAt: startedAt.toISOString(),
-            });
+          : previous.then(() =>
+              prepareSessionFolder(dir, {
+                app: stream.name.app,
+                stream: stream.name.stream,
+                startedAt: startedAt.toISOString(),
+              }),
+            );
       // The rejection is reported by the recorder, whose first queued write awaits `ready`.
       ready.catch(() => {});
       const recorder = f.create({
@@ -92,10 +103,17 @@ export class RecordingManager {
     const recorders = this.active.get(stream);
     if (!recorders) return;
     this.active.delete(stream);
+    const finished: Promise<void>[] = [];
     for (const r of recorders) {
       this.hub.unsubscribe(stream, r);
       const p = r.finish(reason).finally(() => this.finishing.delete(p));
       this.finishing.add(p);
+      finished.push(p);
     }
+    // finish() never rejects; allSettled keeps the next session going even if one did.
+    const done = Promise.allSettled(finished).then(() => {
+      if (this.finishingByPath.get(stream.path) === done) this.finishingByPath.delete(stream.path);
+    });
+    this.finishingByPath.set(stream.path, done);
   }
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { CORS_HEADERS, sendError } from './respond.js';
@@ -50,6 +50,20 @@ export function resolveInside(root: string, urlPath: string): string | undefined
   return full === base || full.startsWith(base + sep) ? full : undefined;
 }
 
+/**
+ * The real path of `file` (every symlink resolved) when it lies inside the real path of `root`,
+ * else undefined (also when it does not exist). A symlink in the data directory may point
+ * within it (an alias), never out of it: `flv/evil -> /etc` must not serve /etc/passwd.
+ */
+export async function realPathInside(root: string, file: string): Promise<string | undefined> {
+  try {
+    const [realRoot, real] = await Promise.all([realpath(root), realpath(file)]);
+    return real === realRoot || real.startsWith(realRoot + sep) ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `bytes=a-b` / `bytes=a-` / `bytes=-n` (one range; RFC 9110 14.2). */
 export function parseRange(
   header: string,
@@ -74,7 +88,7 @@ export function parseRange(
 
 /**
  * Serves one file under `root` with Range, conditional GET (ETag / Last-Modified), MIME and
- * cache headers. Answers 404 for anything missing or outside `root`.
+ * cache headers. Answers 404 for anything missing or outside `root`, symlinks resolved.
  */
 export async function serveStatic(
   req: IncomingMessage,
@@ -82,7 +96,10 @@ export async function serveStatic(
   root: string,
   urlPath: string,
 ): Promise<void> {
-  const file = resolveInside(root, urlPath);
+  const inside = resolveInside(root, urlPath);
+  if (!inside) return sendError(res, 404, 'not found');
+  // Served from its real path, so what was checked is what is read.
+  const file = await realPathInside(root, inside);
   if (!file) return sendError(res, 404, 'not found');
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -91,7 +108,8 @@ export async function serveStatic(
     return sendError(res, 404, 'not found');
   }
   if (!info.isFile()) return sendError(res, 404, 'not found');
-  const ext = extname(file).toLowerCase();
+  // The name asked for decides the type, not the name a symlink points to.
+  const ext = extname(inside).toLowerCase();
   const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
   const headers: Record<string, string | number> = {
     ...CORS_HEADERS,

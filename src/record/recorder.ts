@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamSubscriber } from '../hub/subscriber.js';
+import type { TimestampJump } from './timestamp-repair.js';
 
 /** The three recordings, each switched by its own toggle (`record.flv|hls|mp4`). */
 export type RecordingKind = 'flv' | 'hls' | 'mp4';
@@ -59,3 +60,16 @@ export interface RecorderFactory {
 
 /** Present in a recording folder while its session is live; a crash leaves it behind. */
 export const RECORDING_MARKER = '.recording';
+
+/** Jumps logged one by one; after that only every JUMP_LOG_EVERY-th (a publisher can flap). */
+const JUMPS_LOGGED = 3;
+const JUMP_LOG_EVERY = 100;
+
+/** Logs a timestamp jump a recorder repaired (timestamp-repair.ts), without flooding the log. */
+export function logJump(log: Logger, jump: TimestampJump, count: number): void {
+  if (count > JUMPS_LOGGED && count % JUMP_LOG_EVERY !== 0) return;
+  log.warn(
+    { ...jump, jumps: count },
+    `the publisher's ${jump.kind} timestamps jumped from ${jump.fromMs} to ${jump.toMs} ms; the recording continues without the gap`,
+  );
+}

@@ -14,8 +14,9 @@ import type { MediaFrame } from '../../media/frame.js';
 import { wrap32 } from '../../media/time.js';
 import type { Track } from '../../media/track.js';
 import { AppendFile, OrderedWriter } from '../ordered-writer.js';
-import type { Recorder, RecorderFactory, RecordingContext } from '../recorder.js';
+import { logJump, type Recorder, type RecorderFactory, type RecordingContext } from '../recorder.js';
 import { sessionStamp } from '../session-folder.js';
+import { TimestampRepair } from '../timestamp-repair.js';
 import { MetadataPatch } from './metadata-patch.js';
 
 /** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
@@ -38,6 +39,7 @@ class FlvRecorder implements Recorder {
   private base = 0;
   private lastTs = 0;
   private patch: MetadataPatch | undefined;
+  private readonly repair = new TimestampRepair();
 
   constructor(
     private readonly stream: LiveStream,
@@ -56,8 +58,10 @@ class FlvRecorder implements Recorder {
     if (this.started) this.write(this.trackTag(track, this.lastTs));
   }
 
-  onFrame(frame: MediaFrame): void {
+  onFrame(input: MediaFrame): void {
     if (this.stopped) return;
+    const { frame, jump } = this.repair.fix(input);
+    if (jump) logJump(this.log, jump, this.repair.jumps);
     if (!this.started) this.begin(frame.dts);
     const ts = Math.max(0, frame.dts - this.base);
     this.lastTs = Math.max(this.lastTs, ts);

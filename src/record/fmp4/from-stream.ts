@@ -20,7 +20,14 @@ import { sampleEntry } from '../../formats/mp4/sample-entry-boxes.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { describeTrack, type Track } from '../../media/track.js';
 import { OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
-import { RECORDING_MARKER, type Recorder, type RecorderFactory, type RecordingContext } from '../recorder.js';
+import {
+  logJump,
+  RECORDING_MARKER,
+  type Recorder,
+  type RecorderFactory,
+  type RecordingContext,
+} from '../recorder.js';
+import { TimestampRepair } from '../timestamp-repair.js';
 import { type BuiltSegment, FragmentRun } from './fragment-run.js';
 import {
   FULL_MP4,
@@ -61,6 +68,7 @@ class Mp4Recorder implements Recorder {
   /** The run ended (track change): frames are ignored, finish() still finalises. */
   private ended = false;
   private readonly notes = new Set<string>();
+  private readonly repair = new TimestampRepair();
 
   constructor(
     private readonly ctx: RecordingContext,
@@ -81,8 +89,10 @@ class Mp4Recorder implements Recorder {
     if (this.supported(track)) this.segmenter.announce(track);
   }
 
-  onFrame(frame: MediaFrame): void {
-    if (this.failed || this.ended || !this.supported(frame.track)) return;
+  onFrame(input: MediaFrame): void {
+    if (this.failed || this.ended || !this.supported(input.track)) return;
+    const { frame, jump } = this.repair.fix(input);
+    if (jump) logJump(this.log, jump, this.repair.jumps);
     const r = this.segmenter.push(frame);
     if (r.kind === 'segment') this.write(r.segment);
     else if (r.kind === 'dropped' && r.why === 'late-track') {

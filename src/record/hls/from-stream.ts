@@ -7,7 +7,14 @@ import type { LiveStream } from '../../hub/live-stream.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { describeTrack, type Track } from '../../media/track.js';
 import { OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
-import { RECORDING_MARKER, type Recorder, type RecorderFactory, type RecordingContext } from '../recorder.js';
+import {
+  logJump,
+  RECORDING_MARKER,
+  type Recorder,
+  type RecorderFactory,
+  type RecordingContext,
+} from '../recorder.js';
+import { TimestampRepair } from '../timestamp-repair.js';
 import { recoverHlsFolder } from './recover.js';
 import { HlsSegmenter, PLAYLIST_NAME, type PushResult, type SegmentRecord } from './segmenter.js';
 
@@ -39,6 +46,7 @@ class HlsRecorder implements Recorder {
   /** Whether the TS muxer takes each track seen, decided (and any refusal logged) once per track. */
   private readonly usable = new WeakMap<Track, boolean>();
   private nothingToRecordLogged = false;
+  private readonly repair = new TimestampRepair();
   private stopped = false;
   private finished = false;
 
@@ -62,8 +70,10 @@ class HlsRecorder implements Recorder {
     this.canCarry(track);
   }
 
-  onFrame(frame: MediaFrame): void {
+  onFrame(input: MediaFrame): void {
     if (this.stopped || this.finished) return;
+    const { frame, jump } = this.repair.fix(input);
+    if (jump) logJump(this.log, jump, this.repair.jumps);
     if (!this.canCarry(frame.track)) {
       this.checkAnythingToRecord();
       return;

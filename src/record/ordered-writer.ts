@@ -44,6 +44,11 @@ export class OrderedWriter {
     });
   }
 
+  /** Counts bytes toward pendingBytes (negative once written) that ride on an already queued operation. */
+  addPending(bytes: number): void {
+    this.pendingBytes += bytes;
+  }
+
   /** Resolves when everything queued so far has run (or the queue failed). */
   drain(): Promise<void> {
     return this.tail;
@@ -79,13 +84,41 @@ export async function openExclusive(path: string): Promise<{ handle: FileHandle;
   throw new Error(`${path}: ${MAX_NAME_SUFFIX} files of that name exist already`);
 }
 
+export interface AppendFileOptions {
+  /**
+   * A file per session: when the name is taken, take `{name}-2{ext}`, `-3`, … (openExclusive).
+   * Otherwise an existing file of that name is an error. Either way nothing is ever truncated.
+   */
+  suffixIfTaken?: boolean;
+  /** Told the path the file got, once it is open. */
+  onOpen?: (path: string) => void;
+}
+
+/** Writes every byte of `bufs` (a short write is continued, not dropped). */
+async function writeAll(handle: FileHandle, bufs: Buffer[]): Promise<void> {
+  let rest = bufs;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest);
+    let n = bytesWritten;
+    let i = 0;
+    while (i < rest.length && n >= rest[i].length) n -= rest[i++].length;
+    rest = rest.slice(i);
+    if (n > 0) rest[0] = rest[0].subarray(n);
+  }
+}
+
 /**
- * An append-only file (the FLV recording) written through an OrderedWriter. It is created with
- * `openExclusive`, so `path` may gain a `-N` suffix once the open ran.
+ * An append-only file written through an OrderedWriter (the FLV recording, the open HLS or fMP4
+ * segment's `.part`). Appends made while the disk is busy are coalesced into one vectored
+ * write, so a recorder costs few syscalls however many frames a second it gets; bytes still
+ * land in order, so a crash leaves a prefix of what was appended.
  */
 export class AppendFile {
   private handle: FileHandle | undefined;
-  /** Bytes queued for writing so far (the file's size once the queue drains). */
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  private flushQueued = false;
+  /** Bytes appended so far (the file's size once the queue drains). */
   size = 0;
   /** The file's path; final once the queued open ran (`onOpen`). */
   path: string;
@@ -93,22 +126,30 @@ export class AppendFile {
   constructor(
     private readonly writer: OrderedWriter,
     path: string,
-    onOpen?: (path: string) => void,
+    opts: AppendFileOptions = {},
   ) {
     this.path = path;
     writer.enqueue(async () => {
-      const opened = await openExclusive(path);
-      this.handle = opened.handle;
-      this.path = opened.path;
-      onOpen?.(opened.path);
+      if (opts.suffixIfTaken) {
+        const opened = await openExclusive(path);
+        this.handle = opened.handle;
+        this.path = opened.path;
+      } else {
+        this.handle = await open(path, 'wx');
+      }
+      opts.onOpen?.(this.path);
     });
   }
 
   append(data: Buffer): void {
+    if (data.length === 0) return;
     this.size += data.length;
-    this.writer.enqueue(async () => {
-      await this.handle!.write(data);
-    }, data.length);
+    this.queued.push(data);
+    this.queuedBytes += data.length;
+    this.writer.addPending(data.length);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    this.writer.enqueue(() => this.flush());
   }
 
   /** Overwrites bytes at `position` (e.g. patching the FLV duration into onMetaData). */
@@ -123,5 +164,27 @@ export class AppendFile {
       await this.handle?.close();
       this.handle = undefined;
     });
+  }
+
+  /** Closes the file and gives it its final name (a `.part` becomes the segment it holds). */
+  closeAs(path: string): void {
+    this.close();
+    this.writer.enqueue(async () => {
+      await rename(this.path, path);
+      this.path = path;
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushQueued = false;
+    const bufs = this.queued;
+    const bytes = this.queuedBytes;
+    this.queued = [];
+    this.queuedBytes = 0;
+    try {
+      await writeAll(this.handle!, bufs);
+    } finally {
+      this.writer.addPending(-bytes);
+    }
   }
 }

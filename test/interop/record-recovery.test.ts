@@ -5,15 +5,19 @@
  *    recovered and completes the MP4 (stream_full.mp4 with every frame the segments held) and,
  *    when the HLS recorder is wired in, the HLS playlist's ENDLIST.
  *  - SIGTERM mid-stream: the server finalises every recording, then exits 0.
+ *  - kill -9 while the open segments are half written: recovery salvages them, so the recovered
+ *    HLS and MP4 end within one video frame of the FLV (which has every frame).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
+import { FlvTagReader } from '../../src/formats/flv/tag-reader.js';
 import { publishArgs } from '../helpers/media.js';
-import { assertDecodesClean as assertDecodes, probe, streamOf } from '../helpers/probe.js';
-import { type Running, start } from '../helpers/run.js';
+import { assertDecodesClean as assertDecodes, packetTimes, probe, streamOf } from '../helpers/probe.js';
+import { type Running, run, start } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 import { accepts, freePort, until as waitFor } from '../helpers/wait.js';
 
@@ -30,6 +34,7 @@ const HLS_WIRED = /RECORDERS[^=]*=\s*\[[^\]]*hlsRecorderFactory/.test(
 interface Server {
   proc: Running;
   rtmp: number;
+  http: number;
 }
 
 async function serve(dataDir: string): Promise<Server> {
@@ -46,8 +51,9 @@ async function serve(dataDir: string): Promise<Server> {
     dataDir,
   );
   const proc = start(process.execPath, args, 60_000);
-  await waitFor('the server to listen', () => accepts(rtmp));
-  return { proc, rtmp };
+  // The web port is bound last: once it accepts, the server is up (and handles SIGTERM).
+  await waitFor('the server to listen', () => accepts(web));
+  return { proc, rtmp, http };
 }
 
 function publish(ffmpeg: string, rtmp: number, name: string): Running {
@@ -65,6 +71,20 @@ async function segmentFrames(ffprobe: string, mergeDir: string): Promise<number>
   const cat = join(scratch, `cat-${Date.now()}.mp4`);
   writeFileSync(cat, Buffer.concat(files.map((f) => readFileSync(join(mergeDir, f)))));
   return Number(streamOf(await probe(ffprobe, cat), 'video')!.nb_read_packets);
+}
+
+/** Video frames and the span of their decode times (s): "a frame short" is counted in decode order. */
+async function videoDecodeSpan(ffprobe: string, input: string): Promise<{ count: number; span: number }> {
+  const r = await run(ffprobe, [
+    ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=dts_time', '-of', 'csv=p=0', input],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  // With HLS input ffprobe ends each line with ',' and adds blank lines: keep the numbers.
+  const dts = r.stdout
+    .split('\n')
+    .map((l) => Number.parseFloat(l))
+    .filter((n) => Number.isFinite(n));
+  return { count: dts.length, span: dts[dts.length - 1]! - dts[0]! };
 }
 
 function tools(t: TestContext): { ffmpeg: string; ffprobe: string } | undefined {
@@ -136,6 +156,74 @@ describe('recording recovery', { timeout: 90_000 }, () => {
         readFileSync(join(dataDir, 'hls', 'live', 'term', 'index.m3u8'), 'utf8'),
         /#EXT-X-ENDLIST/,
       );
+    }
+  });
+
+  test('kill -9 with segments half written: HLS and MP4 are salvaged to within a frame of the FLV', async (t) => {
+    const tl = tools(t);
+    if (!tl) return;
+    const dataDir = join(scratch, 'salvage');
+    const first = await serve(dataDir);
+    // The first 5.3 s of the fixture's tags (mid-GOP: the third segment is open), sent over
+    // HTTP-FLV; then the publisher holds the connection open and sends nothing.
+    const src = readFileSync(FIXTURE);
+    const reader = new FlvTagReader();
+    reader.push(src.subarray(0, 13));
+    let cut = 13;
+    for (const tag of reader.push(src.subarray(13))) {
+      if (tag.timestamp > 5300) break;
+      cut += 11 + tag.body.length + 4;
+    }
+    const post = request({ host: '127.0.0.1', port: first.http, path: '/live/salvage', method: 'POST' });
+    post.on('error', () => {}); // the server is killed under it
+    post.write(src.subarray(0, cut));
+    const files = () =>
+      ['flv', 'hls', 'mp4'].flatMap((k) => {
+        const d = join(dataDir, k, 'live', 'salvage');
+        return existsSync(d) ? readdirSync(d, { recursive: true }).map((f) => join(d, String(f))) : [];
+      });
+    const sizes = () =>
+      files()
+        .map((f) => `${f}:${existsSync(f) ? statSync(f).size : 0}`)
+        .join(',');
+    await waitFor('the FLV recording', () => files().some((f) => f.endsWith('.flv')));
+    // Every recorder has written what it got once the files stop changing.
+    let last = '';
+    let stable = 0;
+    await waitFor('the recorders to catch up', () => {
+      const now = sizes();
+      stable = now === last ? stable + 1 : 0;
+      last = now;
+      return stable >= 12;
+    });
+    first.proc.child.kill('SIGKILL');
+    await first.proc.done;
+    post.destroy();
+
+    const second = await serve(dataDir);
+    second.proc.child.kill('SIGTERM');
+    const out = await second.proc.done;
+    assert.equal(out.code, 0, out.stderr);
+    assert.ok(!files().some((f) => f.endsWith('.part')), 'every .part salvaged');
+    const flvDir = join(dataDir, 'flv', 'live', 'salvage');
+    const flv = join(flvDir, readdirSync(flvDir)[0]!);
+    const hls = join(dataDir, 'hls', 'live', 'salvage', 'index.m3u8');
+    const mp4 = join(dataDir, 'mp4', 'live', 'salvage', 'output_merge', 'stream_full.mp4');
+    assert.match(readFileSync(hls, 'utf8'), /#EXT-X-ENDLIST\n$/);
+    const want = await videoDecodeSpan(tl.ffprobe, flv);
+    const flvAv = await packetTimes(tl.ffprobe, flv);
+    assert.ok(want.span > 5, `the FLV holds the 5.3 s sent (${want.span} s)`);
+    for (const file of [hls, mp4]) {
+      await assertDecodes(tl.ffmpeg, file);
+      const got = await videoDecodeSpan(tl.ffprobe, file);
+      const missing = want.count - got.count;
+      assert.ok(missing >= 0 && missing <= 1, `${file}: ${got.count} video frames, the FLV ${want.count}`);
+      const short = want.span - got.span;
+      assert.ok(short >= -0.001 && short <= 0.041, `${file}: ends ${short} s before the FLV`);
+      // Audio too, up to about the last video frame (on each file's own clock: HLS adds 1.4 s).
+      const a = await packetTimes(tl.ffprobe, file);
+      const audioShort = flvAv.audio.last - flvAv.video.first - (a.audio.last - a.video.first);
+      assert.ok(audioShort >= -0.001 && audioShort <= 0.07, `${file}: audio ends ${audioShort} s early`);
     }
   });
 });

@@ -49,9 +49,10 @@ class FlvRecorder implements Recorder {
     this.writer = new OrderedWriter((err) => this.fail(`FLV recording stopped: ${err.message}`));
     this.writer.enqueue(() => ctx.ready);
     // Two sessions of one name can start in the same second: the later one gets `-2`, `-3`, …
-    this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`), (file) =>
-      log.info({ file }, 'FLV recording'),
-    );
+    this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`), {
+      suffixIfTaken: true,
+      onOpen: (file) => log.info({ file }, 'FLV recording'),
+    });
   }
 
   onTrack(track: Track): void {

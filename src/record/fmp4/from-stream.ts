@@ -5,9 +5,12 @@
  * fast-start MP4 merged from the segments (merge-mp4.ts).
  *
  * Cutting is segmenter.ts, bytes fragment-run.ts; this file only moves them to disk through an
- * OrderedWriter: each segment is written whole and atomically, then the listing that names it, so
- * a crash leaves whole segments and listings that name only whole segments. The `.recording`
- * marker goes last, once stream_full.mp4 is complete; a crash before that is recovered at start-up.
+ * OrderedWriter. The open segment of each output is appended to `{segment}.part` one fragment
+ * per video frame (a CMAF chunk: the frames ready so far, segmenter.ts takeChunk), so memory
+ * holds about a frame per track and a crash loses about a frame: recovery keeps the `.part` up to
+ * its last whole fragment. At the cut the file is renamed to its final name, then the listing
+ * that names it is written, so listings name only whole segments. The `.recording` marker goes
+ * last, once stream_full.mp4 is complete; a crash before that is recovered at start-up.
  *
  * Mid-stream track changes: a repeated sequence header with the same configuration is ignored; a
  * real change (new SPS, other sample rate) ends the MP4 recording at that point (one init segment
@@ -19,7 +22,7 @@ import type { Logger } from 'pino';
 import { sampleEntry } from '../../formats/mp4/sample-entry-boxes.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { describeTrack, type Track } from '../../media/track.js';
-import { OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
+import { AppendFile, OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
 import {
   logJump,
   RECORDING_MARKER,
@@ -28,20 +31,21 @@ import {
   type RecordingContext,
 } from '../recorder.js';
 import { TimestampRepair } from '../timestamp-repair.js';
-import { type BuiltSegment, FragmentRun } from './fragment-run.js';
+import { FragmentRun, type OutputName } from './fragment-run.js';
 import {
   FULL_MP4,
   type ListedSegment,
   MERGE_DIR,
   OUTPUTS,
   outputPath,
+  PART_SUFFIX,
   renderListing,
   SEPARATE_DIR,
   segmentName,
 } from './layout.js';
 import { mergeFragments } from './merge-mp4.js';
 import { recoverMp4Recording } from './recover.js';
-import { type Segment, Segmenter } from './segmenter.js';
+import { type Chunk, type Segment, Segmenter } from './segmenter.js';
 
 /** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
@@ -56,12 +60,21 @@ function unsupportedReason(track: Track): string | undefined {
   }
 }
 
+/** One output's segment being written. */
+interface OpenSegment {
+  file: AppendFile;
+  uri: string;
+  /** Media seconds written to it so far (EXTINF once it closes). */
+  seconds: number;
+}
+
 class Mp4Recorder implements Recorder {
   readonly kind = 'mp4' as const;
   private readonly writer: OrderedWriter;
   private readonly segmenter: Segmenter;
   private run: FragmentRun | undefined;
-  private readonly listed: Record<string, ListedSegment[]> = { merged: [], video: [], audio: [] };
+  private readonly listed: Record<OutputName, ListedSegment[]> = { merged: [], video: [], audio: [] };
+  private readonly open: Partial<Record<OutputName, OpenSegment>> = {};
   private readonly checked = new WeakMap<Track, boolean>();
   /** Stopped by a write failure or the disk falling behind: nothing more is written. */
   private failed = false;
@@ -95,7 +108,10 @@ class Mp4Recorder implements Recorder {
     if (jump) logJump(this.log, jump, this.repair.jumps);
     const r = this.segmenter.push(frame);
     if (r.kind === 'segment') this.write(r.segment);
-    else if (r.kind === 'dropped' && r.why === 'late-track') {
+    else if (r.kind === 'buffered') {
+      const chunk = this.segmenter.takeChunk();
+      if (chunk) this.writeChunk(chunk);
+    } else if (r.kind === 'dropped' && r.why === 'late-track') {
       this.noteOnce(
         `late-${frame.track.kind}`,
         { track: describeTrack(frame.track) },
@@ -107,15 +123,13 @@ class Mp4Recorder implements Recorder {
         'track configuration changed mid-stream: the MP4 recording ends here (one configuration per track); other recordings go on',
       );
       this.ended = true;
-      const last = this.segmenter.flush();
-      if (last) this.write(last);
+      this.writeLast();
     }
   }
 
   async finish(reason: string): Promise<void> {
     try {
-      const last = this.failed || this.ended ? undefined : this.segmenter.flush();
-      if (last) this.write(last);
+      if (!this.failed && !this.ended) this.writeLast();
       if (this.run) this.writeListings(true);
       await this.writer.drain();
       if (this.failed) {
@@ -148,6 +162,14 @@ class Mp4Recorder implements Recorder {
     return ok;
   }
 
+  /** What the segmenter still holds, as the last segment. */
+  private writeLast(): void {
+    const last = this.segmenter.flush();
+    if (last) this.write(last);
+    else this.closeSegments();
+  }
+
+  /** The last chunk of a segment, then the segment closes. */
   private write(seg: Segment): void {
     if (seg.forced)
       this.noteOnce(
@@ -155,6 +177,12 @@ class Mp4Recorder implements Recorder {
         { startMs: seg.startMs },
         'no keyframe within the segment limit: cut between keyframes',
       );
+    this.writeChunk(seg);
+    this.closeSegments();
+  }
+
+  private writeChunk(chunk: Chunk): void {
+    if (this.failed) return;
     if (!this.run) {
       this.run = new FragmentRun(
         { video: this.segmenter.video, audio: this.segmenter.audio },
@@ -165,13 +193,35 @@ class Mp4Recorder implements Recorder {
         if (init) this.enqueueFile(outputPath(this.ctx.dir, o, o.init), init);
       }
     }
-    const built: BuiltSegment = this.run.build(seg);
+    const built = this.run.build(chunk);
     for (const o of OUTPUTS) {
       const out = built[o.name];
       if (!out) continue;
-      const uri = segmentName(o, out.sequence);
-      this.enqueueFile(outputPath(this.ctx.dir, o, uri), Buffer.concat(out.parts));
-      this.listed[o.name].push({ uri, seconds: out.seconds });
+      let seg = this.open[o.name];
+      if (!seg) {
+        const uri = segmentName(o, this.listed[o.name].length + 1);
+        const file = new AppendFile(this.writer, outputPath(this.ctx.dir, o, `${uri}${PART_SUFFIX}`));
+        seg = { file, uri, seconds: 0 };
+        this.open[o.name] = seg;
+      }
+      seg.seconds += out.seconds;
+      for (const part of out.parts) this.append(seg.file, part);
+    }
+  }
+
+  /** Every output's open segment gets its final name, then the listings that name them. */
+  private closeSegments(): void {
+    if (this.failed) return;
+    const { merged, video, audio } = this.open;
+    for (const o of OUTPUTS) {
+      const seg = this.open[o.name];
+      if (!seg) continue;
+      this.open[o.name] = undefined;
+      seg.file.closeAs(outputPath(this.ctx.dir, o, seg.uri));
+      // The merged EXTINF is its video's duration, as segments are cut on video keyframes.
+      const seconds =
+        o.name === 'merged' ? (video?.seconds ?? audio?.seconds ?? merged!.seconds) : seg.seconds;
+      this.listed[o.name].push({ uri: seg.uri, seconds });
     }
     this.writeListings(false);
   }
@@ -185,12 +235,21 @@ class Mp4Recorder implements Recorder {
   }
 
   private enqueueFile(path: string, data: Buffer | string): void {
-    if (this.failed) return;
+    if (!this.canQueue()) return;
+    this.writer.enqueue(() => writeFileAtomic(path, data), data.length);
+  }
+
+  private append(file: AppendFile, data: Buffer): void {
+    if (this.canQueue()) file.append(data);
+  }
+
+  private canQueue(): boolean {
+    if (this.failed) return false;
     if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
       this.fail(`MP4 recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
-      return;
+      return false;
     }
-    this.writer.enqueue(() => writeFileAtomic(path, data), data.length);
+    return true;
   }
 
   private noteOnce(key: string, fields: object, message: string): void {

@@ -27,6 +27,9 @@ export const OUTPUTS: readonly OutputLayout[] = [
   { name: 'audio', dir: SEPARATE_DIR, init: 'audio_init.mp4', playlist: 'audio.m3u8', prefix: 'audio_' },
 ];
 
+/** The open segment is appended to `{segment}.part` and renamed once whole. */
+export const PART_SUFFIX = '.part';
+
 /** `.m4s`: the extension RFC 8216 3.3 examples and DASH use for fMP4 media segments. */
 export const SEGMENT_EXT = '.m4s';
 

@@ -5,7 +5,7 @@
  * become stream_full.mp4. The same finalisation the live recorder does at a clean end, except
  * that the segment list comes from the folder rather than from memory.
  */
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../ordered-writer.js';
@@ -16,12 +16,13 @@ import {
   OUTPUTS,
   type OutputLayout,
   outputPath,
+  PART_SUFFIX,
   renderListing,
   SEPARATE_DIR,
   segmentNumber,
 } from './layout.js';
 import { mergeFragments } from './merge-mp4.js';
-import { fragmentsSeconds, readInit, scanSegment } from './segment-scan.js';
+import { fragmentsSeconds, readInit, scanSegment, wholeFragmentBytes } from './segment-scan.js';
 
 /** The target duration a recovered listing declares when no segment says more (the HLS default, 2 s). */
 const DEFAULT_TARGET_SECONDS = 2;
@@ -43,6 +44,36 @@ async function removeTemporaries(dir: string): Promise<number> {
   return n;
 }
 
+/**
+ * The open segment a crash cut short (`{segment}.part`): cut after its last whole fragment (a
+ * chunk per video frame, so at most about a frame is lost) and renamed to the segment; removed
+ * when not even one fragment is whole.
+ */
+async function salvageParts(
+  dir: string,
+  o: OutputLayout,
+  trex: Awaited<ReturnType<typeof readInit>>['trex'],
+  log: Logger,
+): Promise<void> {
+  for (const f of await readdir(join(dir, o.dir))) {
+    if (!f.endsWith(PART_SUFFIX)) continue;
+    const name = f.slice(0, -PART_SUFFIX.length);
+    if (segmentNumber(o, name) === undefined) continue;
+    const path = outputPath(dir, o, f);
+    const whole = await wholeFragmentBytes(path, trex);
+    if (whole === 0) {
+      await rm(path, { force: true });
+      continue;
+    }
+    await truncate(path, whole);
+    await rename(path, outputPath(dir, o, name));
+    log.info(
+      { output: o.name, segment: name, bytes: whole },
+      'salvaged the open segment up to its last whole fragment',
+    );
+  }
+}
+
 /** The whole segments of one output, in order, with their durations; removes the torn ones. */
 async function recoverOutput(
   dir: string,
@@ -52,6 +83,7 @@ async function recoverOutput(
   const initPath = outputPath(dir, o, o.init);
   if (!(await exists(initPath))) return undefined;
   const init = await readInit(initPath);
+  await salvageParts(dir, o, init.trex, log);
   const files = (await readdir(join(dir, o.dir)))
     .map((f) => ({ f, n: segmentNumber(o, f) }))
     .filter((e): e is { f: string; n: number } => e.n !== undefined)

@@ -89,6 +89,48 @@ export async function scanSegment(
   }
 }
 
+/**
+ * How many bytes from the start of a segment a crash cut short (a `.part`) hold whole fragments:
+ * the end of the last mdat that follows its moof completely. Fragments are appended in order,
+ * so everything before the torn one is intact. 0 when not even the first fragment is whole.
+ */
+export async function wholeFragmentBytes(
+  path: string,
+  trex: ReadonlyMap<number, TrackDefaults>,
+): Promise<number> {
+  const fh = await open(path, 'r');
+  let whole = 0;
+  try {
+    const { size } = await fh.stat();
+    const nextDts = new Map<number, number>();
+    let pending: ParsedTrackFragment[] | undefined;
+    for (let off = 0; off + 8 <= size; ) {
+      const head = await readAt(fh, off, Math.min(MAX_BOX_HEADER, size - off));
+      const h = parseBoxHeader(head, 0, Number.MAX_SAFE_INTEGER, off);
+      if (h.size < 8 || off + h.size > size) break;
+      if (h.type === 'moof') {
+        if (h.size > MAX_MOOF_BYTES) break;
+        pending = parseMovieFragment(await readAt(fh, off, h.size), off, trex, nextDts);
+      } else if (h.type === 'mdat' && pending) {
+        checkSamplesInside(path, {
+          tracks: pending,
+          payloadStart: off + h.headerSize,
+          payloadEnd: off + h.size,
+        });
+        pending = undefined;
+        whole = off + h.size;
+      }
+      off += h.size;
+    }
+    return whole;
+  } catch {
+    // A torn or garbled box: keep the whole fragments before it.
+    return whole;
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Our merge copies whole mdat payloads, so every sample must lie inside its fragment's mdat. */
 function checkSamplesInside(path: string, f: ScannedFragment): void {
   for (const t of f.tracks) {

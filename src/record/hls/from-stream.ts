@@ -6,7 +6,7 @@ import { isTsCodecSupported, TsMuxer, type TsMuxerTracks } from '../../formats/m
 import type { LiveStream } from '../../hub/live-stream.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { describeTrack, type Track } from '../../media/track.js';
-import { OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
+import { AppendFile, OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
 import {
   logJump,
   RECORDING_MARKER,
@@ -16,7 +16,13 @@ import {
 } from '../recorder.js';
 import { TimestampRepair } from '../timestamp-repair.js';
 import { recoverHlsFolder } from './recover.js';
-import { HlsSegmenter, PLAYLIST_NAME, type PushResult, type SegmentRecord } from './segmenter.js';
+import {
+  HlsSegmenter,
+  PART_SUFFIX,
+  PLAYLIST_NAME,
+  type PushResult,
+  type SegmentRecord,
+} from './segmenter.js';
 
 /** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
@@ -25,9 +31,12 @@ const SUPPORTED = 'HLS (MPEG-TS) carries video H.264, H.265 and audio AAC, MP3';
 
 /**
  * `hls/{app}/{stream}/index.m3u8` + `segment_NNNNN.ts`, live: the subscriber glue between the
- * stream, the segmenter (timing), the TS muxer (bytes) and the ordered file writes. Each segment
- * is written whole (temporary file + rename), then the playlist that lists it, then the files
- * that left the window are deleted; `#EXT-X-ENDLIST` ends the playlist when the stream ends.
+ * stream, the segmenter (timing), the TS muxer (bytes) and the ordered file writes. The open
+ * segment's packets are appended to `segment_NNNNN.ts.part` frame by frame (nothing is held in
+ * memory, and a crash leaves every frame written so far for recovery to salvage); when the
+ * segment closes the file is renamed to its final name, then the playlist that lists it is
+ * written, then the files that left the window are deleted; `#EXT-X-ENDLIST` ends the playlist
+ * when the stream ends.
  */
 class HlsRecorder implements Recorder {
   readonly kind = 'hls' as const;
@@ -39,8 +48,8 @@ class HlsRecorder implements Recorder {
   private muxTracks: TsMuxerTracks = {};
   /** The stream's tracks changed: the next segment gets a new muxer (and a discontinuity). */
   private reconfigure = false;
-  /** The open segment's TS packets, written whole when it closes. */
-  private parts: Buffer[] = [];
+  /** The open segment's file (`.part` until it closes). */
+  private part: AppendFile | undefined;
   private segmentsWritten = 0;
   private badFrames = 0;
   /** Whether the TS muxer takes each track seen, decided (and any refusal logged) once per track. */
@@ -136,12 +145,12 @@ class HlsRecorder implements Recorder {
         this.muxTracks = wanted;
         this.reconfigure = false;
       }
-      this.parts = [this.muxer.writeTables()];
+      this.openPart(this.muxer.writeTables());
     }
     this.deleteExpired(r);
     // A track the current PMT does not list waits for the segment that announces it.
-    if (!carries(this.muxTracks, frame.track) || !this.muxer) return;
-    this.parts.push(this.muxer.writeFrame(frame));
+    if (!carries(this.muxTracks, frame.track) || !this.muxer || !this.part) return;
+    this.appendPart(this.muxer.writeFrame(frame));
   }
 
   /** The stream's current tracks the TS muxer can carry (the frame's own track for its kind). */
@@ -154,11 +163,28 @@ class HlsRecorder implements Recorder {
     };
   }
 
+  private openPart(tables: Buffer): void {
+    const uri = this.segmenter.openUri;
+    if (this.stopped || !uri) return;
+    this.part = new AppendFile(this.writer, join(this.dir, `${uri}${PART_SUFFIX}`));
+    this.appendPart(tables);
+  }
+
+  private appendPart(data: Buffer): void {
+    if (this.stopped || !this.part) return;
+    if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
+      this.fail(`HLS recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
+      return;
+    }
+    this.part.append(data);
+  }
+
   private writeSegment(segment: SegmentRecord): void {
-    const data = Buffer.concat(this.parts);
-    this.parts = [];
+    const part = this.part;
+    this.part = undefined;
+    if (this.stopped || !part) return;
     this.segmentsWritten++;
-    this.enqueue(() => writeFileAtomic(join(this.dir, segment.uri), data), data.length);
+    part.closeAs(join(this.dir, segment.uri));
     this.writePlaylist(false);
   }
 
@@ -220,7 +246,7 @@ class HlsRecorder implements Recorder {
   private fail(message: string): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.parts = [];
+    this.part = undefined;
     this.log.error({ dir: this.dir }, message);
   }
 }

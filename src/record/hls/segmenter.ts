@@ -74,6 +74,9 @@ const DEFAULT_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** The playlist's file name in the recording folder (CONTRACT.md: `hls/{app}/{stream}/index.m3u8`). */
 export const PLAYLIST_NAME = 'index.m3u8';
 
+/** The open segment is written to `{segment}.part` as it grows; the name appears once it is whole. */
+export const PART_SUFFIX = '.part';
+
 /** `segment_00042.ts`: zero-padded so a directory listing sorts in playback order. */
 export function segmentName(sequence: number): string {
   return `segment_${String(sequence).padStart(5, '0')}.ts`;
@@ -108,6 +111,11 @@ export class HlsSegmenter {
 
   get hasOpenSegment(): boolean {
     return this.open !== undefined;
+  }
+
+  /** The file name of the open segment (the one the last `startsSegment` began). */
+  get openUri(): string | undefined {
+    return this.open && segmentName(this.open.sequence);
   }
 
   /** Where a frame goes. Call in stream order, before muxing it. */

@@ -13,7 +13,8 @@ import type { LiveStream } from '../../hub/live-stream.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { wrap32 } from '../../media/time.js';
 import type { Track } from '../../media/track.js';
-import { AppendFile, OrderedWriter } from '../ordered-writer.js';
+import { AppendFile, type Patch } from '../append-file.js';
+import { OrderedWriter } from '../ordered-writer.js';
 import { logJump, type Recorder, type RecorderFactory, type RecordingContext } from '../recorder.js';
 import { sessionStamp } from '../session-folder.js';
 import { TimestampRepair } from '../timestamp-repair.js';
@@ -32,7 +33,8 @@ const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 class FlvRecorder implements Recorder {
   readonly kind = 'flv' as const;
   private readonly writer: OrderedWriter;
-  private readonly file: AppendFile;
+  /** Each append is one whole tag, marked with its timestamp (ms). */
+  private readonly file: AppendFile<number>;
   private started = false;
   private stopped = false;
   /** Stream time of the file's 0, so the file starts at 0 whatever the publisher's clock. */
@@ -52,11 +54,12 @@ class FlvRecorder implements Recorder {
     this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`), {
       suffixIfTaken: true,
       onOpen: (file) => log.info({ file }, 'FLV recording'),
+      onCut: (bytes, lastTs) => this.cutPatches(bytes, lastTs ?? 0),
     });
   }
 
   onTrack(track: Track): void {
-    if (this.started) this.write(this.trackTag(track, this.lastTs));
+    if (this.started) this.write(this.trackTag(track, this.lastTs), this.lastTs);
   }
 
   onFrame(input: MediaFrame): void {
@@ -66,7 +69,7 @@ class FlvRecorder implements Recorder {
     if (!this.started) this.begin(frame.dts);
     const ts = Math.max(0, frame.dts - this.base);
     this.lastTs = Math.max(this.lastTs, ts);
-    this.write(encodeFlvTag(flvTagTypeOf(frame), wrap32(ts), frameToFlvBody(frame)));
+    this.write(encodeFlvTag(flvTagTypeOf(frame), wrap32(ts), frameToFlvBody(frame)), ts);
   }
 
   async finish(reason: string): Promise<void> {
@@ -89,12 +92,12 @@ class FlvRecorder implements Recorder {
     this.started = true;
     this.base = dts;
     const s = this.stream;
-    this.write(encodeFlvHeader({ audio: s.audioTrack !== undefined, video: s.videoTrack !== undefined }));
+    this.write(encodeFlvHeader({ audio: s.audioTrack !== undefined, video: s.videoTrack !== undefined }), 0);
     const values = { ...(s.metadata?.values ?? {}), duration: 0, filesize: 0 };
     const body = metadataBody(values);
     this.patch = MetadataPatch.locate(body, this.file.size + 11);
-    this.write(encodeFlvTag(FlvTagType.Script, 0, body));
-    for (const t of [s.videoTrack, s.audioTrack]) if (t) this.write(this.trackTag(t, 0));
+    this.write(encodeFlvTag(FlvTagType.Script, 0, body), 0);
+    for (const t of [s.videoTrack, s.audioTrack]) if (t) this.write(this.trackTag(t, 0), 0);
   }
 
   private trackTag(track: Track, ts: number): Buffer {
@@ -103,13 +106,29 @@ class FlvRecorder implements Recorder {
     return encodeFlvTag(track.kind === 'video' ? FlvTagType.Video : FlvTagType.Audio, wrap32(ts), body);
   }
 
-  private write(buf: Buffer): void {
+  /**
+   * A write failed (a full disk): the file was cut after its last whole tag; its duration and
+   * size go into onMetaData, so what was recorded plays with the right length.
+   */
+  private cutPatches(bytes: number, lastTs: number): Patch[] {
+    this.log.warn(
+      { file: this.file.path, bytes, seconds: lastTs / 1000 },
+      'FLV recording cut after its last whole tag; duration and filesize patched',
+    );
+    if (!this.patch) return [];
+    return [
+      { position: this.patch.durationOffset, data: MetadataPatch.number(lastTs / 1000) },
+      { position: this.patch.filesizeOffset, data: MetadataPatch.number(bytes) },
+    ];
+  }
+
+  private write(buf: Buffer, ts: number): void {
     if (this.stopped || buf.length === 0) return;
     if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
       this.fail(`FLV recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
       return;
     }
-    this.file.append(buf);
+    this.file.append(buf, ts);
   }
 
   private fail(message: string): void {

@@ -22,7 +22,8 @@ import type { Logger } from 'pino';
 import { sampleEntry } from '../../formats/mp4/sample-entry-boxes.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { describeTrack, type Track } from '../../media/track.js';
-import { AppendFile, OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
+import { AppendFile } from '../append-file.js';
+import { OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
 import {
   logJump,
   RECORDING_MARKER,
@@ -133,7 +134,7 @@ class Mp4Recorder implements Recorder {
       if (this.run) this.writeListings(true);
       await this.writer.drain();
       if (this.failed) {
-        this.log.error({ reason }, 'MP4 recording incomplete; the next start will recover what is on disk');
+        this.log.warn({ reason }, 'MP4 recording incomplete; the next start will recover what is on disk');
         return;
       }
       const segments = this.listed.merged.map((s) => outputPath(this.ctx.dir, OUTPUTS[0], s.uri));

@@ -6,7 +6,8 @@ import { isTsCodecSupported, TsMuxer, type TsMuxerTracks } from '../../formats/m
 import type { LiveStream } from '../../hub/live-stream.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { describeTrack, type Track } from '../../media/track.js';
-import { AppendFile, OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
+import { AppendFile } from '../append-file.js';
+import { OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
 import {
   logJump,
   RECORDING_MARKER,

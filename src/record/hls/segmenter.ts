@@ -18,8 +18,7 @@ export interface SegmenterOptions {
   readonly graceMs?: number;
   /**
    * Payload bytes an open segment may hold before the next frame cuts it even without a keyframe:
-   * a segment is kept in memory until it is written whole, so a source that never sends a
-   * keyframe must not grow it without bound.
+   * a source that never sends a keyframe must not grow one segment file without bound.
    */
   readonly maxSegmentBytes?: number;
 }

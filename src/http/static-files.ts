@@ -64,6 +64,20 @@ export async function realPathInside(root: string, file: string): Promise<string
   }
 }
 
+/**
+ * Whether an If-None-Match field value (RFC 9110 13.1.2) matches the current `etag`: `*` matches
+ * any current representation; otherwise a comma-separated list of entity tags, compared weakly
+ * (8.8.3.2: `W/"x"` and `"x"` match), as the method is GET or HEAD.
+ */
+export function ifNoneMatchHits(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const mine = opaque(etag);
+  // An entity tag is a quoted string without commas inside (8.8.3: etagc excludes '"', and our
+  // tags are hex), so splitting on commas is exact.
+  return header.split(',').some((t) => opaque(t) === mine);
+}
+
 /** `bytes=a-b` / `bytes=a-` / `bytes=-n` (one range; RFC 9110 14.2). */
 export function parseRange(
   header: string,
@@ -119,7 +133,14 @@ export async function serveStatic(
     ETag: etag,
     'Last-Modified': info.mtime.toUTCString(),
   };
-  if (req.headers['if-none-match'] === etag) {
+  const inm = req.headers['if-none-match'];
+  const ims = req.headers['if-modified-since'];
+  // 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
+  const notModified =
+    inm !== undefined
+      ? ifNoneMatchHits(inm, etag)
+      : ims !== undefined && Math.floor(info.mtimeMs / 1000) <= Math.floor(Date.parse(ims) / 1000);
+  if (notModified) {
     res.writeHead(304, headers);
     res.end();
     return;

@@ -34,4 +34,33 @@ describe('web port static files', () => {
     assert.equal(alias.status, 200);
     assert.equal(await alias.text(), 'FLV inside');
   });
+
+  test('conditional GET: If-None-Match (*, lists, weak) and If-Modified-Since give 304', async () => {
+    const dir = join(o.dataDir, 'hls', 'live', 'cond');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'segment_00000.ts'), Buffer.alloc(188, 0x47));
+    const url = `${base}/hls/live/cond/segment_00000.ts`;
+    const first = await fetch(url);
+    assert.equal(first.status, 200);
+    await first.arrayBuffer();
+    const etag = first.headers.get('etag')!;
+    const lastModified = first.headers.get('last-modified')!;
+    const cases: [Record<string, string>, number][] = [
+      [{ 'If-None-Match': '*' }, 304],
+      [{ 'If-None-Match': etag }, 304],
+      [{ 'If-None-Match': `"nope", W/${etag}` }, 304],
+      [{ 'If-None-Match': '"nope"' }, 200],
+      [{ 'If-Modified-Since': lastModified }, 304],
+      [{ 'If-Modified-Since': 'Thu, 01 Jan 1970 00:00:00 GMT' }, 200],
+      // If-None-Match decides when both are sent (13.2.2).
+      [{ 'If-None-Match': '"nope"', 'If-Modified-Since': lastModified }, 200],
+    ];
+    for (const [headers, status] of cases) {
+      const res = await fetch(url, { headers });
+      assert.equal(res.status, status, JSON.stringify(headers));
+      await res.arrayBuffer();
+    }
+    const missing = await fetch(`${base}/hls/live/cond/none.ts`, { headers: { 'If-None-Match': '*' } });
+    assert.equal(missing.status, 404, 'If-None-Match: * never matches a file that is not there');
+  });
 });

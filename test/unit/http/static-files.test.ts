@@ -3,7 +3,12 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parseRange, realPathInside, resolveInside } from '../../../src/http/static-files.js';
+import {
+  ifNoneMatchHits,
+  parseRange,
+  realPathInside,
+  resolveInside,
+} from '../../../src/http/static-files.js';
 
 test('resolveInside keeps every path inside the root', () => {
   const root = '/srv/data';
@@ -60,4 +65,21 @@ test('realPathInside resolves symlinks and keeps the result inside the real root
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+});
+
+test('If-None-Match: *, lists and weak comparison (RFC 9110 13.1.2, 8.8.3.2)', () => {
+  const etag = '"1f4-18c2a"';
+  const cases: [string, boolean][] = [
+    ['*', true],
+    [' * ', true],
+    ['"1f4-18c2a"', true],
+    ['W/"1f4-18c2a"', true],
+    ['"other", "1f4-18c2a"', true],
+    ['"a","b",W/"1f4-18c2a"', true],
+    ['"1f4-18c2b"', false],
+    ['"a", "b"', false],
+    ['1f4-18c2a', false],
+    ['', false],
+  ];
+  for (const [header, want] of cases) assert.equal(ifNoneMatchHits(header, etag), want, header);
 });

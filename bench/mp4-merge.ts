@@ -74,7 +74,7 @@ async function record(dir: string, minutes: number): Promise<void> {
     ready: Promise.resolve(),
     startedAt: new Date(),
     log: pino({ level: 'warn' }, { write: (line: string) => void problems.push(line.trim()) }),
-    hlsSegmentSeconds: 2,
+    segmentSeconds: 2,
     hlsWindow: 0,
   });
   const repeats = Math.ceil((minutes * 60_000) / PERIOD_MS);

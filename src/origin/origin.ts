@@ -72,7 +72,7 @@ export class Origin {
       {
         dataDir: config.dataDir,
         enabled: config.record,
-        hlsSegmentSeconds: config.hlsSegmentSeconds,
+        segmentSeconds: config.hlsSegmentSeconds,
         hlsWindow: config.hlsWindow,
         hlsGraceSeconds: config.hlsGraceSeconds,
       },

@@ -80,10 +80,10 @@ async function writeAll<M>(handle: FileHandle, units: Unit<M>[], onWritten: (n: 
  * An append-only file written through an OrderedWriter (the FLV recording, the open HLS or fMP4
  * segment's `.part`). Appends made while the disk is busy are coalesced into one vectored
  * write, so a recorder costs few syscalls however many frames a second it gets; bytes still
- * land in order, so a crash leaves a prefix of what was appended. When the writer fails (ENOSPC,
- * EIO, on this file or another of the recorder's), the file is cut after its last whole append,
- * patched (`onCut`) and closed: never left open for the garbage collector, never ending on half a
- * unit.
+ * land in order, so a crash leaves a prefix of what was appended. When the recorder stops (a
+ * write failed, ENOSPC or EIO, on this file or another of the recorder's; or the disk fell
+ * behind), the file is cut after its last whole append, patched (`onCut`) and closed: never left
+ * open for the garbage collector, never ending on half a unit.
  */
 export class AppendFile<M = never> {
   private handle: FileHandle | undefined;
@@ -125,7 +125,7 @@ export class AppendFile<M = never> {
   }
 
   append(data: Buffer, mark?: M): void {
-    if (data.length === 0 || this.writer.error) return;
+    if (data.length === 0 || !this.writer.admit(data.length)) return;
     this.size += data.length;
     this.queued.push({ buf: data, mark });
     this.queuedBytes += data.length;

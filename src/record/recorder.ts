@@ -23,8 +23,8 @@ export interface RecordingContext {
   /** When the publish started (names the FLV file; names the folder an earlier session is moved to). */
   readonly startedAt: Date;
   readonly log: Logger;
-  /** HLS segment target duration, s. */
-  readonly hlsSegmentSeconds: number;
+  /** Segment target duration, s: HLS TS segments and fMP4 segments alike (cut on the next keyframe). */
+  readonly segmentSeconds: number;
   /** HLS live window, in segments; 0 keeps every segment. */
   readonly hlsWindow: number;
   /** HLS: seconds a segment outlives its removal from the window; undefined: RFC 8216 6.2.2's minimum. */

@@ -9,7 +9,8 @@ import { findUnfinished, prepareSessionFolder } from './session-folder.js';
 export interface RecordingOptions {
   readonly dataDir: string;
   readonly enabled: Readonly<Record<RecordingKind, boolean>>;
-  readonly hlsSegmentSeconds: number;
+  /** Segment target duration, s, of HLS and fMP4 segments. */
+  readonly segmentSeconds: number;
   readonly hlsWindow: number;
   readonly hlsGraceSeconds?: number;
 }
@@ -89,7 +90,7 @@ export class RecordingManager {
         ready,
         startedAt,
         log: this.log.child({ recorder: f.kind, path: stream.path }),
-        hlsSegmentSeconds: this.opts.hlsSegmentSeconds,
+        segmentSeconds: this.opts.segmentSeconds,
         hlsWindow: this.opts.hlsWindow,
         hlsGraceSeconds: this.opts.hlsGraceSeconds,
       });

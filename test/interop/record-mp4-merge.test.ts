@@ -51,7 +51,7 @@ test('3 minutes of media recorded and merged: stream_full.mp4 decodes, frame cou
     ready,
     startedAt: new Date(),
     log: silentLogger(),
-    hlsSegmentSeconds: 2,
+    segmentSeconds: 2,
     hlsWindow: 6,
   });
   for (let k = 0; k < REPEATS; k++) {

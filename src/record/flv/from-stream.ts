@@ -20,9 +20,6 @@ import { sessionStamp } from '../session-folder.js';
 import { TimestampRepair } from '../timestamp-repair.js';
 import { MetadataPatch } from './metadata-patch.js';
 
-/** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
-
 /**
  * `flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv` (`YYYYMMDD_HHMMSS-2.flv`, … for a later session that
  * started in the same second; the file is always created exclusively), written as the stream arrives: a reader can play the
@@ -36,7 +33,6 @@ class FlvRecorder implements Recorder {
   /** Each append is one whole tag, marked with its timestamp (ms). */
   private readonly file: AppendFile<number>;
   private started = false;
-  private stopped = false;
   /** Stream time of the file's 0, so the file starts at 0 whatever the publisher's clock. */
   private base = 0;
   private lastTs = 0;
@@ -48,7 +44,7 @@ class FlvRecorder implements Recorder {
     ctx: RecordingContext,
     private readonly log: Logger,
   ) {
-    this.writer = new OrderedWriter((err) => this.fail(`FLV recording stopped: ${err.message}`));
+    this.writer = new OrderedWriter({ label: 'FLV', log, fields: () => ({ file: this.file.path }) });
     this.writer.enqueue(() => ctx.ready);
     // Two sessions of one name can start in the same second: the later one gets `-2`, `-3`, …
     this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`), {
@@ -63,7 +59,7 @@ class FlvRecorder implements Recorder {
   }
 
   onFrame(input: MediaFrame): void {
-    if (this.stopped) return;
+    if (this.writer.stopped) return;
     const { frame, jump } = this.repair.fix(input);
     if (jump) logJump(this.log, jump, this.repair.jumps);
     if (!this.started) this.begin(frame.dts);
@@ -73,13 +69,13 @@ class FlvRecorder implements Recorder {
   }
 
   async finish(reason: string): Promise<void> {
-    if (!this.stopped && this.started && this.patch) {
+    if (!this.writer.stopped && this.started && this.patch) {
       this.file.patch(this.patch.durationOffset, MetadataPatch.number(this.lastTs / 1000));
       this.file.patch(this.patch.filesizeOffset, MetadataPatch.number(this.file.size));
     }
     this.file.close();
     await this.writer.drain();
-    if (!this.writer.error) {
+    if (!this.writer.stopped) {
       this.log.info(
         { reason, file: this.file.path, bytes: this.file.size, seconds: this.lastTs / 1000 },
         'FLV recording finished',
@@ -123,18 +119,7 @@ class FlvRecorder implements Recorder {
   }
 
   private write(buf: Buffer, ts: number): void {
-    if (this.stopped || buf.length === 0) return;
-    if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
-      this.fail(`FLV recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
-      return;
-    }
     this.file.append(buf, ts);
-  }
-
-  private fail(message: string): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.log.error({ file: this.file.path }, message);
   }
 }
 

@@ -48,9 +48,6 @@ import { mergeFragments } from './merge-mp4.js';
 import { recoverMp4Recording } from './recover.js';
 import { type Chunk, type Segment, Segmenter } from './segmenter.js';
 
-/** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
-
 /** Whether MP4 can carry the track; the reason (naming the supported set) when not. */
 function unsupportedReason(track: Track): string | undefined {
   try {
@@ -77,8 +74,6 @@ class Mp4Recorder implements Recorder {
   private readonly listed: Record<OutputName, ListedSegment[]> = { merged: [], video: [], audio: [] };
   private readonly open: Partial<Record<OutputName, OpenSegment>> = {};
   private readonly checked = new WeakMap<Track, boolean>();
-  /** Stopped by a write failure or the disk falling behind: nothing more is written. */
-  private failed = false;
   /** The run ended (track change): frames are ignored, finish() still finalises. */
   private ended = false;
   private readonly notes = new Set<string>();
@@ -88,8 +83,8 @@ class Mp4Recorder implements Recorder {
     private readonly ctx: RecordingContext,
     private readonly log: Logger,
   ) {
-    this.segmenter = new Segmenter({ targetMs: ctx.hlsSegmentSeconds * 1000 });
-    this.writer = new OrderedWriter((err) => this.fail(`MP4 recording stopped: ${err.message}`));
+    this.segmenter = new Segmenter({ targetMs: ctx.segmentSeconds * 1000 });
+    this.writer = new OrderedWriter({ label: 'MP4', log, fields: () => ({ dir: ctx.dir }) });
     this.writer.enqueue(async () => {
       await ctx.ready;
       await mkdir(join(ctx.dir, MERGE_DIR), { recursive: true });
@@ -104,7 +99,7 @@ class Mp4Recorder implements Recorder {
   }
 
   onFrame(input: MediaFrame): void {
-    if (this.failed || this.ended || !this.supported(input.track)) return;
+    if (this.writer.stopped || this.ended || !this.supported(input.track)) return;
     const { frame, jump } = this.repair.fix(input);
     if (jump) logJump(this.log, jump, this.repair.jumps);
     const r = this.segmenter.push(frame);
@@ -130,10 +125,10 @@ class Mp4Recorder implements Recorder {
 
   async finish(reason: string): Promise<void> {
     try {
-      if (!this.failed && !this.ended) this.writeLast();
+      if (!this.writer.stopped && !this.ended) this.writeLast();
       if (this.run) this.writeListings(true);
       await this.writer.drain();
-      if (this.failed) {
+      if (this.writer.stopped) {
         this.log.warn({ reason }, 'MP4 recording incomplete; the next start will recover what is on disk');
         return;
       }
@@ -183,7 +178,7 @@ class Mp4Recorder implements Recorder {
   }
 
   private writeChunk(chunk: Chunk): void {
-    if (this.failed) return;
+    if (this.writer.stopped) return;
     if (!this.run) {
       this.run = new FragmentRun(
         { video: this.segmenter.video, audio: this.segmenter.audio },
@@ -206,13 +201,13 @@ class Mp4Recorder implements Recorder {
         this.open[o.name] = seg;
       }
       seg.seconds += out.seconds;
-      for (const part of out.parts) this.append(seg.file, part);
+      for (const part of out.parts) seg.file.append(part);
     }
   }
 
   /** Every output's open segment gets its final name, then the listings that name them. */
   private closeSegments(): void {
-    if (this.failed) return;
+    if (this.writer.stopped) return;
     const { merged, video, audio } = this.open;
     for (const o of OUTPUTS) {
       const seg = this.open[o.name];
@@ -230,39 +225,19 @@ class Mp4Recorder implements Recorder {
   private writeListings(ended: boolean): void {
     for (const o of OUTPUTS) {
       if (!this.run?.inits[o.name]) continue;
-      const text = renderListing(o, this.listed[o.name], this.ctx.hlsSegmentSeconds, ended);
+      const text = renderListing(o, this.listed[o.name], this.ctx.segmentSeconds, ended);
       this.enqueueFile(outputPath(this.ctx.dir, o, o.playlist), text);
     }
   }
 
   private enqueueFile(path: string, data: Buffer | string): void {
-    if (!this.canQueue()) return;
     this.writer.enqueue(() => writeFileAtomic(path, data), data.length);
-  }
-
-  private append(file: AppendFile, data: Buffer): void {
-    if (this.canQueue()) file.append(data);
-  }
-
-  private canQueue(): boolean {
-    if (this.failed) return false;
-    if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
-      this.fail(`MP4 recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
-      return false;
-    }
-    return true;
   }
 
   private noteOnce(key: string, fields: object, message: string): void {
     if (this.notes.has(key)) return;
     this.notes.add(key);
     this.log.warn(fields, message);
-  }
-
-  private fail(message: string): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.log.error({ dir: this.ctx.dir }, message);
   }
 }
 

@@ -25,8 +25,6 @@ import {
   type SegmentRecord,
 } from './segmenter.js';
 
-/** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** What the TS muxer carries (isTsCodecSupported), for log lines that name the supported set. */
 const SUPPORTED = 'HLS (MPEG-TS) carries video H.264, H.265 and audio AAC, MP3';
 
@@ -57,7 +55,6 @@ class HlsRecorder implements Recorder {
   private readonly usable = new WeakMap<Track, boolean>();
   private nothingToRecordLogged = false;
   private readonly repair = new TimestampRepair();
-  private stopped = false;
   private finished = false;
 
   constructor(
@@ -66,10 +63,10 @@ class HlsRecorder implements Recorder {
     private readonly log: Logger,
   ) {
     this.dir = ctx.dir;
-    this.writer = new OrderedWriter((err) => this.fail(`HLS recording stopped: ${err.message}`));
+    this.writer = new OrderedWriter({ label: 'HLS', log, fields: () => ({ dir: this.dir }) });
     this.writer.enqueue(() => ctx.ready);
     this.segmenter = new HlsSegmenter({
-      targetMs: Math.round(ctx.hlsSegmentSeconds * 1000),
+      targetMs: Math.round(ctx.segmentSeconds * 1000),
       window: ctx.hlsWindow,
       graceMs: ctx.hlsGraceSeconds === undefined ? undefined : Math.round(ctx.hlsGraceSeconds * 1000),
     });
@@ -81,7 +78,7 @@ class HlsRecorder implements Recorder {
   }
 
   onFrame(input: MediaFrame): void {
-    if (this.stopped || this.finished) return;
+    if (this.writer.stopped || this.finished) return;
     const { frame, jump } = this.repair.fix(input);
     if (jump) logJump(this.log, jump, this.repair.jumps);
     if (!this.canCarry(frame.track)) {
@@ -101,7 +98,7 @@ class HlsRecorder implements Recorder {
   async finish(reason: string): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    if (!this.stopped) {
+    if (!this.writer.stopped) {
       const r = this.segmenter.finish();
       if (r.closed) this.writeSegment(r.closed);
       // No segment at all (nothing the TS muxer carries): no playlist either.
@@ -111,7 +108,7 @@ class HlsRecorder implements Recorder {
       this.writer.enqueue(() => rm(join(this.dir, RECORDING_MARKER), { force: true }));
     }
     await this.writer.drain();
-    if (!this.writer.error) {
+    if (!this.writer.stopped) {
       this.log.info(
         { reason, dir: this.dir, segments: this.segmentsWritten, badFrames: this.badFrames },
         'HLS recording finished',
@@ -166,24 +163,19 @@ class HlsRecorder implements Recorder {
 
   private openPart(tables: Buffer): void {
     const uri = this.segmenter.openUri;
-    if (this.stopped || !uri) return;
+    if (this.writer.stopped || !uri) return;
     this.part = new AppendFile(this.writer, join(this.dir, `${uri}${PART_SUFFIX}`));
     this.appendPart(tables);
   }
 
   private appendPart(data: Buffer): void {
-    if (this.stopped || !this.part) return;
-    if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
-      this.fail(`HLS recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
-      return;
-    }
-    this.part.append(data);
+    this.part?.append(data);
   }
 
   private writeSegment(segment: SegmentRecord): void {
     const part = this.part;
     this.part = undefined;
-    if (this.stopped || !part) return;
+    if (this.writer.stopped || !part) return;
     this.segmentsWritten++;
     part.closeAs(join(this.dir, segment.uri));
     this.writePlaylist(false);
@@ -192,20 +184,11 @@ class HlsRecorder implements Recorder {
   private writePlaylist(ended: boolean): void {
     // Rendered now: the playlist must describe exactly the segments queued before it.
     const text = renderMediaPlaylist(this.segmenter.playlist(ended));
-    this.enqueue(() => writeFileAtomic(join(this.dir, PLAYLIST_NAME), text), text.length);
+    this.writer.enqueue(() => writeFileAtomic(join(this.dir, PLAYLIST_NAME), text), text.length);
   }
 
   private deleteExpired(r: PushResult): void {
-    for (const s of r.expired) this.enqueue(() => rm(join(this.dir, s.uri), { force: true }));
-  }
-
-  private enqueue(op: () => Promise<void>, bytes = 0): void {
-    if (this.stopped) return;
-    if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
-      this.fail(`HLS recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
-      return;
-    }
-    this.writer.enqueue(op, bytes);
+    for (const s of r.expired) this.writer.enqueue(() => rm(join(this.dir, s.uri), { force: true }));
   }
 
   /**
@@ -242,13 +225,6 @@ class HlsRecorder implements Recorder {
     if (tracks.some((t) => this.canCarry(t))) return;
     this.nothingToRecordLogged = true;
     this.log.warn(`HLS: the stream has no track HLS can carry (${SUPPORTED}); recording nothing`);
-  }
-
-  private fail(message: string): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.part = undefined;
-    this.log.error({ dir: this.dir }, message);
   }
 }
 

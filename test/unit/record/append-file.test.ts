@@ -9,6 +9,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { pino } from 'pino';
 import { AppendFile } from '../../../src/record/append-file.js';
 import { OrderedWriter } from '../../../src/record/ordered-writer.js';
 
@@ -76,9 +77,15 @@ function opener(
 
 const unit = (char: string, n = 100) => Buffer.alloc(n, char);
 
+/** An OrderedWriter whose "stopped" lines land in `errors`. */
+function writerLogging(): { writer: OrderedWriter; errors: string[] } {
+  const errors: string[] = [];
+  const log = pino({ level: 'error' }, { write: (s: string) => void errors.push(JSON.parse(s).msg) });
+  return { writer: new OrderedWriter({ label: 'TEST', log }), errors };
+}
+
 test('a full disk: the file ends on its last whole append, is patched and closed; one error', async () => {
-  const errors: Error[] = [];
-  const writer = new OrderedWriter((err) => errors.push(err));
+  const { writer, errors } = writerLogging();
   const disk = opener(250);
   const path = join(dir, 'full.flv');
   const cuts: [number, string | undefined][] = [];
@@ -103,8 +110,8 @@ test('a full disk: the file ends on its last whole append, is patched and closed
   }
   file.close();
   await writer.drain();
-  assert.equal(errors.length, 1);
-  assert.match(errors[0]!.message, /ENOSPC/);
+  assert.deepEqual(errors, ['TEST recording stopped: ENOSPC: no space left on device, write']);
+  assert.match(writer.error!.message, /ENOSPC/);
   assert.deepEqual(cuts, [[200, 'second']]);
   const bytes = readFileSync(path);
   assert.equal(bytes.length, 200, 'cut after the last whole append, not in the middle of the third');
@@ -119,7 +126,7 @@ test('a full disk: the file ends on its last whole append, is patched and closed
 });
 
 test('short writes are continued, and appends made while the disk is busy share one writev', async () => {
-  const writer = new OrderedWriter((err) => assert.fail(err));
+  const { writer, errors } = writerLogging();
   const disk = opener(Number.POSITIVE_INFINITY, 7);
   const path = join(dir, 'short.bin');
   const file = new AppendFile(writer, path, { open: disk.open });
@@ -135,10 +142,11 @@ test('short writes are continued, and appends made while the disk is busy share 
   // One flush (all 20 appends were queued before it ran), each call taking at most 7 bytes.
   assert.equal(disk.handle().writevCalls, Math.ceil(Buffer.concat(want).length / 7));
   assert.ok(disk.handle().closed);
+  assert.deepEqual(errors, []);
 });
 
 test('a file that existed is never opened: suffixed, or an error', async () => {
-  const writer = new OrderedWriter((err) => assert.fail(err));
+  const { writer } = writerLogging();
   const path = join(dir, 'taken.flv');
   const paths: string[] = [];
   for (let i = 0; i < 3; i++) {
@@ -149,10 +157,29 @@ test('a file that existed is never opened: suffixed, or an error', async () => {
   await writer.drain();
   assert.deepEqual(paths, [path, join(dir, 'taken-2.flv'), join(dir, 'taken-3.flv')]);
   assert.equal(readFileSync(path, 'utf8'), 'session 0');
-  const errors: Error[] = [];
-  const strict = new OrderedWriter((err) => errors.push(err));
-  new AppendFile(strict, path).append(Buffer.from('overwrite?'));
-  await strict.drain();
-  assert.match(errors[0]!.message, /EEXIST/);
+  const strict = writerLogging();
+  new AppendFile(strict.writer, path).append(Buffer.from('overwrite?'));
+  await strict.writer.drain();
+  assert.match(strict.errors[0]!, /^TEST recording stopped: EEXIST/);
   assert.equal(readFileSync(path, 'utf8'), 'session 0');
+});
+
+test('more than the cap queued stops the recorder once; what was queued is written, the file closed', async () => {
+  const errors: string[] = [];
+  const log = pino({ level: 'error' }, { write: (s: string) => void errors.push(JSON.parse(s).msg) });
+  const writer = new OrderedWriter({ label: 'TEST', log, maxPendingBytes: 250 });
+  const disk = opener(Number.POSITIVE_INFINITY);
+  const path = join(dir, 'slow.bin');
+  const file = new AppendFile(writer, path, { open: disk.open });
+  for (const c of 'abcd') file.append(unit(c));
+  assert.equal(writer.stopped, true);
+  assert.equal(
+    writer.enqueue(async () => assert.fail('nothing runs once stopped')),
+    false,
+  );
+  file.close();
+  await writer.drain();
+  assert.deepEqual(errors, ['TEST recording stopped: the disk cannot keep up (250 bytes queued)']);
+  assert.equal(readFileSync(path, 'latin1'), `${'a'.repeat(100)}${'b'.repeat(100)}`);
+  assert.ok(disk.handle().closed, 'closed by the stop, though its close() came too late to be queued');
 });

@@ -44,7 +44,7 @@ function setup(opts: { ready?: Promise<void>; window?: number } = {}) {
     ready: opts.ready ?? Promise.resolve(),
     startedAt: new Date(0),
     log,
-    hlsSegmentSeconds: 1,
+    segmentSeconds: 1,
     hlsWindow: opts.window ?? 0,
   });
   stream.subscribe(rec);

@@ -74,6 +74,7 @@ async function record(dir: string, minutes: number): Promise<void> {
     ready: Promise.resolve(),
     startedAt: new Date(),
     log: pino({ level: 'warn' }, { write: (line: string) => void problems.push(line.trim()) }),
+    sessionId: '20250101_000000',
     segmentSeconds: 2,
     hlsWindow: 0,
   });

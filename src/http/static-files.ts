@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import { cacheControlFor } from './cache-policy.js';
 import { CORS_HEADERS, sendError } from './respond.js';
 
 const MIME: Record<string, string> = {
@@ -21,15 +22,6 @@ const MIME: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.txt': 'text/plain; charset=utf-8',
 };
-
-/**
- * Playlists change while a stream is live: never cache them. Everything else a recorder writes is
- * written once under its final name (atomic rename), so it may be cached; a CDN or nginx in
- * front can rely on that.
- */
-function cacheControl(ext: string): string {
-  return ext === '.m3u8' || ext === '.html' || ext === '.json' ? 'no-cache' : 'public, max-age=3600';
-}
 
 /**
  * Resolves a URL path inside `root`, or undefined when it would leave it (`..`, encoded
@@ -129,7 +121,7 @@ export async function serveStatic(
     ...CORS_HEADERS,
     'Content-Type': MIME[ext] ?? 'application/octet-stream',
     'Accept-Ranges': 'bytes',
-    'Cache-Control': cacheControl(ext),
+    'Cache-Control': await cacheControlFor(root, relative(resolve(root), inside).split(sep), inside),
     ETag: etag,
     'Last-Modified': info.mtime.toUTCString(),
   };

@@ -1,4 +1,4 @@
-import { type FileHandle, open as openFile, rename } from 'node:fs/promises';
+import { type FileHandle, open as openFile, rename, rm } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { OrderedWriter } from './ordered-writer.js';
 
@@ -16,15 +16,27 @@ export type OpenFile = (path: string, flags: string) => Promise<FileHandle>;
 export async function openExclusive(
   path: string,
   open: OpenFile = openFile,
+  sidecar?: string,
 ): Promise<{ handle: FileHandle; path: string }> {
   const ext = extname(path);
   const stem = path.slice(0, path.length - ext.length);
+  const exists = (err: unknown) => (err as NodeJS.ErrnoException).code === 'EEXIST';
   for (let n = 1; n <= MAX_NAME_SUFFIX; n++) {
     const candidate = n === 1 ? path : `${stem}-${n}${ext}`;
+    // The sidecar first: whoever sees the file sees it while it grows.
+    if (sidecar !== undefined) {
+      try {
+        await (await open(`${candidate}${sidecar}`, 'wx')).close();
+      } catch (err) {
+        if (exists(err)) continue;
+        throw err;
+      }
+    }
     try {
       return { handle: await open(candidate, 'wx'), path: candidate };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (sidecar !== undefined) await rm(`${candidate}${sidecar}`, { force: true });
+      if (!exists(err)) throw err;
     }
   }
   throw new Error(`${path}: ${MAX_NAME_SUFFIX} files of that name exist already`);
@@ -44,6 +56,12 @@ export interface AppendFileOptions<M> {
   suffixIfTaken?: boolean;
   /** Told the path the file got, once it is open. */
   onOpen?: (path: string) => void;
+  /**
+   * A suffix (`.recording`): an empty `{path}{sidecar}` exists from before the file is created
+   * until it is closed, so a reader (the static-file server deciding cache headers, recovery
+   * after a crash) can tell a file that still grows from a finished one. Needs `suffixIfTaken`.
+   */
+  sidecar?: string;
   /**
    * After a write error (a full disk) the file is cut at the end of its last whole append and
    * closed; before it is closed, these patches are written in place. `mark` is what was given
@@ -109,7 +127,7 @@ export class AppendFile<M = never> {
     writer.enqueue(async () => {
       const open = opts.open ?? openFile;
       if (opts.suffixIfTaken) {
-        const opened = await openExclusive(path, open);
+        const opened = await openExclusive(path, open, opts.sidecar);
         this.handle = opened.handle;
         this.path = opened.path;
       } else {
@@ -147,7 +165,12 @@ export class AppendFile<M = never> {
       await this.handle?.close();
       this.handle = undefined;
       this.unregister();
+      await this.removeSidecar();
     });
+  }
+
+  private async removeSidecar(): Promise<void> {
+    if (this.opts.sidecar !== undefined) await rm(`${this.path}${this.opts.sidecar}`, { force: true });
   }
 
   /** Closes the file and gives it its final name (a `.part` becomes the segment it holds). */
@@ -200,5 +223,7 @@ export class AppendFile<M = never> {
     } finally {
       await handle.close().catch(() => {});
     }
+    // Cut and patched, the file is as finished as it will get.
+    await this.removeSidecar();
   }
 }

@@ -20,8 +20,10 @@ export interface RecordingContext {
    * when the data directory is not writable.
    */
   readonly ready: Promise<void>;
-  /** When the publish started (names the FLV file; names the folder an earlier session is moved to). */
+  /** When the publish started (names the FLV file). */
   readonly startedAt: Date;
+  /** The session's id (session-folder.ts sessionId): in segment names, so none is ever reused. */
+  readonly sessionId: string;
   readonly log: Logger;
   /** Segment target duration, s: HLS TS segments and fMP4 segments alike (cut on the next keyframe). */
   readonly segmentSeconds: number;

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { RECORDING_MARKER, type Recorder, type RecorderFactory, type RecordingKind } from './recorder.js';
-import { findUnfinished, prepareSessionFolder } from './session-folder.js';
+import { findUnfinished, prepareSessionFolder, sessionId } from './session-folder.js';
 
 export interface RecordingOptions {
   readonly dataDir: string;
@@ -28,6 +28,8 @@ export class RecordingManager {
    * while its recorders still write (the MP4 merge takes seconds) would make those fail.
    */
   private readonly finishingByPath = new Map<string, Promise<void>>();
+  /** Per stream path, the id of its last session in this process (two in one second get -2). */
+  private readonly lastSessionId = new Map<string, string>();
   private readonly dataDir: string;
 
   constructor(
@@ -68,6 +70,8 @@ export class RecordingManager {
     // The live stream is never held up meanwhile: each recorder queues its writes behind `ready`,
     // within its byte cap.
     const previous = this.finishingByPath.get(stream.path) ?? Promise.resolve();
+    const id = sessionId(startedAt, this.lastSessionId.get(stream.path));
+    this.lastSessionId.set(stream.path, id);
     for (const f of this.factories) {
       if (!this.opts.enabled[f.kind]) continue;
       const dir = join(this.dataDir, f.kind, stream.name.app, stream.name.stream);
@@ -80,6 +84,7 @@ export class RecordingManager {
                 app: stream.name.app,
                 stream: stream.name.stream,
                 startedAt: startedAt.toISOString(),
+                id,
               }),
             );
       // The rejection is reported by the recorder, whose first queued write awaits `ready`.
@@ -89,6 +94,7 @@ export class RecordingManager {
         dir,
         ready,
         startedAt,
+        sessionId: id,
         log: this.log.child({ recorder: f.kind, path: stream.path }),
         segmentSeconds: this.opts.segmentSeconds,
         hlsWindow: this.opts.hlsWindow,

@@ -123,9 +123,10 @@ describe('HLS recording', { timeout: 120_000 }, () => {
       assert.equal(playlist.segments.length, 3);
       const total = playlist.mediaSequence + 3;
       assert.ok(total >= 5 && total <= 6, `${total} segments of 2 s from 10 s`);
+      // segment_{session id}_{sequence}.ts: the session id keeps URLs unique across sessions.
       assert.deepEqual(
-        playlist.segments.map((s) => s.uri),
-        [0, 1, 2].map((i) => `segment_${String(playlist.mediaSequence + i).padStart(5, '0')}.ts`),
+        playlist.segments.map((s) => /^segment_\d{8}_\d{6}_(\d{5})\.ts$/.exec(s.uri)?.[1]),
+        [0, 1, 2].map((i) => String(playlist.mediaSequence + i).padStart(5, '0')),
       );
       assert.equal(playlist.targetDuration, 2);
       await assertDecodesClean(ffmpeg, join(dir, 'index.m3u8'));

@@ -51,6 +51,7 @@ test('3 minutes of media recorded and merged: stream_full.mp4 decodes, frame cou
     ready,
     startedAt: new Date(),
     log: silentLogger(),
+    sessionId: '20250101_000000',
     segmentSeconds: 2,
     hlsWindow: 6,
   });

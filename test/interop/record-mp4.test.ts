@@ -77,7 +77,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     const sep = join(rec.dir, 'output_separate');
     assert.ok(!existsSync(join(rec.dir, '.recording')), 'the marker is removed at the end');
 
-    const mergedCat = concat(merge, 'init.mp4', 'seg', join(scratch, 'merged.mp4'));
+    const mergedCat = concat(merge, 'init.mp4', 'seg_', join(scratch, 'merged.mp4'));
     await assertDecodes(tl.ffmpeg, mergedCat);
     await assertDecodes(tl.ffmpeg, join(merge, 'index.m3u8'), ['-allowed_extensions', 'ALL']);
     const full = join(merge, 'stream_full.mp4');
@@ -145,7 +145,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
       const merge = join(rec.dir, 'output_merge');
       const full = join(merge, 'stream_full.mp4');
       await assertDecodes(tl.ffmpeg, full);
-      await assertDecodes(tl.ffmpeg, concat(merge, 'init.mp4', 'seg', join(scratch, `${kind}-merged.mp4`)));
+      await assertDecodes(tl.ffmpeg, concat(merge, 'init.mp4', 'seg_', join(scratch, `${kind}-merged.mp4`)));
       const p = await probe(tl.ffprobe, full);
       assert.equal(p.streams.length, 1, `${kind}-only: one stream`);
       const src = streamOf(await probe(tl.ffprobe, input), kind)!;

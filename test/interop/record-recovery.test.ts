@@ -65,7 +65,7 @@ async function segmentFrames(ffprobe: string, mergeDir: string): Promise<number>
   const files = [
     'init.mp4',
     ...readdirSync(mergeDir)
-      .filter((f) => /^seg\d+\.m4s$/.test(f))
+      .filter((f) => /^seg_.*\d{6}\.m4s$/.test(f))
       .sort(),
   ];
   const cat = join(scratch, `cat-${Date.now()}.mp4`);
@@ -103,7 +103,10 @@ describe('recording recovery', { timeout: 90_000 }, () => {
     const rec = join(dataDir, 'mp4', 'live', 'crash');
     const merge = join(rec, 'output_merge');
     // Two whole ~2 s segments on disk, then the crash.
-    await waitFor('two segments', () => existsSync(join(merge, 'seg000002.m4s')));
+    await waitFor(
+      'two segments',
+      () => existsSync(merge) && readdirSync(merge).some((f) => /_000002\.m4s$/.test(f)),
+    );
     first.proc.child.kill('SIGKILL');
     await first.proc.done;
     pub.child.kill('SIGKILL');
@@ -137,7 +140,10 @@ describe('recording recovery', { timeout: 90_000 }, () => {
     const server = await serve(dataDir);
     const pub = publish(tl.ffmpeg, server.rtmp, 'term');
     const merge = join(dataDir, 'mp4', 'live', 'term', 'output_merge');
-    await waitFor('a first segment', () => existsSync(join(merge, 'seg000001.m4s')));
+    await waitFor(
+      'a first segment',
+      () => existsSync(merge) && readdirSync(merge).some((f) => /_000001\.m4s$/.test(f)),
+    );
     await new Promise((r) => setTimeout(r, 500));
     server.proc.child.kill('SIGTERM');
     const out = await server.proc.done;
@@ -206,7 +212,14 @@ describe('recording recovery', { timeout: 90_000 }, () => {
     assert.equal(out.code, 0, out.stderr);
     assert.ok(!files().some((f) => f.endsWith('.part')), 'every .part salvaged');
     const flvDir = join(dataDir, 'flv', 'live', 'salvage');
+    // The FLV's sidecar (it was growing) is gone, and its duration patched in as at a clean end.
+    assert.deepEqual(
+      readdirSync(flvDir).filter((f) => f.endsWith('.recording')),
+      [],
+    );
     const flv = join(flvDir, readdirSync(flvDir)[0]!);
+    const flvDuration = Number((await probe(tl.ffprobe, flv)).format.duration);
+    assert.ok(flvDuration > 5 && flvDuration < 5.4, `FLV duration ${flvDuration} s after recovery`);
     const hls = join(dataDir, 'hls', 'live', 'salvage', 'index.m3u8');
     const mp4 = join(dataDir, 'mp4', 'live', 'salvage', 'output_merge', 'stream_full.mp4');
     assert.match(readFileSync(hls, 'utf8'), /#EXT-X-ENDLIST\n$/);

@@ -22,7 +22,7 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 /** Video frames of init.mp4 + seg*.m4s in a merged output, as ffprobe counts them. */
 async function segmentFrames(ffprobe: string, mergeDir: string): Promise<number> {
   const segs = readdirSync(mergeDir)
-    .filter((f) => /^seg\d+\.m4s$/.test(f))
+    .filter((f) => /^seg_.*\d{6}\.m4s$/.test(f))
     .sort();
   const cat = join(scratch, `cat-${Date.now()}.mp4`);
   writeFileSync(cat, Buffer.concat(['init.mp4', ...segs].map((f) => readFileSync(join(mergeDir, f)))));

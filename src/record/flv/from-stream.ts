@@ -19,6 +19,7 @@ import { logJump, type Recorder, type RecorderFactory, type RecordingContext } f
 import { sessionStamp } from '../session-folder.js';
 import { TimestampRepair } from '../timestamp-repair.js';
 import { MetadataPatch } from './metadata-patch.js';
+import { FLV_MARKER_SUFFIX, recoverFlvFolder } from './recover.js';
 
 /**
  * `flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv` (`YYYYMMDD_HHMMSS-2.flv`, … for a later session that
@@ -49,6 +50,7 @@ class FlvRecorder implements Recorder {
     // Two sessions of one name can start in the same second: the later one gets `-2`, `-3`, …
     this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`), {
       suffixIfTaken: true,
+      sidecar: FLV_MARKER_SUFFIX,
       onOpen: (file) => log.info({ file }, 'FLV recording'),
       onCut: (bytes, lastTs) => this.cutPatches(bytes, lastTs ?? 0),
     });
@@ -126,6 +128,5 @@ class FlvRecorder implements Recorder {
 export const flvRecorderFactory: RecorderFactory = {
   kind: 'flv',
   create: (ctx) => new FlvRecorder(ctx.stream, ctx, ctx.log),
-  // An FLV file cut off by a crash already plays up to its last complete tag.
-  recover: async () => {},
+  recover: recoverFlvFolder,
 };

@@ -195,7 +195,7 @@ class Mp4Recorder implements Recorder {
       if (!out) continue;
       let seg = this.open[o.name];
       if (!seg) {
-        const uri = segmentName(o, this.listed[o.name].length + 1);
+        const uri = segmentName(o, this.listed[o.name].length + 1, this.ctx.sessionId);
         const file = new AppendFile(this.writer, outputPath(this.ctx.dir, o, `${uri}${PART_SUFFIX}`));
         seg = { file, uri, seconds: 0 };
         this.open[o.name] = seg;

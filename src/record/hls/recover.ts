@@ -5,10 +5,9 @@ import { type ParsedMediaPlaylist, parseMediaPlaylist } from '../../formats/m3u8
 import { type MediaSegmentEntry, renderMediaPlaylist } from '../../formats/m3u8/playlist.js';
 import { dtsDelta, scannedEnd, scanTransportStream, TS_CLOCK } from '../../formats/mpegts/ts-scan.js';
 import { writeFileAtomic } from '../ordered-writer.js';
-import { PART_SUFFIX, PLAYLIST_NAME } from './segmenter.js';
+import { PART_SUFFIX, PLAYLIST_NAME, segmentSequence } from './segmenter.js';
 
-/** Files the HLS recorder names: its segments, and the temporary files of atomic writes. */
-const SEGMENT_FILE = /^segment_(\d+)\.ts$/;
+/** The temporary files of atomic writes. */
 const TMP_SUFFIX = '.tmp';
 /** Enough of a segment's head for PAT, PMT and the first PES header (with a PCR-only packet). */
 const HEAD_BYTES = 4 * 188;
@@ -107,7 +106,10 @@ export async function recoverHlsFolder(dir: string, log: Logger): Promise<void> 
       if (name.endsWith(TMP_SUFFIX)) {
         await rm(join(dir, name), { force: true });
         tmpRemoved++;
-      } else if (name.endsWith(PART_SUFFIX) && SEGMENT_FILE.test(name.slice(0, -PART_SUFFIX.length))) {
+      } else if (
+        name.endsWith(PART_SUFFIX) &&
+        segmentSequence(name.slice(0, -PART_SUFFIX.length)) !== undefined
+      ) {
         salvagedFrames += await salvagePart(dir, name);
       }
     }
@@ -120,9 +122,8 @@ export async function recoverHlsFolder(dir: string, log: Logger): Promise<void> 
     // Parsed before anything is deleted: an unreadable playlist leaves every segment in place.
     const live: ParsedMediaPlaylist | undefined = text === undefined ? undefined : parseMediaPlaylist(text);
     const found = names
-      .map((uri) => ({ uri, m: SEGMENT_FILE.exec(uri) }))
-      .filter((e) => e.m !== null)
-      .map((e) => ({ uri: e.uri, sequence: Number(e.m![1]) }))
+      .map((uri) => ({ uri, sequence: segmentSequence(uri) }))
+      .filter((e): e is Found => e.sequence !== undefined)
       .sort((a, b) => a.sequence - b.sequence);
     const from = live?.segments.length ? live.mediaSequence : 0;
     const retired = found.filter((f) => f.sequence < from);

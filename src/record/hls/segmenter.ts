@@ -21,6 +21,8 @@ export interface SegmenterOptions {
    * a source that never sends a keyframe must not grow one segment file without bound.
    */
   readonly maxSegmentBytes?: number;
+  /** The session id for segment names (`segment_{session}_NNNNN.ts`), so no URL is reused. */
+  readonly session?: string;
 }
 
 export interface FrameTiming {
@@ -76,9 +78,20 @@ export const PLAYLIST_NAME = 'index.m3u8';
 /** The open segment is written to `{segment}.part` as it grows; the name appears once it is whole. */
 export const PART_SUFFIX = '.part';
 
-/** `segment_00042.ts`: zero-padded so a directory listing sorts in playback order. */
-export function segmentName(sequence: number): string {
-  return `segment_${String(sequence).padStart(5, '0')}.ts`;
+/**
+ * `segment_20250102_030405_00042.ts` (`segment_00042.ts` without a session): zero-padded so a
+ * directory listing sorts in playback order; the session id keeps a later session of the same
+ * name from ever writing a URL an earlier one wrote, so a cache may keep segments for good.
+ */
+export function segmentName(sequence: number, session?: string): string {
+  const n = String(sequence).padStart(5, '0');
+  return session === undefined ? `segment_${n}.ts` : `segment_${session}_${n}.ts`;
+}
+
+/** The sequence number in a segment file name, or undefined when the name is not one. */
+export function segmentSequence(file: string): number | undefined {
+  const m = /^segment_(?:\d{8}_\d{6}(?:-\d+)?_)?(\d{1,9})\.ts$/.exec(file);
+  return m ? Number(m[1]) : undefined;
 }
 
 export class HlsSegmenter {
@@ -114,7 +127,7 @@ export class HlsSegmenter {
 
   /** The file name of the open segment (the one the last `startsSegment` began). */
   get openUri(): string | undefined {
-    return this.open && segmentName(this.open.sequence);
+    return this.open && segmentName(this.open.sequence, this.opts.session);
   }
 
   /** Where a frame goes. Call in stream order, before muxing it. */
@@ -197,7 +210,7 @@ export class HlsSegmenter {
     this.open = undefined;
     const segment: SegmentRecord = {
       sequence: open.sequence,
-      uri: segmentName(open.sequence),
+      uri: segmentName(open.sequence, this.opts.session),
       startDts: open.startDts,
       // A publisher whose clock jumps back must not make a negative EXTINF.
       durationMs: Math.max(0, endDts - open.startDts),

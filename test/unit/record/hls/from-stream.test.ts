@@ -44,6 +44,7 @@ function setup(opts: { ready?: Promise<void>; window?: number } = {}) {
     ready: opts.ready ?? Promise.resolve(),
     startedAt: new Date(0),
     log,
+    sessionId: '20250101_000000',
     segmentSeconds: 1,
     hlsWindow: opts.window ?? 0,
   });
@@ -96,16 +97,16 @@ test('records H.264 + AAC into whole segments, a playlist with ENDLIST, and remo
   assert.deepEqual(
     playlist.segments.map((s) => [s.uri, s.duration]),
     [
-      ['segment_00000.ts', 1],
-      ['segment_00001.ts', 1],
-      ['segment_00002.ts', 1],
+      ['segment_20250101_000000_00000.ts', 1],
+      ['segment_20250101_000000_00001.ts', 1],
+      ['segment_20250101_000000_00002.ts', 1],
     ],
   );
   assert.deepEqual(readdirSync(dir).sort(), [
     'index.m3u8',
-    'segment_00000.ts',
-    'segment_00001.ts',
-    'segment_00002.ts',
+    'segment_20250101_000000_00000.ts',
+    'segment_20250101_000000_00001.ts',
+    'segment_20250101_000000_00002.ts',
   ]);
   for (const s of playlist.segments) {
     const packets = readPackets(readFileSync(join(dir, s.uri)));
@@ -145,7 +146,7 @@ test('H.264 + Opus: the video is recorded alone, the audio skipped with one line
   assert.equal(lines.filter((l) => l.level >= WARN).length, 1);
   const playlist = parseMediaPlaylist(readFileSync(join(dir, 'index.m3u8'), 'utf8'));
   assert.equal(playlist.segments.length, 2);
-  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_00000.ts'))), [0x1b]);
+  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_20250101_000000_00000.ts'))), [0x1b]);
 });
 
 test('a track whose configuration the muxer cannot read is skipped like an unsupported one', async () => {
@@ -158,7 +159,7 @@ test('a track whose configuration the muxer cannot read is skipped like an unsup
   const warnings = lines.filter((l) => l.level >= WARN);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!.msg, /^HLS: skipping the audio aac track; /);
-  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_00001.ts'))), [0x1b]);
+  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_20250101_000000_00001.ts'))), [0x1b]);
 });
 
 test('an audio codec change starts a new segment with a discontinuity and a new PMT', async () => {
@@ -185,8 +186,8 @@ test('an audio codec change starts a new segment with a discontinuity and a new 
     ],
   );
   // 0x0F AAC in ADTS; 0x03 MPEG-1 audio (44.1 kHz is an MPEG-1 rate).
-  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_00001.ts'))), [0x0f]);
-  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_00002.ts'))), [0x03]);
+  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_20250101_000000_00001.ts'))), [0x0f]);
+  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_20250101_000000_00002.ts'))), [0x03]);
 });
 
 test('a data dir that cannot be written: one error line, finish resolves, nothing thrown', async () => {
@@ -230,5 +231,9 @@ test('a sliding window deletes the segments that left it', async () => {
   await rec.finish('test');
   const playlist = parseMediaPlaylist(readFileSync(join(dir, 'index.m3u8'), 'utf8'));
   assert.equal(playlist.mediaSequence, 3);
-  assert.deepEqual(readdirSync(dir).sort(), ['index.m3u8', 'segment_00003.ts', 'segment_00004.ts']);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    'index.m3u8',
+    'segment_20250101_000000_00003.ts',
+    'segment_20250101_000000_00004.ts',
+  ]);
 });

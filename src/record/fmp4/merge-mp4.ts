@@ -1,18 +1,22 @@
 /**
  * Joins recorded fMP4 segments into one progressive fast-start MP4 (ftyp, moov, mdat) by
- * streaming copy, so memory does not grow with the recording's length:
- *  1. read each segment's moofs (segment-scan.ts) and feed every sample to a SampleTableBuilder
- *     (~17 bytes a sample) at the place it will have in the new mdat: each fragment's mdat payload
- *     is copied whole, in order, so a sample keeps its position relative to its payload;
+ * streaming copy, so memory does not grow with the recording's length beyond the sample tables
+ * the moov needs anyway (~17 bytes a sample):
+ *  1. read each segment's moofs (segment-scan.ts) and put the samples in the order the new mdat
+ *     will hold them: runs of at most 0.5 s of one track, the tracks taking turns
+ *     (interleave.ts), each run one chunk; every sample goes to a SampleTableBuilder at the
+ *     place it will have;
  *  2. plan ftyp + moov + mdat header (movie.ts layoutFastStart, co64 when needed);
- *  3. write them, then copy the payloads through one fixed-size buffer.
+ *  3. write them, then read the moofs again, run the same interleaving (it is deterministic) and
+ *     copy each run's sample bytes through fixed-size buffers.
  * Written as `{out}.tmp` and renamed, so a reader never sees half a file and a crash leaves none.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { EstuaryError } from '../../errors.js';
 import type { ParsedSample } from '../../formats/mp4/fragment-parser.js';
 import { layoutFastStart, type MovieTrackTables } from '../../formats/mp4/movie.js';
 import { SampleTableBuilder } from '../../formats/mp4/sample-table-builder.js';
+import { Interleaver, type Run } from './interleave.js';
 import { type InitInfo, readInit, scanSegment } from './segment-scan.js';
 
 /** Copy buffer: large enough for few syscalls, small enough not to matter. */
@@ -26,10 +30,12 @@ export interface MergeResult {
   seconds: number;
 }
 
-interface CopyRange {
+/** Where a sample's bytes are. */
+interface SampleSource {
   path: string;
-  start: number;
-  end: number;
+  offset: number;
+  size: number;
+  sample: ParsedSample;
 }
 
 /**
@@ -40,6 +46,8 @@ interface CopyRange {
 class TrackCollector {
   readonly builder: SampleTableBuilder;
   firstDts: number | undefined;
+  /** Earliest composition time (dts + offset), track ticks: when the track's first picture shows. */
+  firstPts = Number.POSITIVE_INFINITY;
   private held: { s: ParsedSample; at: number } | undefined;
   endDts = 0;
 
@@ -49,6 +57,7 @@ class TrackCollector {
 
   add(s: ParsedSample, mdatOffset: number): void {
     this.firstDts ??= s.dts;
+    this.firstPts = Math.min(this.firstPts, s.dts + s.compositionOffset);
     if (this.held) this.release(Math.max(0, s.dts - this.held.s.dts));
     this.held = { s, at: mdatOffset };
   }
@@ -68,6 +77,39 @@ class TrackCollector {
   }
 }
 
+/**
+ * Every sample of `segments` in the order the merged mdat holds them, as runs: the one
+ * interleaving both passes of the merge share.
+ */
+async function forEachRun(
+  init: InitInfo,
+  segments: readonly string[],
+  onRun: (run: Run<SampleSource>) => Promise<void> | void,
+): Promise<void> {
+  const timescale = new Map(init.tracks.map((t) => [t.trackId, t.timescale]));
+  const interleaver = new Interleaver<SampleSource>(init.tracks.map((t) => t.trackId));
+  const nextDts = new Map<number, number>();
+  for (const path of segments) {
+    for (const frag of await scanSegment(path, init.trex, nextDts)) {
+      for (const tf of frag.tracks) {
+        const ts = timescale.get(tf.trackId);
+        if (ts === undefined) continue; // a traf for a track the init does not declare: not merged
+        for (const s of tf.samples) {
+          const item = { path, offset: s.offset, size: s.size, sample: s };
+          for (const run of interleaver.push({
+            trackId: tf.trackId,
+            dts: s.dts / ts,
+            duration: s.duration / ts,
+            item,
+          }))
+            await onRun(run);
+        }
+      }
+    }
+  }
+  for (const run of interleaver.end()) await onRun(run);
+}
+
 /** Merges `segments` (in order, all described by `initPath`) into `outPath`. */
 export async function mergeFragments(
   initPath: string,
@@ -76,47 +118,59 @@ export async function mergeFragments(
 ): Promise<MergeResult> {
   const init = await readInit(initPath);
   const tracks = new Map(init.tracks.map((t) => [t.trackId, new TrackCollector(t)]));
-  const ranges: CopyRange[] = [];
-  const nextDts = new Map<number, number>();
   let payload = 0;
-  for (const path of segments) {
-    for (const frag of await scanSegment(path, init.trex, nextDts)) {
-      for (const tf of frag.tracks) {
-        const c = tracks.get(tf.trackId);
-        if (!c) continue; // a traf for a track the init does not declare: its bytes are copied, unused
-        for (const s of tf.samples) c.add(s, payload + (s.offset - frag.payloadStart));
-      }
-      ranges.push({ path, start: frag.payloadStart, end: frag.payloadEnd });
-      payload += frag.payloadEnd - frag.payloadStart;
+  await forEachRun(init, segments, (run) => {
+    const c = tracks.get(run.trackId)!;
+    for (const s of run.items) {
+      c.add(s.sample, payload);
+      payload += s.size;
     }
-  }
+  });
   const used = [...tracks.values()].filter((c) => c.firstDts !== undefined);
   if (used.length === 0) throw new EstuaryError('ERR_MP4_FORMAT', 'no samples to merge');
   for (const c of used) c.finish();
-  // Both tracks count from the same origin; the earlier one starts the movie, the later one gets
-  // an empty edit (14496-12 8.6.6) of the difference.
-  const startSec = Math.min(...used.map((c) => c.firstDts! / c.builder.timescale));
+  // Both tracks count from the same origin. The track whose first picture or sound comes first
+  // starts the movie; the other gets an empty edit (14496-12 8.6.6) of the difference, and each
+  // track's edit starts at its first composition time, so A/V keep the source's offsets.
+  const startSec = Math.min(...used.map((c) => c.firstPts / c.builder.timescale));
   const tables: MovieTrackTables[] = used.map((c) => {
-    c.builder.startTime = Math.max(0, Math.round(c.firstDts! - startSec * c.builder.timescale));
+    c.builder.startTime = Math.max(0, Math.round(c.firstPts - startSec * c.builder.timescale));
+    c.builder.mediaTime = Math.max(0, c.firstPts - c.firstDts!);
     return c.builder.finish();
   });
   const layout = layoutFastStart(tables, payload);
-  await writeMovie(outPath, [layout.ftyp, layout.moov, layout.mdatHeader], ranges);
+  await writeMovie(outPath, [layout.ftyp, layout.moov, layout.mdatHeader], init, segments, payload);
   const samples: Record<number, number> = {};
   for (const c of used) samples[c.builder.trackId] = c.builder.sampleCount;
   const seconds = Math.max(...used.map((c) => (c.endDts - c.firstDts!) / c.builder.timescale));
   return { samples, bytes: layout.mdatPayloadOffset + payload, seconds };
 }
 
-async function writeMovie(outPath: string, headers: Buffer[], ranges: readonly CopyRange[]): Promise<void> {
+async function writeMovie(
+  outPath: string,
+  headers: Buffer[],
+  init: InitInfo,
+  segments: readonly string[],
+  payload: number,
+): Promise<void> {
   const tmp = `${outPath}.tmp`;
   const out = await open(tmp, 'w');
+  const copier = new SampleCopier(out);
   try {
     await out.writev(headers);
-    const chunk = Buffer.allocUnsafe(COPY_CHUNK);
-    for (const r of ranges) await copyRange(r, chunk, out);
+    await forEachRun(init, segments, async (run) => {
+      for (const s of run.items) await copier.copy(s);
+    });
+    await copier.finish();
+    if (copier.copied !== payload) {
+      throw new EstuaryError(
+        'ERR_MP4_FORMAT',
+        `copied ${copier.copied} bytes of ${payload}: the segments changed`,
+      );
+    }
     await out.close();
   } catch (err) {
+    await copier.finish().catch(() => {});
     await out.close().catch(() => {});
     await rm(tmp, { force: true });
     throw err;
@@ -124,17 +178,73 @@ async function writeMovie(outPath: string, headers: Buffer[], ranges: readonly C
   await rename(tmp, outPath);
 }
 
-async function copyRange(r: CopyRange, chunk: Buffer, out: Awaited<ReturnType<typeof open>>): Promise<void> {
-  const src = await open(r.path, 'r');
-  try {
-    for (let pos = r.start; pos < r.end; ) {
-      const want = Math.min(chunk.length, r.end - pos);
-      const { bytesRead } = await src.read(chunk, 0, want, pos);
-      if (bytesRead !== want) throw new EstuaryError('ERR_MP4_FORMAT', `${r.path} shrank while being merged`);
-      await out.write(chunk, 0, want);
-      pos += want;
+/** A short write is continued, not dropped. */
+async function writeFully(out: FileHandle, bytes: Buffer): Promise<void> {
+  for (let off = 0; off < bytes.length; ) {
+    const { bytesWritten } = await out.write(bytes, off, bytes.length - off);
+    off += bytesWritten;
+  }
+}
+
+/**
+ * Copies sample bytes from the segments to the output through two fixed buffers: a read window
+ * over the current segment (samples of a run sit close together in it) and a write buffer, so
+ * runs of many small samples cost few syscalls.
+ */
+class SampleCopier {
+  private readonly window = Buffer.allocUnsafe(COPY_CHUNK);
+  private windowPath: string | undefined;
+  private windowStart = 0;
+  private windowEnd = 0;
+  private src: FileHandle | undefined;
+  private readonly pending = Buffer.allocUnsafe(COPY_CHUNK);
+  private pendingBytes = 0;
+  copied = 0;
+
+  constructor(private readonly out: FileHandle) {}
+
+  async copy(s: SampleSource): Promise<void> {
+    let pos = s.offset;
+    const end = s.offset + s.size;
+    while (pos < end) {
+      if (s.path !== this.windowPath || pos < this.windowStart || pos >= this.windowEnd)
+        await this.fill(s.path, pos);
+      const n = Math.min(end, this.windowEnd) - pos;
+      await this.put(this.window.subarray(pos - this.windowStart, pos - this.windowStart + n));
+      pos += n;
     }
-  } finally {
-    await src.close();
+    this.copied += s.size;
+  }
+
+  async finish(): Promise<void> {
+    if (this.pendingBytes > 0) await writeFully(this.out, this.pending.subarray(0, this.pendingBytes));
+    this.pendingBytes = 0;
+    await this.src?.close();
+    this.src = undefined;
+  }
+
+  private async fill(path: string, pos: number): Promise<void> {
+    if (path !== this.windowPath) {
+      await this.src?.close();
+      this.src = await open(path, 'r');
+      this.windowPath = path;
+    }
+    const { bytesRead } = await this.src!.read(this.window, 0, this.window.length, pos);
+    if (bytesRead === 0) throw new EstuaryError('ERR_MP4_FORMAT', `${path} shrank while being merged`);
+    this.windowStart = pos;
+    this.windowEnd = pos + bytesRead;
+  }
+
+  private async put(bytes: Buffer): Promise<void> {
+    if (this.pendingBytes + bytes.length > this.pending.length) {
+      await writeFully(this.out, this.pending.subarray(0, this.pendingBytes));
+      this.pendingBytes = 0;
+    }
+    if (bytes.length >= this.pending.length) {
+      await writeFully(this.out, bytes);
+      return;
+    }
+    bytes.copy(this.pending, this.pendingBytes);
+    this.pendingBytes += bytes.length;
   }
 }

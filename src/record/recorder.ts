@@ -43,7 +43,7 @@ export interface Recorder extends StreamSubscriber {
   readonly kind: RecordingKind;
   /**
    * Finalises the recording (FLV: metadata patched and file closed; HLS: #EXT-X-ENDLIST; MP4:
-   * segments merged into stream_full.mp4) and removes the `.recording` marker. Called once, after
+   * segments merged into {stream}_full.mp4) and removes the `.recording` marker. Called once, after
    * the publisher left or at shutdown. Never rejects: failures are logged.
    */
   finish(reason: string): Promise<void>;
@@ -54,7 +54,7 @@ export interface RecorderFactory {
   create(ctx: RecordingContext): Recorder;
   /**
    * Completes a recording that a crash left unfinished (its folder still holds a `.recording`
-   * marker): HLS gets its ENDLIST, MP4 its stream_full.mp4. Called at start-up, before any
+   * marker): HLS gets its ENDLIST, MP4 its {stream}_full.mp4. Called at start-up, before any
    * stream is accepted. Never rejects: failures are logged.
    */
   recover(dir: string, log: Logger): Promise<void>;

@@ -2,7 +2,7 @@
  * The MP4 recording (record.mp4) against real FFmpeg: publish fixtures over RTMP (no -re: the
  * whole file arrives in well under a second and the recorder still gets every frame), stop the
  * origin (which finalises the recording) and let FFmpeg decode and ffprobe count every output:
- * the merged segments (init.mp4 + seg*), the fMP4 HLS listing, stream_full.mp4, and the
+ * the merged segments (init.mp4 + seg*), the fMP4 HLS listing, {stream}_full.mp4, and the
  * per-track outputs of output_separate.
  */
 import assert from 'node:assert/strict';
@@ -80,7 +80,8 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     const mergedCat = concat(merge, 'init.mp4', 'seg_', join(scratch, 'merged.mp4'));
     await assertDecodes(tl.ffmpeg, mergedCat);
     await assertDecodes(tl.ffmpeg, join(merge, 'index.m3u8'), ['-allowed_extensions', 'ALL']);
-    const full = join(merge, 'stream_full.mp4');
+    // The seed's name: {stream}_full.mp4 (live/bframes gives bframes_full.mp4).
+    const full = join(merge, 'bframes_full.mp4');
     await assertDecodes(tl.ffmpeg, full);
 
     const listing = readFileSync(join(merge, 'index.m3u8'), 'utf8');
@@ -117,7 +118,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
       assert.ok(times.video.keyframeFirst, `${out}: first video packet is a keyframe`);
     }
     const fullDuration = Number((await probe(tl.ffprobe, full)).format.duration);
-    assert.ok(Math.abs(fullDuration - 10) <= 0.2, `stream_full.mp4 lasts ${fullDuration} s`);
+    assert.ok(Math.abs(fullDuration - 10) <= 0.2, `bframes_full.mp4 lasts ${fullDuration} s`);
 
     const videoCat = concat(sep, 'video_init.mp4', 'video_', join(scratch, 'video.mp4'));
     const audioCat = concat(sep, 'audio_init.mp4', 'audio_', join(scratch, 'audio.mp4'));
@@ -143,7 +144,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
       const rec = await record(input, `${kind}only`);
       t.after(rec.cleanup);
       const merge = join(rec.dir, 'output_merge');
-      const full = join(merge, 'stream_full.mp4');
+      const full = join(merge, `${kind}only_full.mp4`);
       await assertDecodes(tl.ffmpeg, full);
       await assertDecodes(tl.ffmpeg, concat(merge, 'init.mp4', 'seg_', join(scratch, `${kind}-merged.mp4`)));
       const p = await probe(tl.ffprobe, full);
@@ -157,7 +158,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     });
   }
 
-  test('a publisher killed mid-stream still leaves a valid stream_full.mp4', async (t) => {
+  test('a publisher killed mid-stream still leaves a valid {stream}_full.mp4', async (t) => {
     const tl = tools(t);
     if (!tl) return;
     const o = await startOrigin({ record: { flv: false, hls: false, mp4: true } });
@@ -168,7 +169,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     pub.child.kill('SIGKILL');
     await pub.done;
     await o.origin.stop();
-    const full = join(o.dataDir, 'mp4', 'live', 'killed', 'output_merge', 'stream_full.mp4');
+    const full = join(o.dataDir, 'mp4', 'live', 'killed', 'output_merge', 'killed_full.mp4');
     await assertDecodes(tl.ffmpeg, full);
     const p = await probe(tl.ffprobe, full);
     const frames = Number(streamOf(p, 'video')!.nb_read_packets);

@@ -2,7 +2,7 @@
  * Never lose a recording (issue 3): the server as a real child process (`estuary serve` from
  * source), FFmpeg publishing in real time.
  *  - kill -9 mid-stream, start again on the same data dir: the start-up recovery logs what it
- *    recovered and completes the MP4 (stream_full.mp4 with every frame the segments held) and,
+ *    recovered and completes the MP4 ({stream}_full.mp4 with every frame the segments held) and,
  *    when the HLS recorder is wired in, the HLS playlist's ENDLIST.
  *  - SIGTERM mid-stream: the server finalises every recording, then exits 0.
  *  - kill -9 while the open segments are half written: recovery salvages them, so the recovered
@@ -94,7 +94,7 @@ function tools(t: TestContext): { ffmpeg: string; ffprobe: string } | undefined 
 }
 
 describe('recording recovery', { timeout: 90_000 }, () => {
-  test('kill -9 mid-stream, restart: the recording is recovered into a valid stream_full.mp4', async (t) => {
+  test('kill -9 mid-stream, restart: the recording is recovered into a valid crash_full.mp4 (the seed name {stream}_full.mp4)', async (t) => {
     const tl = tools(t);
     if (!tl) return;
     const dataDir = join(scratch, 'killed');
@@ -112,16 +112,16 @@ describe('recording recovery', { timeout: 90_000 }, () => {
     pub.child.kill('SIGKILL');
     await pub.done;
     assert.ok(existsSync(join(rec, '.recording')), 'a crash leaves the marker');
-    assert.ok(!existsSync(join(merge, 'stream_full.mp4')));
+    assert.ok(!existsSync(join(merge, 'crash_full.mp4')));
 
     const second = await serve(dataDir);
     second.proc.child.kill('SIGTERM');
     const out = await second.proc.done;
     assert.equal(out.code, 0, out.stderr);
-    assert.match(out.stdout, /recovered the recording into stream_full\.mp4/);
+    assert.match(out.stdout, /recovered the recording into crash_full\.mp4/);
     assert.ok(!existsSync(join(rec, '.recording')), 'the marker is gone after recovery');
 
-    const full = join(merge, 'stream_full.mp4');
+    const full = join(merge, 'crash_full.mp4');
     await assertDecodes(tl.ffmpeg, full);
     const frames = Number(streamOf(await probe(tl.ffprobe, full), 'video')!.nb_read_packets);
     assert.ok(frames >= 100, `${frames} video frames`);
@@ -151,7 +151,7 @@ describe('recording recovery', { timeout: 90_000 }, () => {
     await pub.done;
     assert.equal(out.code, 0, `exit code ${out.code}: ${out.stderr}`);
     assert.ok(!existsSync(join(dataDir, 'mp4', 'live', 'term', '.recording')));
-    const full = join(merge, 'stream_full.mp4');
+    const full = join(merge, 'term_full.mp4');
     await assertDecodes(tl.ffmpeg, full);
     assert.equal(
       Number(streamOf(await probe(tl.ffprobe, full), 'video')!.nb_read_packets),
@@ -221,7 +221,7 @@ describe('recording recovery', { timeout: 90_000 }, () => {
     const flvDuration = Number((await probe(tl.ffprobe, flv)).format.duration);
     assert.ok(flvDuration > 5 && flvDuration < 5.4, `FLV duration ${flvDuration} s after recovery`);
     const hls = join(dataDir, 'hls', 'live', 'salvage', 'index.m3u8');
-    const mp4 = join(dataDir, 'mp4', 'live', 'salvage', 'output_merge', 'stream_full.mp4');
+    const mp4 = join(dataDir, 'mp4', 'live', 'salvage', 'output_merge', 'salvage_full.mp4');
     assert.match(readFileSync(hls, 'utf8'), /#EXT-X-ENDLIST\n$/);
     const want = await videoDecodeSpan(tl.ffprobe, flv);
     const flvAv = await packetTimes(tl.ffprobe, flv);

@@ -1,7 +1,7 @@
 /**
  * The MP4 recording (`record.mp4`): fMP4 segments of every track in `output_merge/` (init.mp4 +
  * `seg*.m4s` + index.m3u8, playable by MSE and as fMP4 HLS while they are written), the same
- * samples per track in `output_separate/`, and at the end `output_merge/stream_full.mp4`, a
+ * samples per track in `output_separate/`, and at the end `output_merge/{stream}_full.mp4`, a
  * fast-start MP4 merged from the segments (merge-mp4.ts).
  *
  * Cutting is segmenter.ts, bytes fragment-run.ts; this file only moves them to disk through an
@@ -10,7 +10,7 @@
  * holds about a frame per track and a crash loses about a frame: recovery keeps the `.part` up to
  * its last whole fragment. At the cut the file is renamed to its final name, then the listing
  * that names it is written, so listings name only whole segments. The `.recording` marker goes
- * last, once stream_full.mp4 is complete; a crash before that is recovered at start-up.
+ * last, once {stream}_full.mp4 is complete; a crash before that is recovered at start-up.
  *
  * Mid-stream track changes: a repeated sequence header with the same configuration is ignored; a
  * real change (new SPS, other sample rate) ends the MP4 recording at that point (one init segment
@@ -34,7 +34,7 @@ import {
 import { TimestampRepair } from '../timestamp-repair.js';
 import { FragmentRun, type OutputName } from './fragment-run.js';
 import {
-  FULL_MP4,
+  fullMp4Name,
   type ListedSegment,
   MERGE_DIR,
   OUTPUTS,
@@ -43,6 +43,7 @@ import {
   renderListing,
   SEPARATE_DIR,
   segmentName,
+  streamOfFolder,
 } from './layout.js';
 import { mergeFragments } from './merge-mp4.js';
 import { recoverMp4Recording } from './recover.js';
@@ -135,8 +136,9 @@ class Mp4Recorder implements Recorder {
       const segments = this.listed.merged.map((s) => outputPath(this.ctx.dir, OUTPUTS[0], s.uri));
       if (segments.length > 0) {
         const init = outputPath(this.ctx.dir, OUTPUTS[0], OUTPUTS[0].init);
-        const result = await mergeFragments(init, segments, join(this.ctx.dir, MERGE_DIR, FULL_MP4));
-        this.log.info({ reason, segments: segments.length, ...result }, 'MP4 recording finished');
+        const full = fullMp4Name(streamOfFolder(this.ctx.dir));
+        const result = await mergeFragments(init, segments, join(this.ctx.dir, MERGE_DIR, full));
+        this.log.info({ reason, file: full, segments: segments.length, ...result }, 'MP4 recording finished');
       } else {
         this.log.info({ reason }, 'MP4 recording finished with no media');
       }

@@ -2,14 +2,28 @@
  * File layout of an MP4 recording (CONTRACT.md, `mp4/{app}/{stream}/…`) and its listings, shared
  * by the live recorder, the merge and crash recovery so they always agree on names.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { renderMediaPlaylist } from '../../formats/m3u8/playlist.js';
 import type { OutputName } from './fragment-run.js';
 
 export const MERGE_DIR = 'output_merge';
 export const SEPARATE_DIR = 'output_separate';
-/** The complete progressive MP4, written after the end (as `.tmp`, then renamed). */
-export const FULL_MP4 = 'stream_full.mp4';
+/**
+ * The complete progressive MP4 of stream `{app}/{stream}`, written after the end (as `.tmp`, then
+ * renamed): `{stream}_full.mp4`, the seed's name (its README's `mp4/live/stream/output_merge/
+ * stream_full.mp4` is the stream live/stream).
+ */
+export function fullMp4Name(stream: string): string {
+  return `${stream}_full.mp4`;
+}
+
+/**
+ * The stream a recording folder belongs to: `mp4/{app}/{stream}` or an earlier session's
+ * `mp4/{app}/{stream}.{id}` (stream names have no '.').
+ */
+export function streamOfFolder(dir: string): string {
+  return basename(dir).split('.', 1)[0];
+}
 
 export interface OutputLayout {
   name: OutputName;

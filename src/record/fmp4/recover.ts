@@ -2,7 +2,7 @@
  * Completes an MP4 recording a crash left unfinished, from what is on disk: temporary files go,
  * each output's segments are checked in order (a torn one and anything after it are dropped),
  * every listing is rewritten from the segments that remain with ENDLIST, and the merged segments
- * become stream_full.mp4. The same finalisation the live recorder does at a clean end, except
+ * become `{stream}_full.mp4`. The same finalisation the live recorder does at a clean end, except
  * that the segment list comes from the folder rather than from memory.
  */
 import { readdir, rename, rm, stat, truncate } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../ordered-writer.js';
 import {
-  FULL_MP4,
+  fullMp4Name,
   type ListedSegment,
   MERGE_DIR,
   OUTPUTS,
@@ -20,6 +20,7 @@ import {
   renderListing,
   SEPARATE_DIR,
   segmentNumber,
+  streamOfFolder,
 } from './layout.js';
 import { mergeFragments } from './merge-mp4.js';
 import { fragmentsSeconds, readInit, scanSegment, wholeFragmentBytes } from './segment-scan.js';
@@ -128,15 +129,13 @@ export async function recoverMp4Recording(dir: string, log: Logger): Promise<voi
       return;
     }
     const merged = OUTPUTS[0];
+    const full = fullMp4Name(streamOfFolder(dir));
     const result = await mergeFragments(
       outputPath(dir, merged, merged.init),
       mergedSegments,
-      join(dir, MERGE_DIR, FULL_MP4),
+      join(dir, MERGE_DIR, full),
     );
-    log.info(
-      { file: FULL_MP4, removedTemporaries: removed, ...result },
-      'recovered the recording into stream_full.mp4',
-    );
+    log.info({ file: full, removedTemporaries: removed, ...result }, `recovered the recording into ${full}`);
   } catch (err) {
     log.error({ err: (err as Error).message }, 'MP4 recording could not be recovered');
   }

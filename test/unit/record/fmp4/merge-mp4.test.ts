@@ -111,7 +111,7 @@ test('merges segments into ftyp, moov, mdat with every sample at its offset', as
   const frames = writeRecording(dir, 7);
   const merged = OUTPUTS[0];
   const segs = [1, 2, 3, 4].map((n) => outputPath(dir, merged, segmentName(merged, n)));
-  const out = join(dir, 'output_merge', 'stream_full.mp4');
+  const out = join(dir, 'output_merge', 'clean_full.mp4');
   const result = await mergeFragments(outputPath(dir, merged, 'init.mp4'), segs, out);
   assert.ok(!existsSync(`${out}.tmp`));
   const { buf, boxes, movie } = readMovie(out);
@@ -192,7 +192,8 @@ test('recovery drops temporaries and a torn last segment, ends every listing and
     assert.match(listing, /#EXT-X-ENDLIST\n$/);
     assert.equal(listing.match(/#EXTINF/g)?.length, 3, `${o.name}: three whole segments listed`);
   }
-  const { movie } = readMovie(join(dir, 'output_merge', 'stream_full.mp4'));
+  // {stream}_full.mp4, the stream named by the folder.
+  const { movie } = readMovie(join(dir, 'output_merge', 'crashed_full.mp4'));
   assert.equal(movie.tracks[0].table.count, 150, 'three 2 s segments of 25 fps video');
 });
 
@@ -217,7 +218,7 @@ test("recovery salvages each output's open .part up to its last whole fragment",
     const listing = readFileSync(outputPath(dir, o, o.playlist), 'utf8');
     assert.equal(listing.match(/#EXTINF/g)?.length, 4, `${o.name}: the salvaged segment is listed`);
   }
-  const { movie } = readMovie(join(dir, 'output_merge', 'stream_full.mp4'));
+  const { movie } = readMovie(join(dir, 'output_merge', 'open-part_full.mp4'));
   const videoFrames = movie.tracks[0].table.count;
   // Segment 4 holds 25 frames (1 s); 70 % of its bytes keep all but the last few fragments.
   assert.ok(videoFrames > 150 + 10 && videoFrames < 175, `${videoFrames} video frames`);
@@ -227,5 +228,5 @@ test('recovery of a folder with no segment logs and writes nothing', async () =>
   const dir = join(root, 'empty');
   mkdirSync(dir);
   await recoverMp4Recording(dir, silentLogger());
-  assert.ok(!existsSync(join(dir, 'output_merge', 'stream_full.mp4')));
+  assert.ok(!existsSync(join(dir, 'output_merge', 'empty_full.mp4')));
 });

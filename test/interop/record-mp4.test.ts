@@ -133,6 +133,71 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     );
   });
 
+  test('meta.json for MSE players, and a master output_separate/index.m3u8 that FFmpeg plays', async (t) => {
+    const tl = tools(t);
+    if (!tl) return;
+    const rec = await record(BFRAMES_10S, 'meta');
+    t.after(rec.cleanup);
+    // What ffprobe says of the source: H.264 High (profile_idc 100 = 0x64) level 1.3, AAC-LC.
+    const src = (
+      JSON.parse(
+        (
+          await run(tl.ffprobe, [
+            ...[
+              '-v',
+              'error',
+              '-show_entries',
+              'stream=codec_name,profile,level,width,height,sample_rate,channels',
+            ],
+            ...['-of', 'json', BFRAMES_10S],
+          ])
+        ).stdout,
+      ) as { streams: Record<string, string | number>[] }
+    ).streams;
+    const v = src.find((x) => x.codec_name === 'h264')!;
+    const a = src.find((x) => x.codec_name === 'aac')!;
+    assert.equal(v.profile, 'High');
+    const avc1 = new RegExp(`^avc1\\.64[0-9a-f]{2}${Number(v.level).toString(16).padStart(2, '0')}$`);
+
+    const merged = JSON.parse(readFileSync(join(rec.dir, 'output_merge', 'meta.json'), 'utf8'));
+    assert.match(merged.video.codec, avc1);
+    assert.equal(merged.audio.codec, 'mp4a.40.2', 'AAC-LC');
+    assert.equal(merged.mimeType, `video/mp4; codecs="${merged.video.codec}, mp4a.40.2"`);
+    assert.deepEqual([merged.video.width, merged.video.height], [v.width, v.height]);
+    assert.deepEqual([merged.audio.sampleRate, merged.audio.channels], [Number(a.sample_rate), a.channels]);
+    assert.equal(merged.init, 'init.mp4');
+    assert.equal(merged.ended, true);
+    assert.equal(merged.full, 'meta_full.mp4');
+    assert.ok(Math.abs(merged.duration - 10) < 0.2, `duration ${merged.duration}`);
+    const listed = readFileSync(join(rec.dir, 'output_merge', 'index.m3u8'), 'utf8');
+    assert.deepEqual(
+      merged.segments.map((x: { uri: string }) => x.uri),
+      [...listed.matchAll(/^(seg_.*\.m4s)$/gm)].map((m) => m[1]),
+    );
+
+    const sep = join(rec.dir, 'output_separate');
+    const separate = JSON.parse(readFileSync(join(sep, 'meta.json'), 'utf8'));
+    assert.equal(separate.video.init, 'video_init.mp4');
+    assert.equal(separate.audio.init, 'audio_init.mp4');
+    assert.equal(separate.video.mimeType, `video/mp4; codecs="${merged.video.codec}"`);
+    assert.equal(separate.audio.mimeType, 'audio/mp4; codecs="mp4a.40.2"');
+    assert.equal(separate.video.segments.length, merged.segments.length);
+    assert.equal(separate.ended, true);
+
+    const master = readFileSync(join(sep, 'index.m3u8'), 'utf8');
+    assert.match(master, /#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",.*URI="audio.m3u8"/);
+    assert.match(
+      master,
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2",RESOLUTION=320x240,AUDIO="audio"\nvideo.m3u8/,
+    );
+    // One URL plays the separate tracks: FFmpeg reads both renditions, silently.
+    const decoded = await run(tl.ffmpeg, ['-v', 'error', '-i', join(sep, 'index.m3u8'), '-f', 'null', '-']);
+    assert.equal(decoded.code, 0, decoded.stderr);
+    assert.equal(decoded.stderr.trim(), '', decoded.stderr);
+    const p = await probe(tl.ffprobe, join(sep, 'index.m3u8'));
+    assert.deepEqual(p.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+  });
+
   for (const [fixture, kind] of [
     ['video-only-3s.flv', 'video'],
     ['audio-only-3s.flv', 'audio'],

@@ -127,6 +127,8 @@ describe('recording recovery', { timeout: 90_000 }, () => {
     assert.ok(frames >= 100, `${frames} video frames`);
     assert.equal(frames, await segmentFrames(tl.ffprobe, merge), 'every frame the segments held');
     assert.match(readFileSync(join(merge, 'index.m3u8'), 'utf8'), /#EXT-X-ENDLIST\n$/);
+    const meta = JSON.parse(readFileSync(join(merge, 'meta.json'), 'utf8'));
+    assert.deepEqual([meta.ended, meta.full], [true, 'crash_full.mp4'], 'meta.json completed too');
     if (HLS_WIRED) {
       const hls = readFileSync(join(dataDir, 'hls', 'live', 'crash', 'index.m3u8'), 'utf8');
       assert.match(hls, /#EXT-X-ENDLIST/);

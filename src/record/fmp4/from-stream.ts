@@ -46,6 +46,14 @@ import {
   streamOfFolder,
 } from './layout.js';
 import { mergeFragments } from './merge-mp4.js';
+import {
+  MASTER_PLAYLIST,
+  META_FILE,
+  mergedMeta,
+  type RecordingTracks,
+  separateMaster,
+  separateMeta,
+} from './meta.js';
 import { recoverMp4Recording } from './recover.js';
 import { type Chunk, type Segment, Segmenter } from './segmenter.js';
 
@@ -138,6 +146,8 @@ class Mp4Recorder implements Recorder {
         const init = outputPath(this.ctx.dir, OUTPUTS[0], OUTPUTS[0].init);
         const full = fullMp4Name(streamOfFolder(this.ctx.dir));
         const result = await mergeFragments(init, segments, join(this.ctx.dir, MERGE_DIR, full));
+        this.writeMeta(true, full);
+        await this.writer.drain();
         this.log.info({ reason, file: full, segments: segments.length, ...result }, 'MP4 recording finished');
       } else {
         this.log.info({ reason }, 'MP4 recording finished with no media');
@@ -190,6 +200,8 @@ class Mp4Recorder implements Recorder {
         const init = this.run.inits[o.name];
         if (init) this.enqueueFile(outputPath(this.ctx.dir, o, o.init), init);
       }
+      // With the inits, what an MSE player needs to open its SourceBuffers (updated at the end).
+      this.writeMeta(false);
     }
     const built = this.run.build(chunk);
     for (const o of OUTPUTS) {
@@ -219,7 +231,7 @@ class Mp4Recorder implements Recorder {
       // The merged EXTINF is its video's duration, as segments are cut on video keyframes.
       const seconds =
         o.name === 'merged' ? (video?.seconds ?? audio?.seconds ?? merged!.seconds) : seg.seconds;
-      this.listed[o.name].push({ uri: seg.uri, seconds });
+      this.listed[o.name].push({ uri: seg.uri, seconds, bytes: seg.file.size });
     }
     this.writeListings(false);
   }
@@ -230,6 +242,30 @@ class Mp4Recorder implements Recorder {
       const text = renderListing(o, this.listed[o.name], this.ctx.segmentSeconds, ended);
       this.enqueueFile(outputPath(this.ctx.dir, o, o.playlist), text);
     }
+    // The master names the per-track playlists; its BANDWIDTH follows the segments' peak.
+    if (this.run)
+      this.enqueueFile(
+        join(this.ctx.dir, SEPARATE_DIR, MASTER_PLAYLIST),
+        separateMaster(this.tracks(), this.listed),
+      );
+  }
+
+  private tracks(): RecordingTracks {
+    return { video: this.segmenter.video, audio: this.segmenter.audio };
+  }
+
+  /** meta.json of both outputs; `full` names the complete MP4 once it is written. */
+  private writeMeta(ended: boolean, full?: string): void {
+    const json = (o: object) => `${JSON.stringify(o, null, 2)}\n`;
+    const tracks = this.tracks();
+    this.enqueueFile(
+      join(this.ctx.dir, MERGE_DIR, META_FILE),
+      json(mergedMeta(tracks, this.listed, ended, full)),
+    );
+    this.enqueueFile(
+      join(this.ctx.dir, SEPARATE_DIR, META_FILE),
+      json(separateMeta(tracks, this.listed, ended)),
+    );
   }
 
   private enqueueFile(path: string, data: Buffer | string): void {

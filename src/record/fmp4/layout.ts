@@ -70,6 +70,8 @@ export function outputPath(recording: string, o: OutputLayout, file: string): st
 export interface ListedSegment {
   uri: string;
   seconds: number;
+  /** File size, for the master playlist's BANDWIDTH. */
+  bytes?: number;
 }
 
 /**

@@ -23,6 +23,15 @@ import {
   streamOfFolder,
 } from './layout.js';
 import { mergeFragments } from './merge-mp4.js';
+import {
+  type Listings,
+  MASTER_PLAYLIST,
+  META_FILE,
+  mergedMeta,
+  type RecordingTracks,
+  separateMaster,
+  separateMeta,
+} from './meta.js';
 import { fragmentsSeconds, readInit, scanSegment, wholeFragmentBytes } from './segment-scan.js';
 
 /** The target duration a recovered listing declares when no segment says more (the HLS default, 2 s). */
@@ -96,7 +105,8 @@ async function recoverOutput(
     const path = outputPath(dir, o, files[i].f);
     try {
       const frags = await scanSegment(path, init.trex, nextDts);
-      listed.push({ uri: files[i].f, seconds: fragmentsSeconds(frags, init, mainTrack) });
+      const bytes = (await stat(path)).size;
+      listed.push({ uri: files[i].f, seconds: fragmentsSeconds(frags, init, mainTrack), bytes });
     } catch (err) {
       const dropped = files.slice(i).map((e) => e.f);
       log.warn(
@@ -110,31 +120,47 @@ async function recoverOutput(
   return listed;
 }
 
+/** meta.json of both outputs and the separate master playlist, as at a clean end. */
+async function writeMeta(dir: string, mergedInit: string, listings: Listings, full: string): Promise<void> {
+  const init = await readInit(mergedInit);
+  const tracks: RecordingTracks = {};
+  for (const t of init.tracks) {
+    if (t.track.kind === 'video') tracks.video ??= t.track;
+    else tracks.audio ??= t.track;
+  }
+  const json = (o: object) => `${JSON.stringify(o, null, 2)}\n`;
+  await writeFileAtomic(join(dir, MERGE_DIR, META_FILE), json(mergedMeta(tracks, listings, true, full)));
+  await writeFileAtomic(join(dir, SEPARATE_DIR, META_FILE), json(separateMeta(tracks, listings, true)));
+  await writeFileAtomic(join(dir, SEPARATE_DIR, MASTER_PLAYLIST), separateMaster(tracks, listings));
+}
+
 /** RecorderFactory.recover for MP4 recordings. Never rejects: failures are logged. */
 export async function recoverMp4Recording(dir: string, log: Logger): Promise<void> {
   try {
     const removed =
       (await removeTemporaries(join(dir, MERGE_DIR))) + (await removeTemporaries(join(dir, SEPARATE_DIR)));
-    let mergedSegments: string[] = [];
+    const listings: Listings = { merged: [], video: [], audio: [] };
     for (const o of OUTPUTS) {
       const listed = await recoverOutput(dir, o, log);
       if (!listed) continue;
       const target = Math.max(DEFAULT_TARGET_SECONDS, ...listed.map((s) => s.seconds));
       await writeFileAtomic(outputPath(dir, o, o.playlist), renderListing(o, listed, target, true));
-      if (o.name === 'merged') mergedSegments = listed.map((s) => outputPath(dir, o, s.uri));
+      listings[o.name] = listed;
       log.info({ output: o.name, segments: listed.length }, 'listing ended');
     }
-    if (mergedSegments.length === 0) {
+    const merged = OUTPUTS[0];
+    if (listings.merged.length === 0) {
       log.info({ removedTemporaries: removed }, 'no whole segment to merge; nothing else to recover');
       return;
     }
-    const merged = OUTPUTS[0];
+    const mergedInit = outputPath(dir, merged, merged.init);
     const full = fullMp4Name(streamOfFolder(dir));
     const result = await mergeFragments(
-      outputPath(dir, merged, merged.init),
-      mergedSegments,
+      mergedInit,
+      listings.merged.map((s) => outputPath(dir, merged, s.uri)),
       join(dir, MERGE_DIR, full),
     );
+    await writeMeta(dir, mergedInit, listings, full);
     log.info({ file: full, removedTemporaries: removed, ...result }, `recovered the recording into ${full}`);
   } catch (err) {
     log.error({ err: (err as Error).message }, 'MP4 recording could not be recovered');

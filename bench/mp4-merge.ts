@@ -77,6 +77,7 @@ async function record(dir: string, minutes: number): Promise<void> {
     sessionId: '20250101_000000',
     segmentSeconds: 2,
     hlsWindow: 0,
+    hlsCleanup: false,
   });
   const repeats = Math.ceil((minutes * 60_000) / PERIOD_MS);
   for (let k = 0; k < repeats; k++) {

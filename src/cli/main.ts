@@ -34,6 +34,8 @@ flags override the environment, which overrides the file):
   --hls-segment-seconds S  HLS/fMP4 segment target duration (default 2; cut on the next keyframe)
   --hls-window N       segments in the live HLS playlist; 0 keeps all (default 6)
   --hls-grace-seconds S  how long a segment stays after leaving the window (default: RFC 8216 6.2.2)
+  --hls-cleanup        delete HLS segments that left the live window (default: keep every segment;
+                       the ended playlist lists them all) (ESTUARY_HLS_CLEANUP=true)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent (default info)`;
 
 /** Runs the CLI; resolves with the exit code (or never, for servers, until a signal). */
@@ -128,6 +130,7 @@ function parseServeArgs(args: string[]) {
       'hls-segment-seconds': { type: 'string' },
       'hls-window': { type: 'string' },
       'hls-grace-seconds': { type: 'string' },
+      'hls-cleanup': { type: 'boolean' },
       'no-record-flv': { type: 'boolean' },
       'no-record-hls': { type: 'boolean' },
       'no-record-mp4': { type: 'boolean' },

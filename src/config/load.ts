@@ -32,6 +32,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Raw {
     if (v !== undefined && v !== '') record[kind] = parseBool(v, `ESTUARY_RECORD_${kind.toUpperCase()}`);
   }
   if (Object.keys(record).length > 0) out.record = record;
+  const cleanup = env.ESTUARY_HLS_CLEANUP;
+  if (cleanup !== undefined && cleanup !== '') out.hlsCleanup = parseBool(cleanup, 'ESTUARY_HLS_CLEANUP');
   return out;
 }
 
@@ -47,6 +49,7 @@ export function configFromFlags(flags: Record<string, string | boolean | undefin
     if (flags[`no-record-${kind}`] === true) record[kind] = false;
   }
   if (Object.keys(record).length > 0) out.record = record;
+  if (flags['hls-cleanup'] === true) out.hlsCleanup = true;
   return out;
 }
 

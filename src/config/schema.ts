@@ -25,6 +25,11 @@ export const ServeConfigSchema = z
      * minimum, the segment's duration plus the playlist's.
      */
     hlsGraceSeconds: z.coerce.number().min(0).max(3600).optional(),
+    /**
+     * HLS: delete segments that left the live window (nginx-rtmp's hls_cleanup). Off: every
+     * segment is kept and the ended playlist is a complete VOD playlist.
+     */
+    hlsCleanup: z.boolean().default(false),
     authSecret: z.string().min(1).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Per-viewer byte budget before it skips to the next keyframe. */

@@ -75,6 +75,7 @@ export class Origin {
         segmentSeconds: config.hlsSegmentSeconds,
         hlsWindow: config.hlsWindow,
         hlsGraceSeconds: config.hlsGraceSeconds,
+        hlsCleanup: config.hlsCleanup,
       },
       log.child({ component: 'record' }),
     );

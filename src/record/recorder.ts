@@ -31,6 +31,16 @@ export interface RecordingContext {
   readonly hlsWindow: number;
   /** HLS: seconds a segment outlives its removal from the window; undefined: RFC 8216 6.2.2's minimum. */
   readonly hlsGraceSeconds?: number;
+  /**
+   * HLS: delete the segments that left the live window (nginx-rtmp's hls_cleanup); the ended
+   * playlist then lists the window. Off: every segment is kept and listed in the ended VOD playlist.
+   */
+  readonly hlsCleanup: boolean;
+}
+
+/** What crash recovery needs to know of the settings. */
+export interface RecoveryOptions {
+  readonly hlsCleanup: boolean;
 }
 
 /**
@@ -57,7 +67,7 @@ export interface RecorderFactory {
    * marker): HLS gets its ENDLIST, MP4 its {stream}_full.mp4. Called at start-up, before any
    * stream is accepted. Never rejects: failures are logged.
    */
-  recover(dir: string, log: Logger): Promise<void>;
+  recover(dir: string, log: Logger, opts: RecoveryOptions): Promise<void>;
 }
 
 /** Present in a recording folder while its session is live; a crash leaves it behind. */

@@ -13,6 +13,8 @@ export interface RecordingOptions {
   readonly segmentSeconds: number;
   readonly hlsWindow: number;
   readonly hlsGraceSeconds?: number;
+  /** HLS: delete the segments that left the live window (default: keep every segment). */
+  readonly hlsCleanup?: boolean;
 }
 
 /**
@@ -52,7 +54,7 @@ export class RecordingManager {
       for (const dir of await findUnfinished(join(this.dataDir, f.kind))) {
         const log = this.log.child({ recorder: f.kind, dir });
         log.warn('found a recording a crash left unfinished; completing it');
-        await f.recover(dir, log);
+        await f.recover(dir, log, { hlsCleanup: this.opts.hlsCleanup ?? false });
         await rm(join(dir, RECORDING_MARKER), { force: true });
         log.info('recovered');
       }
@@ -99,6 +101,7 @@ export class RecordingManager {
         segmentSeconds: this.opts.segmentSeconds,
         hlsWindow: this.opts.hlsWindow,
         hlsGraceSeconds: this.opts.hlsGraceSeconds,
+        hlsCleanup: this.opts.hlsCleanup ?? false,
       });
       stream.subscribe(recorder);
       recorders.push(recorder);

@@ -54,6 +54,7 @@ test('3 minutes of media recorded and merged: long_full.mp4 decodes, frame count
     sessionId: '20250101_000000',
     segmentSeconds: 2,
     hlsWindow: 6,
+    hlsCleanup: false,
   });
   for (let k = 0; k < REPEATS; k++) {
     const shift = k * PERIOD_MS;

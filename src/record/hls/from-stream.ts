@@ -68,6 +68,7 @@ class HlsRecorder implements Recorder {
     this.segmenter = new HlsSegmenter({
       targetMs: Math.round(ctx.segmentSeconds * 1000),
       window: ctx.hlsWindow,
+      keepSegments: !ctx.hlsCleanup,
       session: ctx.sessionId,
       graceMs: ctx.hlsGraceSeconds === undefined ? undefined : Math.round(ctx.hlsGraceSeconds * 1000),
     });

@@ -5,6 +5,7 @@ import { type ParsedMediaPlaylist, parseMediaPlaylist } from '../../formats/m3u8
 import { type MediaSegmentEntry, renderMediaPlaylist } from '../../formats/m3u8/playlist.js';
 import { dtsDelta, scannedEnd, scanTransportStream, TS_CLOCK } from '../../formats/mpegts/ts-scan.js';
 import { writeFileAtomic } from '../ordered-writer.js';
+import type { RecoveryOptions } from '../recorder.js';
 import { PART_SUFFIX, PLAYLIST_NAME, segmentSequence } from './segmenter.js';
 
 /** The temporary files of atomic writes. */
@@ -92,12 +93,17 @@ async function entriesOf(
  * final name only once whole (the open one is written to `.part`, then renamed), and a playlist is
  * written after the segment it lists, so what a crash can leave is: a `.tmp` file of an atomic
  * write (removed), the `.part` of the open segment (salvaged up to its last whole frame), whole
- * segments the playlist does not list yet (listed), and segments retired from the live window
- * waiting out their grace (removed: the ended playlist lists what the live one listed from then
- * on). The playlist is rebuilt from the segments with `#EXT-X-ENDLIST` (RFC 8216 4.3.3.4) and
- * written atomically. Never rejects: failures are logged.
+ * segments the playlist does not list yet (listed), and segments that left the live window: kept
+ * and listed, a complete VOD playlist as at a clean end; with `hlsCleanup` the ones waiting out
+ * their grace are removed and the playlist lists the window. The playlist is rebuilt from the
+ * segment files with `#EXT-X-ENDLIST` (RFC 8216 4.3.3.4) and written atomically. Never rejects:
+ * failures are logged.
  */
-export async function recoverHlsFolder(dir: string, log: Logger): Promise<void> {
+export async function recoverHlsFolder(
+  dir: string,
+  log: Logger,
+  opts: RecoveryOptions = { hlsCleanup: false },
+): Promise<void> {
   try {
     let names = await readdir(dir);
     let tmpRemoved = 0;
@@ -125,7 +131,9 @@ export async function recoverHlsFolder(dir: string, log: Logger): Promise<void> 
       .map((uri) => ({ uri, sequence: segmentSequence(uri) }))
       .filter((e): e is Found => e.sequence !== undefined)
       .sort((a, b) => a.sequence - b.sequence);
-    const from = live?.segments.length ? live.mediaSequence : 0;
+    // Without hlsCleanup every segment stays (the live playlist only listed the window); with it
+    // those retired from the window go.
+    const from = opts.hlsCleanup && live?.segments.length ? live.mediaSequence : 0;
     const retired = found.filter((f) => f.sequence < from);
     for (const f of retired) await rm(join(dir, f.uri), { force: true });
     const kept = found.filter((f) => f.sequence >= from);
@@ -143,8 +151,9 @@ export async function recoverHlsFolder(dir: string, log: Logger): Promise<void> 
         version: PLAYLIST_VERSION,
         targetDuration: live?.targetDuration,
         mediaSequence: first,
-        discontinuitySequence: live?.discontinuitySequence ?? 0,
-        playlistType: live?.playlistType,
+        discontinuitySequence: opts.hlsCleanup ? (live?.discontinuitySequence ?? 0) : 0,
+        // Every segment of the session: a VOD playlist (4.3.3.5), as at a clean end.
+        playlistType: opts.hlsCleanup && live?.playlistType !== 'EVENT' ? live?.playlistType : 'VOD',
         independentSegments: independent,
         segments: entries,
         ended: true,

@@ -21,6 +21,12 @@ export interface SegmenterOptions {
    * a source that never sends a keyframe must not grow one segment file without bound.
    */
   readonly maxSegmentBytes?: number;
+  /**
+   * Keep every segment: those that leave the live window stay on disk (nothing expires) and the
+   * ended playlist lists them all, a VOD playlist (4.3.3.5). Without it (`hlsCleanup`) they are
+   * deleted after their grace and the ended playlist lists the window.
+   */
+  readonly keepSegments?: boolean;
   /** The session id for segment names (`segment_{session}_NNNNN.ts`), so no URL is reused. */
   readonly session?: string;
 }
@@ -94,9 +100,15 @@ export function segmentSequence(file: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+function entry(s: SegmentRecord): MediaPlaylist['segments'][number] {
+  return { uri: s.uri, duration: s.durationMs / 1000, discontinuity: s.discontinuity };
+}
+
 export class HlsSegmenter {
   private readonly listed: SegmentRecord[] = [];
   private readonly retired: Retired[] = [];
+  /** keepSegments: the segments that left the window, for the ended VOD playlist. */
+  private readonly kept: SegmentRecord[] = [];
   private open: OpenSegment | undefined;
   private nextSequence = 0;
   /** 4.3.3.3: one more for each EXT-X-DISCONTINUITY that left the playlist. */
@@ -174,8 +186,24 @@ export class HlsSegmenter {
     return { drop: false, startsSegment: false, closed, expired: this.expire(true) };
   }
 
-  /** The media playlist as of now (4.3.3): the window's segments, ended or live. */
+  /**
+   * The media playlist as of now (4.3.3): the window's segments while live; once ended, with
+   * keepSegments (or a window of 0) every segment of the session as a VOD playlist (4.3.3.5).
+   */
   playlist(ended: boolean): MediaPlaylist {
+    if (ended && (this.opts.keepSegments || this.opts.window === 0)) {
+      const all = [...this.kept, ...this.listed];
+      return {
+        version: PLAYLIST_VERSION,
+        targetDuration: this.opts.targetMs / 1000,
+        mediaSequence: all[0]?.sequence ?? this.nextSequence,
+        discontinuitySequence: 0,
+        playlistType: 'VOD',
+        independentSegments: this.independent,
+        segments: all.map(entry),
+        ended: true,
+      };
+    }
     return {
       version: PLAYLIST_VERSION,
       targetDuration: this.opts.targetMs / 1000,
@@ -184,11 +212,7 @@ export class HlsSegmenter {
       // 4.3.3.5: a playlist that only ever grows is an EVENT playlist.
       playlistType: this.opts.window === 0 ? 'EVENT' : undefined,
       independentSegments: this.independent,
-      segments: this.listed.map((s) => ({
-        uri: s.uri,
-        duration: s.durationMs / 1000,
-        discontinuity: s.discontinuity,
-      })),
+      segments: this.listed.map(entry),
       ended,
     };
   }
@@ -224,7 +248,8 @@ export class HlsSegmenter {
       // 6.2.2: a segment removed from the playlist stays available for its duration plus that of
       // the longest playlist that contained it; the one just before this removal is the longest.
       const graceMs = this.opts.graceMs ?? gone.durationMs + playlistMs;
-      this.retired.push({ segment: gone, deleteAt: this.clock + graceMs });
+      if (this.opts.keepSegments) this.kept.push(gone);
+      else this.retired.push({ segment: gone, deleteAt: this.clock + graceMs });
       // 4.3.3.3: the discontinuity sequence counts the EXT-X-DISCONTINUITY tags removed.
       if (gone.discontinuity) this.discontinuitySequence++;
     }

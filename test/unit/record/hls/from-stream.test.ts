@@ -30,7 +30,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(opts: { ready?: Promise<void>; window?: number } = {}) {
+function setup(opts: { ready?: Promise<void>; window?: number; cleanup?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'estuary-hls-unit-'));
   dirs.push(dir);
   writeFileSync(join(dir, RECORDING_MARKER), 'x\n');
@@ -47,6 +47,7 @@ function setup(opts: { ready?: Promise<void>; window?: number } = {}) {
     sessionId: '20250101_000000',
     segmentSeconds: 1,
     hlsWindow: opts.window ?? 0,
+    hlsCleanup: opts.cleanup ?? false,
   });
   stream.subscribe(rec);
   return { dir, lines, stream, rec };
@@ -224,8 +225,8 @@ test('a malformed frame is skipped and counted; the recording goes on', async ()
   assert.equal(stream.subscriberCount, 1, 'the recorder was never detached for throwing');
 });
 
-test('a sliding window deletes the segments that left it', async () => {
-  const { dir, stream, rec } = setup({ window: 2 });
+test('with hlsCleanup a sliding window deletes the segments that left it', async () => {
+  const { dir, stream, rec } = setup({ window: 2, cleanup: true });
   stream.setTrack(aacTrack);
   publish(stream, 5, undefined, aacTrack);
   await rec.finish('test');
@@ -236,4 +237,21 @@ test('a sliding window deletes the segments that left it', async () => {
     'segment_20250101_000000_00003.ts',
     'segment_20250101_000000_00004.ts',
   ]);
+});
+
+test('without hlsCleanup every segment stays and the ended playlist lists them all (VOD)', async () => {
+  const { dir, stream, rec } = setup({ window: 2 });
+  stream.setTrack(aacTrack);
+  publish(stream, 5, undefined, aacTrack);
+  await rec.finish('test');
+  const playlist = parseMediaPlaylist(readFileSync(join(dir, 'index.m3u8'), 'utf8'));
+  assert.equal(playlist.playlistType, 'VOD');
+  assert.equal(playlist.ended, true);
+  assert.equal(playlist.mediaSequence, 0);
+  const segments = [0, 1, 2, 3, 4].map((n) => `segment_20250101_000000_0000${n}.ts`);
+  assert.deepEqual(
+    playlist.segments.map((s) => s.uri),
+    segments,
+  );
+  assert.deepEqual(readdirSync(dir).sort(), ['index.m3u8', ...segments]);
 });

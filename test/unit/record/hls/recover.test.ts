@@ -75,7 +75,7 @@ const LIVE = [
   '',
 ].join('\n');
 
-test('rebuilt from the files: retired and temporary files go, a whole unlisted segment and the salvaged .part are listed', async () => {
+test('with hlsCleanup: retired and temporary files go, a whole unlisted segment and the salvaged .part are listed', async () => {
   const open = segment(5);
   const dir = folder({
     'index.m3u8': LIVE,
@@ -90,7 +90,7 @@ test('rebuilt from the files: retired and temporary files go, a whole unlisted s
     '.recording': 'x',
   });
   const { log, lines } = capture();
-  await recoverHlsFolder(dir, log);
+  await recoverHlsFolder(dir, log, { hlsCleanup: true });
   const p = parseMediaPlaylist(readFileSync(join(dir, 'index.m3u8'), 'utf8'));
   assert.equal(p.ended, true);
   assert.equal(p.mediaSequence, 2);
@@ -126,10 +126,31 @@ test('rebuilt from the files: retired and temporary files go, a whole unlisted s
   );
 });
 
-test('an ended playlist is rebuilt byte for byte as it was', async () => {
+test('without hlsCleanup every segment on disk is listed: a complete VOD playlist', async () => {
+  const dir = folder({
+    'index.m3u8': LIVE,
+    'segment_00000.ts': segment(0),
+    'segment_00001.ts': segment(1),
+    'segment_00002.ts': segment(2),
+    'segment_00003.ts': segment(3),
+    'segment_00004.ts.part': segment(4),
+  });
+  await recoverHlsFolder(dir, capture().log);
+  const p = parseMediaPlaylist(readFileSync(join(dir, 'index.m3u8'), 'utf8'));
+  assert.equal(p.playlistType, 'VOD');
+  assert.equal(p.ended, true);
+  assert.equal(p.mediaSequence, 0);
+  assert.equal(p.discontinuitySequence, 0);
+  assert.deepEqual(
+    p.segments.map((s) => [s.uri, s.duration]),
+    [0, 1, 2, 3, 4].map((n) => [`segment_0000${n}.ts`, 2]),
+  );
+});
+
+test('with hlsCleanup an ended playlist is rebuilt byte for byte as it was', async () => {
   const ended = `${LIVE}#EXT-X-ENDLIST\n`;
   const dir = folder({ 'index.m3u8': ended, 'segment_00002.ts': segment(2), 'segment_00003.ts': segment(3) });
-  await recoverHlsFolder(dir, capture().log);
+  await recoverHlsFolder(dir, capture().log, { hlsCleanup: true });
   assert.equal(readFileSync(join(dir, 'index.m3u8'), 'utf8'), ended);
   assert.equal(readdirSync(dir).length, 3);
 });

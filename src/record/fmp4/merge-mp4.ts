@@ -1,14 +1,14 @@
 /**
  * Joins recorded fMP4 segments into one progressive fast-start MP4 (ftyp, moov, mdat) by
- * streaming copy, so memory does not grow with the recording's length beyond the sample tables
- * the moov needs anyway (~17 bytes a sample):
+ * streaming copy, so memory does not grow with the recording's length beyond per-sample tables
+ * (the moov's, ~17 bytes a sample, and the copy plan's, 16): no media is held.
  *  1. read each segment's moofs (segment-scan.ts) and put the samples in the order the new mdat
  *     will hold them: runs of at most 0.5 s of one track, the tracks taking turns
  *     (interleave.ts), each run one chunk; every sample goes to a SampleTableBuilder at the
  *     place it will have;
  *  2. plan ftyp + moov + mdat header (movie.ts layoutFastStart, co64 when needed);
- *  3. write them, then read the moofs again, run the same interleaving (it is deterministic) and
- *     copy each run's sample bytes through fixed-size buffers.
+ *  3. write them, then copy the samples in that order (the plan: 16 bytes a sample, the same order
+ *     of size as the tables) through fixed-size buffers.
  * Written as `{out}.tmp` and renamed, so a reader never sees half a file and a crash leaves none.
  */
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
@@ -118,11 +118,14 @@ export async function mergeFragments(
 ): Promise<MergeResult> {
   const init = await readInit(initPath);
   const tracks = new Map(init.tracks.map((t) => [t.trackId, new TrackCollector(t)]));
+  const fileIndex = new Map(segments.map((p, i) => [p, i]));
+  const plan = new CopyPlan();
   let payload = 0;
   await forEachRun(init, segments, (run) => {
     const c = tracks.get(run.trackId)!;
     for (const s of run.items) {
       c.add(s.sample, payload);
+      plan.add(fileIndex.get(s.path)!, s.offset, s.size);
       payload += s.size;
     }
   });
@@ -139,7 +142,7 @@ export async function mergeFragments(
     return c.builder.finish();
   });
   const layout = layoutFastStart(tables, payload);
-  await writeMovie(outPath, [layout.ftyp, layout.moov, layout.mdatHeader], init, segments, payload);
+  await writeMovie(outPath, [layout.ftyp, layout.moov, layout.mdatHeader], segments, plan, payload);
   const samples: Record<number, number> = {};
   for (const c of used) samples[c.builder.trackId] = c.builder.sampleCount;
   const seconds = Math.max(...used.map((c) => (c.endDts - c.firstDts!) / c.builder.timescale));
@@ -149,18 +152,20 @@ export async function mergeFragments(
 async function writeMovie(
   outPath: string,
   headers: Buffer[],
-  init: InitInfo,
   segments: readonly string[],
+  plan: CopyPlan,
   payload: number,
 ): Promise<void> {
   const tmp = `${outPath}.tmp`;
   const out = await open(tmp, 'w');
-  const copier = new SampleCopier(out);
+  const copier = new SampleCopier(out, segments);
   try {
     await out.writev(headers);
-    await forEachRun(init, segments, async (run) => {
-      for (const s of run.items) await copier.copy(s);
-    });
+    for (let i = 0; i < plan.count; i++) {
+      // Most samples are in the current window and fit the write buffer: no await for those.
+      if (!copier.copyBuffered(plan.file[i], plan.offset[i], plan.size[i]))
+        await copier.copy(plan.file[i], plan.offset[i], plan.size[i]);
+    }
     await copier.finish();
     if (copier.copied !== payload) {
       throw new EstuaryError(
@@ -187,52 +192,111 @@ async function writeFully(out: FileHandle, bytes: Buffer): Promise<void> {
 }
 
 /**
- * Copies sample bytes from the segments to the output through two fixed buffers: a read window
- * over the current segment (samples of a run sit close together in it) and a write buffer, so
- * runs of many small samples cost few syscalls.
+ * Where each sample of the new mdat comes from, in mdat order: 16 bytes a sample in growable
+ * typed arrays (like the sample tables the moov needs anyway), so the copy needs no second scan.
+ */
+class CopyPlan {
+  count = 0;
+  file = new Uint32Array(4096);
+  offset = new Float64Array(4096);
+  size = new Uint32Array(4096);
+
+  add(file: number, offset: number, size: number): void {
+    if (this.count === this.file.length) {
+      const grow = <T extends Uint32Array | Float64Array>(a: T): T => {
+        const next = new (a.constructor as new (n: number) => T)(a.length * 2);
+        next.set(a);
+        return next;
+      };
+      this.file = grow(this.file);
+      this.offset = grow(this.offset);
+      this.size = grow(this.size);
+    }
+    this.file[this.count] = file;
+    this.offset[this.count] = offset;
+    this.size[this.count] = size;
+    this.count++;
+  }
+}
+
+interface Window {
+  file: number;
+  handle: FileHandle;
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
+/** Read windows kept open at once: a run near a segment's end alternates with one in the next. */
+const WINDOWS = 2;
+
+/**
+ * Copies sample bytes from the segments to the output through fixed buffers: a read window over
+ * each of the last two segments read (samples of a run sit close together in one) and a write
+ * buffer, so runs of many small samples cost few syscalls.
  */
 class SampleCopier {
-  private readonly window = Buffer.allocUnsafe(COPY_CHUNK);
-  private windowPath: string | undefined;
-  private windowStart = 0;
-  private windowEnd = 0;
-  private src: FileHandle | undefined;
+  private windows: Window[] = [];
   private readonly pending = Buffer.allocUnsafe(COPY_CHUNK);
   private pendingBytes = 0;
   copied = 0;
 
-  constructor(private readonly out: FileHandle) {}
+  constructor(
+    private readonly out: FileHandle,
+    private readonly paths: readonly string[],
+  ) {}
 
-  async copy(s: SampleSource): Promise<void> {
-    let pos = s.offset;
-    const end = s.offset + s.size;
+  async copy(file: number, offset: number, size: number): Promise<void> {
+    let pos = offset;
+    const end = offset + size;
     while (pos < end) {
-      if (s.path !== this.windowPath || pos < this.windowStart || pos >= this.windowEnd)
-        await this.fill(s.path, pos);
-      const n = Math.min(end, this.windowEnd) - pos;
-      await this.put(this.window.subarray(pos - this.windowStart, pos - this.windowStart + n));
+      const w = await this.window(file, pos);
+      const n = Math.min(end, w.end) - pos;
+      await this.put(w.buf.subarray(pos - w.start, pos - w.start + n));
       pos += n;
     }
-    this.copied += s.size;
+    this.copied += size;
+  }
+
+  /** Copies without I/O when the bytes are in the current window and fit the write buffer. */
+  copyBuffered(file: number, offset: number, size: number): boolean {
+    const w = this.windows[0];
+    if (!w || w.file !== file || offset < w.start || offset + size > w.end) return false;
+    if (this.pendingBytes + size > this.pending.length) return false;
+    w.buf.copy(this.pending, this.pendingBytes, offset - w.start, offset - w.start + size);
+    this.pendingBytes += size;
+    this.copied += size;
+    return true;
   }
 
   async finish(): Promise<void> {
     if (this.pendingBytes > 0) await writeFully(this.out, this.pending.subarray(0, this.pendingBytes));
     this.pendingBytes = 0;
-    await this.src?.close();
-    this.src = undefined;
+    for (const w of this.windows.splice(0)) await w.handle.close();
   }
 
-  private async fill(path: string, pos: number): Promise<void> {
-    if (path !== this.windowPath) {
-      await this.src?.close();
-      this.src = await open(path, 'r');
-      this.windowPath = path;
+  /** A window holding byte `pos` of segment `file` (most recently used first). */
+  private async window(file: number, pos: number): Promise<Window> {
+    let w = this.windows.find((x) => x.file === file);
+    if (!w) {
+      if (this.windows.length >= WINDOWS) await this.windows.pop()!.handle.close();
+      w = {
+        file,
+        handle: await open(this.paths[file], 'r'),
+        buf: Buffer.allocUnsafe(COPY_CHUNK),
+        start: 0,
+        end: 0,
+      };
     }
-    const { bytesRead } = await this.src!.read(this.window, 0, this.window.length, pos);
-    if (bytesRead === 0) throw new EstuaryError('ERR_MP4_FORMAT', `${path} shrank while being merged`);
-    this.windowStart = pos;
-    this.windowEnd = pos + bytesRead;
+    this.windows = [w, ...this.windows.filter((x) => x !== w)];
+    if (pos < w.start || pos >= w.end) {
+      const { bytesRead } = await w.handle.read(w.buf, 0, w.buf.length, pos);
+      if (bytesRead === 0)
+        throw new EstuaryError('ERR_MP4_FORMAT', `${this.paths[file]} shrank while being merged`);
+      w.start = pos;
+      w.end = pos + bytesRead;
+    }
+    return w;
   }
 
   private async put(bytes: Buffer): Promise<void> {

@@ -1,11 +1,22 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
+import { PrettyLogStream } from './pretty-log-stream.js';
+
+export type LogFormat = 'auto' | 'pretty' | 'json';
 
 /**
- * The root logger: JSON lines on stdout (pino). Components take a child logger with
- * {proto, conn, path} bindings; nothing logs through a global.
+ * The root logger: JSON lines on stdout (pino), or readable lines when a person watches
+ * (`auto` on a terminal, or `pretty`). Components take a child logger with {proto, conn, path}
+ * bindings; nothing logs through a global.
  */
-export function createLogger(level = 'info'): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+export function createLogger(
+  level = 'info',
+  format: LogFormat = 'json',
+  out: NodeJS.WriteStream = process.stdout,
+): Logger {
+  const pretty = format === 'pretty' || (format === 'auto' && out.isTTY === true);
+  const options = { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime };
+  if (!pretty) return pino(options, out as DestinationStream);
+  return pino(options, new PrettyLogStream(out, out.isTTY === true && !process.env.NO_COLOR));
 }
 
 /** A logger that discards everything, for tests. */

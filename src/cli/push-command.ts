@@ -3,7 +3,7 @@
  * progress on stderr and the exit status. The work is in src/pusher/.
  */
 import { parseArgs } from 'node:util';
-import { type EstuaryError, isEstuaryError } from '../errors.js';
+import { type EstuaryError, errorMessage, isEstuaryError } from '../errors.js';
 import { ProgressDisplay, type ProgressOutput } from '../pusher/progress.js';
 import { isPushError, PUSH_EXIT_CODES, type PushErrorKind } from '../pusher/push-error.js';
 import { type PushOptions, pushFile } from '../pusher/pusher.js';
@@ -88,7 +88,8 @@ export function describePushFailure(err: unknown): { code: number; message: stri
     const kind = kindOfEstuaryError(err);
     if (kind) return { code: PUSH_EXIT_CODES[kind], message: `${err.code}: ${err.message}` };
   }
-  return { code: 1, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+  // Unexpected: the stack tells a bug report where.
+  return { code: 1, message: err instanceof Error && err.stack ? err.stack : errorMessage(err) };
 }
 
 function kindOfEstuaryError(err: EstuaryError): PushErrorKind | undefined {
@@ -111,7 +112,7 @@ export async function pushCommand(args: string[], io: PushCommandIo = {}): Promi
   try {
     parsed = parsePushArgs(args);
   } catch (e) {
-    err.write(`estuary push: ${(e as Error).message}\n\n${PUSH_USAGE}\n`);
+    err.write(`estuary push: ${errorMessage(e)}\n\n${PUSH_USAGE}\n`);
     return PUSH_EXIT_CODES.usage;
   }
   if (parsed.help) {

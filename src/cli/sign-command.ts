@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { signPath } from '../auth/sign.js';
+import { errorMessage } from '../errors.js';
 import { parseStreamPath } from '../hub/stream-name.js';
 
 export const SIGN_USAGE = `Usage: estuary sign /{app}/{stream} --secret SECRET [--expires SECONDS]
@@ -24,7 +25,7 @@ export function signCommand(args: string[], now = Date.now()): { code: number; o
       },
     }));
   } catch (err) {
-    return { code: 2, out: `estuary sign: ${(err as Error).message}\n\n${SIGN_USAGE}` };
+    return { code: 2, out: `estuary sign: ${errorMessage(err)}\n\n${SIGN_USAGE}` };
   }
   if (values.help) return { code: 0, out: SIGN_USAGE };
   if (positionals.length !== 1 || !values.secret) return { code: 2, out: SIGN_USAGE };
@@ -36,7 +37,7 @@ export function signCommand(args: string[], now = Date.now()): { code: number; o
   try {
     path = `/${parseStreamPath(positionals[0]!).path}`;
   } catch (err) {
-    return { code: 2, out: `estuary sign: ${(err as Error).message}` };
+    return { code: 2, out: `estuary sign: ${errorMessage(err)}` };
   }
   return { code: 0, out: `?sign=${signPath(path, values.secret, Math.floor(now / 1000) + seconds)}` };
 }

@@ -1,65 +1,133 @@
-import { z } from 'zod';
+/**
+ * Every setting of every command, one declaration each (setting.ts derives flag, environment
+ * name, config-file key, help line and validation from it). Defaults are CONTRACT.md's.
+ */
+import {
+  type ConfigOf,
+  choice,
+  group,
+  int,
+  num,
+  optionalNum,
+  optionalText,
+  port,
+  text,
+  toggle,
+} from './setting.js';
 
-/** Everything `estuary serve` can be told. Defaults are CONTRACT.md's. */
-export const ServeConfigSchema = z
-  .object({
-    host: z.string().min(1).default('0.0.0.0'),
-    rtmpPort: z.coerce.number().int().min(0).max(65535).default(1935),
-    httpPort: z.coerce.number().int().min(0).max(65535).default(8501),
-    webPort: z.coerce.number().int().min(0).max(65535).default(8000),
-    dataDir: z.string().min(1).default('./data'),
-    record: z
-      .object({
-        flv: z.boolean().default(true),
-        hls: z.boolean().default(true),
-        mp4: z.boolean().default(true),
-      })
-      .strict()
-      .default({ flv: true, hls: true, mp4: true }),
-    /** HLS: segment target duration, s (segments are cut on the first keyframe after it). */
-    hlsSegmentSeconds: z.coerce.number().min(0.5).max(60).default(2),
-    /** HLS: segments in the live playlist; 0 keeps every segment (a full VOD playlist). */
-    hlsWindow: z.coerce.number().int().min(0).default(6),
-    /**
-     * HLS: seconds a segment stays on disk after it left the live window. Unset: RFC 8216 6.2.2's
-     * minimum, the segment's duration plus the playlist's.
-     */
-    hlsGraceSeconds: z.coerce.number().min(0).max(3600).optional(),
-    /**
-     * HLS: delete segments that left the live window (nginx-rtmp's hls_cleanup). Off: every
-     * segment is kept and the ended playlist is a complete VOD playlist.
-     */
-    hlsCleanup: z.boolean().default(false),
-    authSecret: z.string().min(1).optional(),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Per-viewer byte budget before it skips to the next keyframe. */
-    viewerMaxBufferedBytes: z.coerce
-      .number()
-      .int()
-      .min(64 * 1024)
-      .default(4 * 1024 * 1024),
-    /** A viewer that cannot take data for this long is closed. */
-    viewerStallTimeoutMs: z.coerce.number().int().min(1000).default(15_000),
-    /** GOP cache bounds. */
-    gopCacheMaxBytes: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .default(32 * 1024 * 1024),
-    gopCacheMaxMs: z.coerce.number().int().min(0).default(30_000),
-    /**
-     * A publisher (RTMP or HTTP-FLV) silent this long, or an RTMP connection neither publishing
-     * nor playing, is closed.
-     */
-    idleTimeoutMs: z.coerce.number().int().min(1000).default(30_000),
-    /** Largest RTMP message / FLV tag accepted from a publisher. */
-    maxMessageBytes: z.coerce
-      .number()
-      .int()
-      .min(64 * 1024)
-      .max(64 * 1024 * 1024)
-      .default(8 * 1024 * 1024),
-  })
-  .strict();
+const KiB = 1024;
+const MiB = 1024 * 1024;
 
-export type ServeConfig = z.infer<typeof ServeConfigSchema>;
+/** Settings every server command has. */
+export const COMMON_SETTINGS = {
+  host: text('0.0.0.0', 'listen address', { arg: 'ADDR' }),
+  logLevel: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'log level'),
+  logFormat: choice(
+    ['auto', 'pretty', 'json'],
+    'auto',
+    'log lines: readable on a terminal and JSON otherwise (auto), or always one of them',
+  ),
+} as const;
+
+/** `estuary serve`: the origin. */
+export const SERVE_SETTINGS = {
+  ...COMMON_SETTINGS,
+  rtmpPort: port(1935, 'RTMP publish and play'),
+  httpPort: port(8501, 'HTTP-FLV publish (POST) and play, WebSocket-FLV play'),
+  webPort: port(8000, 'web port: dashboard and players, recordings, JSON API'),
+  dataDir: text('./data', 'recordings (and crash recovery) live here', { arg: 'DIR' }),
+  record: group('recording toggles (config file: record: {flv, hls, mp4})', {
+    flv: toggle(true, 'FLV recording (flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv)'),
+    hls: toggle(true, 'HLS recording (hls/{app}/{stream}/index.m3u8 + .ts)'),
+    mp4: toggle(true, 'fMP4 and complete-MP4 recording (mp4/{app}/{stream}/…)'),
+  }),
+  segmentSeconds: num(
+    2,
+    'HLS and fMP4 segment target duration, s (cut at the first keyframe after it)',
+    { min: 0.5, max: 60 },
+    { aliases: ['hlsSegmentSeconds'] },
+  ),
+  hlsWindow: int(6, 'segments in the live HLS playlist; 0 keeps every segment', { min: 0 }),
+  hlsGraceSeconds: optionalNum(
+    'seconds a segment stays after leaving the live window (default: RFC 8216 6.2.2 minimum)',
+    { min: 0, max: 3600 },
+  ),
+  hlsCleanup: toggle(
+    false,
+    "delete HLS segments that left the live window (nginx-rtmp's hls_cleanup); off: every segment stays and the ended playlist lists them all (VOD)",
+  ),
+  authSecret: optionalText('publishing needs a signed URL (see estuary sign)', {
+    arg: 'SECRET',
+    secret: true,
+  }),
+  adminToken: optionalText(
+    'admin API (DELETE /api/streams/{app}/{stream}) needs Authorization: Bearer TOKEN; unset: admin API off',
+    { arg: 'TOKEN', secret: true },
+  ),
+  viewerMaxBufferedBytes: int(
+    4 * MiB,
+    'bytes a viewer may have queued before it skips to the next keyframe',
+    { min: 64 * KiB },
+    { flag: false },
+  ),
+  viewerStallTimeoutMs: int(
+    15_000,
+    'a viewer that cannot take data this long is closed, ms',
+    { min: 1000 },
+    {
+      flag: false,
+    },
+  ),
+  gopCacheMaxBytes: int(32 * MiB, 'most bytes the GOP cache of a stream holds', { min: 0 }, { flag: false }),
+  gopCacheMaxMs: int(30_000, 'longest span the GOP cache of a stream holds, ms', { min: 0 }, { flag: false }),
+  idleTimeoutMs: int(
+    30_000,
+    'a publisher that completes no message (RTMP) or tag (HTTP-FLV) this long, or an RTMP connection that neither publishes nor plays, is closed, ms',
+    { min: 1000 },
+    { flag: false },
+  ),
+  playWaitTimeoutMs: int(
+    0,
+    'an RTMP player waiting this long for a stream nobody publishes is told NetStream.Play.StreamNotFound and closed; 0 waits for ever, ms',
+    { min: 0 },
+    { flag: false },
+  ),
+  maxMessageBytes: int(
+    8 * MiB,
+    'largest RTMP message / FLV tag a publisher may send',
+    { min: 64 * KiB, max: 64 * MiB },
+    { flag: false },
+  ),
+} as const;
+
+export type ServeConfig = ConfigOf<typeof SERVE_SETTINGS>;
+
+/** `estuary file-gateway [HOST] [PORT]`: recordings and pages, for many HLS/MP4 viewers. */
+export const FILES_SETTINGS = {
+  ...COMMON_SETTINGS,
+  port: port(8100, 'listen port (also the second argument)'),
+  root: text('./data', "the directory served: the origin's data directory", { arg: 'DIR' }),
+  dir: toggle(false, 'directory listings (off: a directory without index.html is 404)'),
+  accessLog: text('-', "access log in the combined format: '-' for stdout, a file path, or 'off'", {
+    arg: 'FILE',
+  }),
+  maxConnections: int(19_500, 'connections held at once; more are refused with a log line', { min: 1 }),
+  headersTimeoutMs: int(
+    10_000,
+    'a request head must arrive within this, ms (slowloris)',
+    { min: 1000 },
+    {
+      flag: false,
+    },
+  ),
+  keepAliveTimeoutMs: int(
+    30_000,
+    'an idle kept-alive connection is closed after this, ms',
+    { min: 1000 },
+    {
+      flag: false,
+    },
+  ),
+} as const;
+
+export type FilesConfig = ConfigOf<typeof FILES_SETTINGS>;

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { flvFanOut } from '../flv/from-stream.js';
 import { CORS_HEADERS, sendError } from '../http/respond.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
-import { flvFanOut } from './from-stream.js';
 
 export interface PlayContext {
   readonly hub: StreamHub;
@@ -35,24 +35,25 @@ const PLAY_HEAD = Buffer.from(
  * node:http parses the request; the response bypasses ServerResponse and goes straight to the
  * socket. Writes per viewer are what limits scale (ARCHITECTURE.md), and ServerResponse turns
  * each write into four (chunk size, CRLF, data, CRLF, corked into one writev) plus its own
- * bookkeeping. node:http never writes on this socket again: the response is never started there,
- * and the client sends nothing more.
+ * bookkeeping. node:http never writes on this socket again: the response is never started there.
+ * The play owns the connection from here on: returns the viewer, which the server closes if the
+ * client sends another request on it (pipelining would otherwise make one socket many viewers).
  */
 export function handlePlay(
   req: IncomingMessage,
   res: ServerResponse,
   name: StreamName,
   ctx: PlayContext,
-): void {
+): Viewer | undefined {
   const stream = ctx.hub.get(name.path);
   if (!stream?.isLive) {
     sendError(res, 404, `stream ${name.path} is not being published`);
-    return;
+    return undefined;
   }
   if (req.method === 'HEAD') {
     res.writeHead(200, PLAY_HEADERS);
     res.end();
-    return;
+    return undefined;
   }
   const socket = req.socket;
   // Small writes must not wait for Nagle: the first keyframe's latency matters.
@@ -81,8 +82,11 @@ export function handlePlay(
   };
   const fanOut = flvFanOut(ctx.hub, stream, ctx.log, ctx.budget);
   fanOut.add(viewer);
+  stream.viewerJoined('http-flv', socket);
   socket.once('close', () => {
     closed = true;
     fanOut.remove(viewer);
+    stream.viewerLeft('http-flv', socket);
   });
+  return viewer;
 }

@@ -15,6 +15,10 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ERR_FLV_FORMAT: 400,
   ERR_CODEC_UNSUPPORTED: 415,
   ERR_CODEC_CONFIG: 400,
+  ERR_STREAM_NOT_FOUND: 404,
+  ERR_UPSTREAM: 502,
+  // RFC 5842 7.2
+  ERR_EDGE_LOOP: 508,
 };
 
 /** A plain-text error reply (if nothing was sent yet): `CODE: message`. */
@@ -34,7 +38,31 @@ export function statusOf(err: unknown): number {
   return err instanceof EstuaryError ? (STATUS_OF[err.code] ?? 400) : 500;
 }
 
-export function describeError(err: unknown): string {
-  if (err instanceof EstuaryError) return `${err.code}: ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
+/** A JSON reply (never cached: API answers describe now). */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    ...CORS_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache',
+  });
+  res.end(isHeadRequest(res) ? undefined : body);
+}
+
+/** A JSON error reply: `{"error": {"code", "message"}}`, the code from the catalogue (errors.ts). */
+export function sendJsonError(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  if (res.headersSent) return;
+  sendJson(res, status, { error: { code, message } });
+}
+
+/** The router's own answers (404, 405, 500) as JSON errors, for the JSON API (Router.errorsAs). */
+export function sendRouterJsonError(res: ServerResponse, status: number, message: string): void {
+  const code: ErrorCode =
+    status === 404 ? 'ERR_NOT_FOUND' : status === 405 ? 'ERR_METHOD_NOT_ALLOWED' : 'ERR_INTERNAL';
+  sendJsonError(res, status, code, message);
+}
+
+function isHeadRequest(res: ServerResponse): boolean {
+  return res.req?.method === 'HEAD';
 }

@@ -15,6 +15,8 @@ const MIME: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
@@ -101,6 +103,8 @@ export async function serveStatic(
   res: ServerResponse,
   root: string,
   urlPath: string,
+  /** Cache-Control instead of the one the extension implies (pages: revalidate every time). */
+  cache?: string,
 ): Promise<void> {
   const inside = resolveInside(root, urlPath);
   if (!inside) return sendError(res, 404, 'not found');
@@ -121,7 +125,8 @@ export async function serveStatic(
     ...CORS_HEADERS,
     'Content-Type': MIME[ext] ?? 'application/octet-stream',
     'Accept-Ranges': 'bytes',
-    'Cache-Control': await cacheControlFor(root, relative(resolve(root), inside).split(sep), inside),
+    'Cache-Control':
+      cache ?? (await cacheControlFor(root, relative(resolve(root), inside).split(sep), inside)),
     ETag: etag,
     'Last-Modified': info.mtime.toUTCString(),
   };

@@ -1,76 +1,81 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { StreamHub } from '../hub/stream-hub.js';
-import { describeTrack } from '../media/track.js';
-import { CORS_HEADERS, sendError } from './respond.js';
+import { ConnectionMeter } from './api/connection-meter.js';
+import { recordingsApi } from './api/recordings.js';
+import { type ServerPorts, serverApi } from './api/server.js';
+import type { StreamStats } from './api/stream-stats.js';
+import { streamsApi } from './api/streams.js';
+import { pageRoutes } from './pages.js';
+import { sendJson, sendRouterJsonError } from './respond.js';
+import { Router } from './router.js';
+import { guardHttpServer } from './server-guards.js';
 import { serveStatic } from './static-files.js';
 
 export interface WebServerOptions {
   readonly hub: StreamHub;
   readonly log: Logger;
   readonly dataDir: string;
+  readonly stats: StreamStats;
+  /** DELETE /api/streams/… needs it; undefined: the admin API is off. */
+  readonly adminToken?: string;
+  /** Connection meters of the other ports ('rtmp', 'http'); the web port's own is added here. */
+  readonly meters?: Readonly<Record<string, ConnectionMeter>>;
+  /** The ports actually bound, once the servers listen (for /api/server). */
+  readonly ports?: () => ServerPorts | undefined;
 }
 
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
-const RECORDING_ROOTS = ['/flv/', '/hls/', '/mp4/'];
+const RECORDING_ROOTS = ['flv', 'hls', 'mp4'];
+
+/** The recordings of `dataDir` under /flv, /hls and /mp4: the part the file gateway shares. */
+export function recordingRoutes(dataDir: string): Router {
+  const r = new Router();
+  for (const root of RECORDING_ROOTS) {
+    r.get(`/${root}/*`, (req, res) => serveStatic(req, res, dataDir, (req.url ?? '/').split('?', 1)[0]!));
+  }
+  return r;
+}
 
 /**
- * The web port (8000): the JSON API of live streams and the recordings (Range, caching).
- * Player pages and /metrics come with their own issues.
+ * The web port (8000): the JSON API (live streams, recordings, the server), the recordings
+ * (Range, caching), the player pages and the dashboard, each part a Router mounted here.
  */
 export class WebServer {
   readonly server: Server;
+  readonly router = new Router();
 
-  constructor(private readonly opts: WebServerOptions) {
-    this.server = createServer((req, res) => this.route(req, res));
+  constructor(opts: WebServerOptions) {
+    const web = new ConnectionMeter();
+    const api = new Router()
+      .errorsAs('/', sendRouterJsonError)
+      .mount(
+        '/',
+        streamsApi({ hub: opts.hub, stats: opts.stats, log: opts.log, adminToken: opts.adminToken }),
+      )
+      .mount('/', recordingsApi(opts.dataDir))
+      .mount(
+        '/',
+        serverApi({
+          hub: opts.hub,
+          meters: { ...opts.meters, web },
+          ports: opts.ports ?? (() => undefined),
+        }),
+      );
+    this.router
+      .mount('/api', api)
+      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
+      .mount('/', recordingRoutes(opts.dataDir))
+      .mount('/', pageRoutes());
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) =>
+      this.router.handle(req, res, opts.log),
+    );
+    web.watch(this.server);
+    guardHttpServer(this.server, opts.log);
   }
 
   close(): void {
     this.server.close();
     this.server.closeAllConnections();
-  }
-
-  private route(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?', 1)[0]!;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'only GET and HEAD');
-    if (path === '/api/streams') return this.json(res, this.streams());
-    if (path === '/healthz') return this.json(res, { ok: true });
-    if (RECORDING_ROOTS.some((r) => path.startsWith(r))) {
-      serveStatic(req, res, this.opts.dataDir, path).catch((err: unknown) => {
-        this.opts.log.warn({ err, path }, 'static file error');
-        res.destroy();
-      });
-      return;
-    }
-    sendError(res, 404, `not found: ${path.slice(0, 200)}`);
-  }
-
-  private streams(): unknown {
-    return {
-      streams: this.opts.hub
-        .list()
-        .filter((s) => s.isLive)
-        .map((s) => ({
-          app: s.name.app,
-          stream: s.name.stream,
-          publisher: s.publisher && { protocol: s.publisher.protocol, remote: s.publisher.remote },
-          publishedAt: new Date(s.publishedAt).toISOString(),
-          tracks: [s.videoTrack, s.audioTrack].filter((t) => t !== undefined).map(describeTrack),
-          subscribers: s.subscriberCount,
-          framesIn: s.framesIn,
-          bytesIn: s.bytesIn,
-        })),
-    };
-  }
-
-  private json(res: ServerResponse, value: unknown): void {
-    const body = JSON.stringify(value);
-    res.writeHead(200, {
-      ...CORS_HEADERS,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      'Cache-Control': 'no-cache',
-    });
-    res.end(body);
   }
 }

@@ -12,8 +12,13 @@ import { DEFAULT_VIEWER_BUDGET, type Viewer, type ViewerBudget } from './viewer.
 export interface FormatEncoder {
   /** Bytes that open the output for a joining viewer (e.g. the FLV file header); may be empty. */
   header(stream: LiveStream): Buffer | undefined;
-  /** The metadata message, stamped `ts` (ms, stream clock). */
-  metadata(stream: LiveStream, ts: number): Buffer | undefined;
+  /**
+   * The metadata message, always stamped 0: FFmpeg's FLV reader (libavformat/flvdec.c,
+   * flv_read_packet) skips onMetaData only at timestamp 0, and opens a data stream for one
+   * stamped later, which a `-t` copy then waits on forever. Players read script tags whatever
+   * their timestamp, and media timestamps are unaffected.
+   */
+  metadata(stream: LiveStream): Buffer | undefined;
   /** A codec sequence header stamped `ts`, or undefined when the format needs none for this track. */
   track(track: Track, ts: number): Buffer | undefined;
   frame(frame: MediaFrame): Buffer;
@@ -102,6 +107,8 @@ export class FanOut implements StreamSubscriber {
   private resumeIndex = -1;
   private resumeDts = 0;
   private joinCache: JoinCache | undefined;
+  /** The encoded metadata message (null: not encoded since the metadata last changed). */
+  private metadataBytes: Buffer | undefined | null = null;
   private round: Round | undefined;
   private lastFlushAt = 0;
   /** When the scheduled flush runs (performance.now() ms), and whether it is a setTimeout. */
@@ -161,6 +168,7 @@ export class FanOut implements StreamSubscriber {
     this.flush();
     this.lastDts = 0;
     this.joinCache = undefined;
+    this.metadataBytes = null;
     for (const v of this.viewers.keys()) {
       v.streamStarted?.();
       const h = this.encoder.header(this.stream);
@@ -176,7 +184,8 @@ export class FanOut implements StreamSubscriber {
 
   onMetadata(): void {
     this.joinCache = undefined;
-    const bytes = this.encoder.metadata(this.stream, this.lastDts);
+    this.metadataBytes = null;
+    const bytes = this.metadata();
     if (bytes) this.enqueue(bytes, false, false);
   }
 
@@ -375,16 +384,23 @@ export class FanOut implements StreamSubscriber {
     if (tail.length > 0) viewer.write(tail.length === 1 ? tail[0]! : Buffer.concat(tail));
   }
 
+  /** The metadata message, encoded once per change of the metadata (its timestamp is always 0). */
+  private metadata(): Buffer | undefined {
+    if (this.metadataBytes === null) this.metadataBytes = this.encoder.metadata(this.stream);
+    return this.metadataBytes;
+  }
+
   /**
-   * Header, metadata and sequence headers, stamped with the time of the first frame that follows
-   * them (the GOP's keyframe on join, the resume point after a skip) so timestamps never go back.
+   * Header, metadata and sequence headers. The sequence headers are stamped with the time of the
+   * first frame that follows them (the GOP's keyframe on join, the resume point after a skip), so
+   * media timestamps never go back; the metadata is stamped 0 (FormatEncoder.metadata).
    */
   private preamble(withHeader: boolean, resumeDts = 0): Buffer[] {
     const s = this.stream;
     const ts = withHeader ? (s.gop.frames[0]?.dts ?? this.lastDts) : resumeDts;
     const parts: (Buffer | undefined)[] = [
       withHeader ? this.encoder.header(s) : undefined,
-      this.encoder.metadata(s, ts),
+      this.metadata(),
       s.videoTrack && this.encoder.track(s.videoTrack, ts),
       s.audioTrack && this.encoder.track(s.audioTrack, ts),
     ];

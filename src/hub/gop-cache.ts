@@ -42,7 +42,15 @@ export class GopCache {
 
   push(frame: MediaFrame): void {
     const isVideo = frame.track.kind === 'video';
-    if (isVideo) this.sawVideo = true;
+    if (isVideo && !this.sawVideo) {
+      this.sawVideo = true;
+      // Audio kept while the stream looked audio-only must not lead into a video frame a decoder
+      // cannot start on: from the first video frame on, the cache starts at a keyframe.
+      if (!frame.keyframe) {
+        this.restart();
+        return;
+      }
+    }
     if (isVideo && frame.keyframe) {
       this.restart();
     } else if (!this.sawVideo) {

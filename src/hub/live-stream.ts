@@ -14,6 +14,11 @@ export interface PublisherInfo {
   readonly kick: (reason: string) => void;
 }
 
+/** A viewer's connection as the API reads it: bytes written so far (net.Socket has this). */
+export interface ByteCounter {
+  readonly bytesWritten: number;
+}
+
 export interface PublishMetadata {
   /** The onMetaData values as the publisher sent them. */
   readonly values: Readonly<Record<string, unknown>>;
@@ -36,6 +41,16 @@ export class LiveStream {
   framesIn = 0;
   bytesIn = 0;
   private readonly subscribers = new Set<StreamSubscriber>();
+  /** Waiting for the first frame of the current publish (StreamHub.awaitLive); usually none. */
+  private readyWaiters: (() => void)[] | undefined;
+  /** Viewers by protocol ('rtmp', 'http-flv', 'ws-flv', …), counted at join and leave (for the API). */
+  private readonly viewerCounts = new Map<string, number>();
+  /** The connections of viewers that said which (read only when the API asks: no per-frame work). */
+  private readonly viewerConns = new Set<ByteCounter>();
+  /** Bytes out of viewers that left, less what the present ones had written when the publish began. */
+  private bytesOutBase = 0;
+  /** Told when the subscriber count changes (the hub passes it on to its source). */
+  onSubscribersChanged: ((stream: LiveStream) => void) | undefined;
   /** Per-format shared outputs (one per output format), created on demand by their protocol. */
   private readonly shared = new Map<string, StreamSubscriber>();
 
@@ -59,6 +74,43 @@ export class LiveStream {
     return this.subscribers.size;
   }
 
+  /**
+   * A viewer of `protocol` joined (play sessions call this; recorders are not viewers). With its
+   * connection (`socket`), the API can tell the bytes sent to this stream's viewers.
+   */
+  viewerJoined(protocol: string, conn?: ByteCounter): void {
+    this.viewerCounts.set(protocol, (this.viewerCounts.get(protocol) ?? 0) + 1);
+    if (conn) this.viewerConns.add(conn);
+  }
+
+  viewerLeft(protocol: string, conn?: ByteCounter): void {
+    const n = (this.viewerCounts.get(protocol) ?? 0) - 1;
+    if (n > 0) this.viewerCounts.set(protocol, n);
+    else this.viewerCounts.delete(protocol);
+    if (conn && this.viewerConns.delete(conn)) this.bytesOutBase += conn.bytesWritten;
+  }
+
+  /**
+   * Bytes written to the connections of this stream's viewers since the current publish began
+   * (those that passed their connection to viewerJoined), read now from the connections.
+   */
+  get bytesOut(): number {
+    let n = this.bytesOutBase;
+    for (const c of this.viewerConns) n += c.bytesWritten;
+    return n;
+  }
+
+  /** Viewers now, by protocol. */
+  get viewers(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.viewerCounts);
+  }
+
+  get viewerCount(): number {
+    let n = 0;
+    for (const c of this.viewerCounts.values()) n += c;
+    return n;
+  }
+
   /** Called by the hub. */
   startPublish(publisher: PublisherInfo): void {
     this.publisher = publisher;
@@ -69,6 +121,8 @@ export class LiveStream {
     this.publishedAt = Date.now();
     this.framesIn = 0;
     this.bytesIn = 0;
+    this.bytesOutBase = 0;
+    for (const c of this.viewerConns) this.bytesOutBase -= c.bytesWritten;
     this.each((s) => s.onPublish?.(this));
   }
 
@@ -76,6 +130,7 @@ export class LiveStream {
   endPublish(reason: string): void {
     if (!this.publisher) return;
     this.publisher = undefined;
+    this.wakeReadyWaiters();
     this.each((s) => s.onUnpublish?.(this, reason));
     this.gop.clear();
   }
@@ -96,17 +151,39 @@ export class LiveStream {
     this.framesIn++;
     this.bytesIn += frame.data.length;
     this.gop.push(frame);
+    if (this.readyWaiters) this.wakeReadyWaiters();
     this.each((s) => s.onFrame(frame, this));
   }
 
+  /**
+   * Resolves once the current publish has delivered a frame, or has ended, or the stream is not
+   * live at all: then a joining viewer gets tracks and a GOP, not an empty start.
+   */
+  whenReady(): Promise<void> {
+    if (!this.publisher || this.framesIn > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.readyWaiters ??= [];
+      this.readyWaiters.push(resolve);
+    });
+  }
+
+  private wakeReadyWaiters(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = undefined;
+    for (const w of waiters ?? []) w();
+  }
+
   subscribe(sub: StreamSubscriber): void {
+    if (this.subscribers.has(sub)) return;
     this.subscribers.add(sub);
     if (this.publisher) sub.onPublish?.(this);
+    this.onSubscribersChanged?.(this);
   }
 
   unsubscribe(sub: StreamSubscriber): void {
-    this.subscribers.delete(sub);
+    if (!this.subscribers.delete(sub)) return;
     for (const [key, s] of this.shared) if (s === sub) this.shared.delete(key);
+    this.onSubscribersChanged?.(this);
   }
 
   /**

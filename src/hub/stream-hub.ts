@@ -3,6 +3,7 @@ import { EstuaryError } from '../errors.js';
 import type { GopCacheLimits } from './gop-cache.js';
 import { LiveStream, type PublisherInfo } from './live-stream.js';
 import type { StreamName } from './stream-name.js';
+import type { SourceRequest, StreamSource } from './stream-source.js';
 import type { StreamSubscriber } from './subscriber.js';
 
 /** Decides whether a publish may start; throws ERR_AUTH (saying why) to refuse it. */
@@ -14,10 +15,16 @@ export interface StreamHubEvents {
   onUnpublish?(stream: LiveStream, reason: string): void;
 }
 
+/** How long a viewer waits for a stream its source is bringing, unless told otherwise. */
+export const DEFAULT_SOURCE_WAIT_MS = 10_000;
+
 /** `app/stream` → LiveStream. One publisher per name. */
 export class StreamHub {
   private readonly streams = new Map<string, LiveStream>();
   private readonly hooks: StreamHubEvents[] = [];
+  private source: StreamSource | undefined;
+  /** Source requests under way, one per name however many viewers wait on it. */
+  private readonly opening = new Map<string, Promise<void>>();
 
   constructor(
     private readonly log: Logger,
@@ -27,6 +34,75 @@ export class StreamHub {
 
   addHooks(hooks: StreamHubEvents): void {
     this.hooks.push(hooks);
+  }
+
+  /** Where streams nobody publishes here come from (the edge's upstream, another worker). */
+  setSource(source: StreamSource): void {
+    this.source = source;
+    for (const s of this.streams.values()) s.onSubscribersChanged = (st) => source.subscribersChanged?.(st);
+  }
+
+  /**
+   * The live stream a viewer asked for, or undefined when it is not live. Without a source that
+   * is an immediate answer (the origin). With one, a stream that is not live is requested from
+   * it once, and the viewer waits — at most `timeoutMs` — for its first frame; a source that
+   * cannot provide it rejects, and that error (e.g. ERR_STREAM_NOT_FOUND) reaches the viewer.
+   */
+  async awaitLive(
+    name: StreamName,
+    request: SourceRequest = { query: '' },
+    timeoutMs = DEFAULT_SOURCE_WAIT_MS,
+  ): Promise<LiveStream | undefined> {
+    const now = this.streams.get(name.path);
+    const source = this.source;
+    if (!source) return now?.isLive ? now : undefined;
+    if (now?.isLive && now.framesIn > 0) return now;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      if (!now?.isLive) {
+        let opening = this.opening.get(name.path);
+        if (!opening) {
+          opening = source.open(name, request).finally(() => this.opening.delete(name.path));
+          this.opening.set(name.path, opening);
+        }
+        if ((await Promise.race([opening, timeout])) === 'timeout') return undefined;
+      }
+      // Opened: wait for the publish, then for its first frame.
+      let s = this.streams.get(name.path);
+      if (!s?.isLive) {
+        const next = this.nextPublish(name.path);
+        const r = await Promise.race([next.published, timeout]);
+        next.cancel();
+        if (r === 'timeout') return undefined;
+        s = this.streams.get(name.path);
+      }
+      if (!s?.isLive) return undefined;
+      if ((await Promise.race([s.whenReady(), timeout])) === 'timeout') return undefined;
+      return s.isLive ? s : undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private readonly publishWaiters = new Map<string, Set<() => void>>();
+
+  /** Resolves at the next publish of `path`; `cancel` forgets the wait (a viewer that gave up). */
+  private nextPublish(path: string): { published: Promise<void>; cancel: () => void } {
+    let wake: () => void = () => {};
+    const published = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const set = this.publishWaiters.get(path) ?? new Set();
+    set.add(wake);
+    this.publishWaiters.set(path, set);
+    const cancel = () => {
+      set.delete(wake);
+      if (set.size === 0 && this.publishWaiters.get(path) === set) this.publishWaiters.delete(path);
+    };
+    return { published, cancel };
   }
 
   get(path: string): LiveStream | undefined {
@@ -42,21 +118,36 @@ export class StreamHub {
    * query string, which carries credentials) or ERR_STREAM_BUSY when someone already publishes it.
    */
   publish(name: StreamName, publisher: PublisherInfo, query = ''): LiveStream {
-    this.authorize?.(name, query);
+    this.checkPublish(name, query);
     const stream = this.entry(name);
-    if (stream.publisher) {
-      throw new EstuaryError(
-        'ERR_STREAM_BUSY',
-        `stream ${name.path} is already being published (by ${stream.publisher.protocol} ${stream.publisher.remote})`,
-      );
-    }
     stream.startPublish(publisher);
+    const waiting = this.publishWaiters.get(name.path);
+    if (waiting) {
+      this.publishWaiters.delete(name.path);
+      for (const w of waiting) w();
+    }
     this.log.info(
       { path: name.path, protocol: publisher.protocol, remote: publisher.remote },
       'publish start',
     );
     for (const h of this.hooks) h.onPublish?.(stream);
     return stream;
+  }
+
+  /**
+   * Throws what `publish` would throw now (ERR_AUTH, ERR_STREAM_BUSY) without creating or
+   * starting anything: lets a protocol refuse before the publisher sends any media (HTTP
+   * `Expect: 100-continue`; an HTTP-FLV publish, which begins only with its first tag).
+   */
+  checkPublish(name: StreamName, query = ''): void {
+    this.authorize?.(name, query);
+    const current = this.streams.get(name.path)?.publisher;
+    if (current) {
+      throw new EstuaryError(
+        'ERR_STREAM_BUSY',
+        `stream ${name.path} is already being published (by ${current.protocol} ${current.remote})`,
+      );
+    }
   }
 
   /** Ends the publish of `stream`; only the current publisher may call this. */
@@ -103,6 +194,8 @@ export class StreamHub {
     let stream = this.streams.get(name.path);
     if (!stream) {
       stream = new LiveStream(name, this.log.child({ path: name.path }), this.gopLimits);
+      const source = this.source;
+      if (source) stream.onSubscribersChanged = (s) => source.subscribersChanged?.(s);
       this.streams.set(name.path, stream);
     }
     return stream;

@@ -21,8 +21,3 @@ export interface MediaFrame {
    */
   readonly data: Buffer;
 }
-
-/** Script data (onMetaData) a publisher sent, kept as decoded AMF values. */
-export interface StreamMetadata {
-  readonly values: Readonly<Record<string, unknown>>;
-}

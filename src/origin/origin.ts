@@ -3,7 +3,10 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import { verifySignedPath } from '../auth/sign.js';
 import type { ServeConfig } from '../config/schema.js';
+import { ConnectionMeter } from '../http/api/connection-meter.js';
+import { StreamStats } from '../http/api/stream-stats.js';
 import { WebServer } from '../http/web-server.js';
+import { listPushStreamApi } from '../http-flv/list-push-stream.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
@@ -13,6 +16,7 @@ import { hlsRecorderFactory } from '../record/hls/from-stream.js';
 import type { RecorderFactory } from '../record/recorder.js';
 import { RecordingManager } from '../record/recording-manager.js';
 import { RtmpServer } from '../rtmp/server.js';
+import { reachableHosts } from '../util/reachable-hosts.js';
 
 /** Every recording the origin can make; each is switched by its `record.*` toggle. */
 const RECORDERS: readonly RecorderFactory[] = [flvRecorderFactory, hlsRecorderFactory, mp4RecorderFactory];
@@ -33,6 +37,9 @@ export class Origin {
   private readonly live: LiveHttpServer;
   private readonly web: WebServer;
   readonly recordings: RecordingManager;
+  /** Per-stream bitrate, frame rate and history for the API (a 1 s sampler). */
+  readonly stats: StreamStats;
+  private ports: OriginPorts | undefined;
   private started = false;
 
   constructor(
@@ -57,22 +64,36 @@ export class Origin {
       budget,
       maxMessageBytes: config.maxMessageBytes,
       idleTimeoutMs: config.idleTimeoutMs,
+      playWaitTimeoutMs: config.playWaitTimeoutMs,
     });
+    this.stats = new StreamStats(this.hub);
     this.live = new LiveHttpServer({
       hub: this.hub,
       log,
       budget,
       maxTagBytes: config.maxMessageBytes,
       idleTimeoutMs: config.idleTimeoutMs,
+      api: listPushStreamApi(this.hub, this.stats),
     });
-    this.web = new WebServer({ hub: this.hub, log, dataDir: config.dataDir });
+    this.web = new WebServer({
+      hub: this.hub,
+      log: log.child({ component: 'web' }),
+      dataDir: config.dataDir,
+      stats: this.stats,
+      adminToken: config.adminToken,
+      meters: {
+        rtmp: new ConnectionMeter().watch(this.rtmp.server),
+        http: new ConnectionMeter().watch(this.live.server),
+      },
+      ports: () => this.ports,
+    });
     this.recordings = new RecordingManager(
       this.hub,
       RECORDERS,
       {
         dataDir: config.dataDir,
         enabled: config.record,
-        segmentSeconds: config.hlsSegmentSeconds,
+        segmentSeconds: config.segmentSeconds,
         hlsWindow: config.hlsWindow,
         hlsGraceSeconds: config.hlsGraceSeconds,
         hlsCleanup: config.hlsCleanup,
@@ -89,16 +110,22 @@ export class Origin {
     const rtmp = await listen(this.rtmp.server, this.config.rtmpPort, host);
     const http = await listen(this.live.server, this.config.httpPort, host);
     const web = await listen(this.web.server, this.config.webPort, host);
+    this.ports = { rtmp, http, web };
+    this.stats.start();
     this.started = true;
-    this.log.info(
-      { proto: 'rtmp', host, port: rtmp },
-      `RTMP publish/play on rtmp://${host}:${rtmp}/{app}/{stream}`,
+    const hosts = reachableHosts(host);
+    const urls = (scheme: string, port: number, path: string) =>
+      hosts.map((h) => `${scheme}://${h}:${port}${path}`);
+    const announce = (proto: string, port: number, what: string, list: string[]) =>
+      this.log.info({ proto, host, port, urls: list }, `${what}: ${list.join('  ')}`);
+    announce('rtmp', rtmp, 'RTMP publish and play', urls('rtmp', rtmp, '/live/stream'));
+    announce(
+      'http-flv',
+      http,
+      'HTTP-FLV publish (POST) and play, WebSocket-FLV play',
+      urls('http', http, '/live/stream.flv'),
     );
-    this.log.info(
-      { proto: 'http-flv', host, port: http },
-      `HTTP-FLV publish (POST) and play, WebSocket-FLV play on http://${host}:${http}/{app}/{stream}.flv`,
-    );
-    this.log.info({ proto: 'web', host, port: web }, `web port (API, recordings) on http://${host}:${web}/`);
+    announce('web', web, 'web port (dashboard, players, recordings, JSON API)', urls('http', web, '/'));
     return { rtmp, http, web };
   }
 
@@ -109,6 +136,7 @@ export class Origin {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.stats.stop();
     this.hub.kickAll('server shutting down');
     this.rtmp.close();
     this.live.close();

@@ -4,6 +4,7 @@
  * `events()` call is one pass over the file, so `--loop` simply asks again.
  */
 import { type FileHandle, open } from 'node:fs/promises';
+import { errorMessage } from '../errors.js';
 import { FlvToFrames } from '../formats/flv/flv-to-frame.js';
 import { FlvTagReader } from '../formats/flv/tag-reader.js';
 import { Mp4Demuxer, type RandomAccessReader } from '../formats/mp4/demuxer.js';
@@ -60,7 +61,7 @@ export async function openMediaFile(path: string): Promise<MediaFileSource> {
     fh = await open(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    const why = code === 'ENOENT' ? 'no such file' : errorMessage(err);
     throw new PushError('file-missing', `cannot open ${path}: ${why}`, { cause: err });
   }
   try {

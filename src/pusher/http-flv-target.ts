@@ -2,6 +2,11 @@
  * HTTP-FLV publish the way FFmpeg does it (`-f flv http://…`): one POST whose chunked body is an
  * FLV stream (RFC 9112 7.1 chunked transfer coding). The server answers only when the publish
  * ends, so an early answer is a refusal (409 name taken, 403 auth, 400 bad name) or a kick.
+ *
+ * The request asks `Expect: 100-continue` (RFC 9110 10.1.1), so a server that refuses the publish
+ * says so before any media is sent: the refusal comes out of `open`, with the server's reason, and
+ * a refused push ends at once instead of streaming into a closed connection. A server that does
+ * not answer the expectation in CONTINUE_WAIT_MS gets the body anyway, as the RFC allows.
  */
 import { type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -14,6 +19,13 @@ import { connectFailure, lossSignal, type PushTarget, type TargetOptions } from 
 const REFUSAL_STATUSES = new Set([400, 401, 403, 404, 405, 409, 413, 415]);
 /** The reason text of an error reply is kept up to this size. */
 const MAX_REASON_BYTES = 4096;
+/** How long to wait for 100 Continue before sending the body regardless (RFC 9110 10.1.1). */
+const CONTINUE_WAIT_MS = 2000;
+/**
+ * A refusing server answers and closes at once; the close (or EPIPE on our next write) can be
+ * seen before the answer is read. A connection error waits this long for an answer to explain it.
+ */
+const ANSWER_GRACE_MS = 300;
 
 export async function openHttpFlvTarget(url: string, opts: TargetOptions = {}): Promise<PushTarget> {
   let u: URL;
@@ -31,6 +43,7 @@ export async function openHttpFlvTarget(url: string, opts: TargetOptions = {}): 
     headers: {
       'Content-Type': 'video/x-flv',
       'Transfer-Encoding': 'chunked',
+      Expect: '100-continue',
       'User-Agent': 'Estuary-pusher',
     },
   });
@@ -60,33 +73,58 @@ class HttpFlvTarget implements PushTarget {
     this.lost = lost;
     this.report = report;
     req.on('response', (res) => this.onResponse(res));
-    req.on('error', (err) => this.fail(new PushError('connection-lost', `${url}: ${err.message}`)));
+    req.on('error', (err) => this.failLater(new PushError('connection-lost', `${url}: ${err.message}`)));
     req.on('close', () => {
-      if (!this.responded) this.fail(new PushError('connection-lost', `${url}: connection closed`));
+      if (!this.responded) this.failLater(new PushError('connection-lost', `${url}: connection closed`));
     });
   }
 
-  /** Resolves once the TCP connection is up and the request headers are on their way. */
+  /** A connection error, reported unless an answer that explains it arrives first. */
+  private failLater(err: PushError): void {
+    setTimeout(() => {
+      if (!this.responded) this.fail(err);
+    }, ANSWER_GRACE_MS).unref();
+  }
+
+  /**
+   * Resolves once the server agreed to take the body (100 Continue, or silence for
+   * CONTINUE_WAIT_MS); rejects with the server's refusal, or when it cannot be reached.
+   */
   connected(timeoutMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.destroy();
-        reject(connectFailure(this.url, new Error(`no answer from ${this.url} in ${timeoutMs} ms`)));
-      }, timeoutMs);
-      const onError = (err: Error) => {
+      let settled = false;
+      const settle = (err?: PushError) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        this.ours = true;
-        reject(connectFailure(this.url, err));
-      };
-      this.req.once('error', onError);
-      this.req.once('socket', (socket) => {
-        const ready = () => {
-          clearTimeout(timer);
-          this.req.off('error', onError);
+        clearTimeout(grace);
+        this.req.off('error', onError);
+        this.req.off('continue', onContinue);
+        if (err) {
+          this.ours = true;
+          this.req.destroy();
+          reject(err);
+        } else {
           resolve();
+        }
+      };
+      let grace: NodeJS.Timeout | undefined;
+      const timer = setTimeout(() => {
+        settle(connectFailure(this.url, new Error(`no answer from ${this.url} in ${timeoutMs} ms`)));
+      }, timeoutMs);
+      const onError = (err: Error) => settle(connectFailure(this.url, err));
+      const onContinue = () => settle();
+      this.req.once('error', onError);
+      this.req.once('continue', onContinue);
+      // An answer before 100 Continue is the server's verdict: a refusal, with its reason.
+      void this.lost.then((err) => settle(err));
+      this.req.once('socket', (socket) => {
+        const up = () => {
+          clearTimeout(timer);
+          grace = setTimeout(() => settle(), CONTINUE_WAIT_MS);
         };
-        if (!socket.connecting) ready();
-        else socket.once('connect', ready);
+        if (!socket.connecting) up();
+        else socket.once('connect', up);
       });
       this.req.flushHeaders();
     });

@@ -11,6 +11,14 @@ const RATE_WINDOW_MS = 3000;
 const TTY_REDRAW_MS = 250;
 /** Without a terminal, one line this often. */
 const LOG_INTERVAL_MS = 10_000;
+/**
+ * After a (re)start the pusher sends its first second at once (Pacer burstMs): rates measured
+ * then would say "speed 5x", and a window that spans a reconnect's wait would say "0.03x". So
+ * measuring starts this long after the (re)start, and rates are shown once they cover at least
+ * MIN_SPAN_MS; before that the line says "measuring".
+ */
+const SETTLE_MS = 1000;
+const MIN_SPAN_MS = 1000;
 const BAR_WIDTH = 24;
 
 export interface Rates {
@@ -63,15 +71,17 @@ function position(p: PushProgress): string {
   return `${formatClock(p.positionMs)}${dur}${loop}`;
 }
 
-function details(p: PushProgress, r: Rates): string {
-  const parts = [position(p), formatBitrate(r.bitrate), `speed ${r.speed.toFixed(2)}x`];
+function details(p: PushProgress, r: Rates | undefined): string {
+  const parts = [position(p)];
+  if (r) parts.push(formatBitrate(r.bitrate), `speed ${r.speed.toFixed(2)}x`);
+  else if (p.state === 'sending') parts.push('measuring rate…');
   if (p.reconnects > 0) parts.push(`${p.reconnects} reconnect${p.reconnects === 1 ? '' : 's'}`);
   if (p.state === 'reconnecting') parts.push('reconnecting…');
   return parts.join('  ');
 }
 
 /** The terminal line: a bar when the duration is known, then the details. */
-export function formatProgressLine(p: PushProgress, r: Rates): string {
+export function formatProgressLine(p: PushProgress, r: Rates | undefined): string {
   if (p.durationMs === undefined || p.durationMs <= 0) return details(p, r);
   const frac = Math.min(1, Math.max(0, p.positionMs / p.durationMs));
   const filled = Math.round(frac * BAR_WIDTH);
@@ -79,7 +89,7 @@ export function formatProgressLine(p: PushProgress, r: Rates): string {
 }
 
 /** The periodic log line. */
-export function formatProgressLog(p: PushProgress, r: Rates): string {
+export function formatProgressLog(p: PushProgress, r: Rates | undefined): string {
   return `push: ${details(p, r)}, ${p.frames} frames sent`;
 }
 
@@ -88,7 +98,10 @@ export interface ProgressOutput {
 }
 
 export class ProgressDisplay {
-  private readonly meter = new RateMeter();
+  private meter = new RateMeter();
+  /** When the current run of sending began (the start, or the end of a reconnect). */
+  private since: number | undefined;
+  private lastState: PushProgress['state'] | undefined;
   private last = Number.NEGATIVE_INFINITY;
   private drawn = false;
 
@@ -100,7 +113,7 @@ export class ProgressDisplay {
 
   update(p: PushProgress): void {
     const at = this.now();
-    const rates = this.meter.add(at, p.bytes, p.sentMs);
+    const rates = this.measure(p, at);
     const interval = this.tty ? TTY_REDRAW_MS : LOG_INTERVAL_MS;
     if (p.state !== 'done' && at - this.last < interval) return;
     // The first log line waits a full interval: a line at 0 s would say nothing yet.
@@ -117,6 +130,19 @@ export class ProgressDisplay {
     } else if (p.state !== 'done') {
       this.out.write(`${formatProgressLog(p, rates)}\n`);
     }
+  }
+
+  /** Rates over the current run of sending, once they mean something (SETTLE_MS, MIN_SPAN_MS). */
+  private measure(p: PushProgress, at: number): Rates | undefined {
+    const restarted = p.state === 'sending' && this.lastState !== 'sending';
+    this.lastState = p.state;
+    if (restarted) {
+      this.meter = new RateMeter();
+      this.since = at;
+    }
+    if (p.state !== 'sending' || this.since === undefined || at - this.since < SETTLE_MS) return undefined;
+    const r = this.meter.add(at, p.bytes, p.sentMs);
+    return at - this.since >= SETTLE_MS + MIN_SPAN_MS ? r : undefined;
   }
 
   /** A message line that must not be drawn over by the progress line. */

@@ -1,5 +1,5 @@
 /** RTMP publish with our own client: connect, createStream, publish, then audio/video/data messages. */
-import { isEstuaryError } from '../errors.js';
+import { errorMessage, isEstuaryError } from '../errors.js';
 import { encodeAmf0 } from '../formats/amf/amf0.js';
 import { FlvTagType } from '../formats/flv/tag.js';
 import { parseRtmpUrl, RtmpClient } from '../rtmp/client.js';
@@ -23,9 +23,8 @@ export async function openRtmpTarget(url: string, opts: TargetOptions = {}): Pro
   try {
     client = await RtmpClient.connect(url, opts.connectTimeoutMs ?? 10_000);
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    if (msg.startsWith('connect refused')) {
-      throw new PushError('publish-refused', `${url}: ${msg}`, { cause: err });
+    if (isEstuaryError(err, 'ERR_RTMP_REFUSED')) {
+      throw new PushError('publish-refused', `${url}: ${err.message}`, { cause: err });
     }
     throw connectFailure(url, err);
   }
@@ -33,10 +32,10 @@ export async function openRtmpTarget(url: string, opts: TargetOptions = {}): Pro
     await client.publish();
   } catch (err) {
     client.close('publish failed');
-    if (isEstuaryError(err, 'ERR_STREAM_BUSY')) {
+    if (isEstuaryError(err, 'ERR_RTMP_REFUSED')) {
       throw new PushError('publish-refused', `${url}: ${err.message}`, { cause: err });
     }
-    throw new PushError('connection-lost', `${url}: publish failed: ${(err as Error).message}`, {
+    throw new PushError('connection-lost', `${url}: publish failed: ${errorMessage(err)}`, {
       cause: err,
     });
   }

@@ -2,6 +2,7 @@
  * Where a push goes: one connection that takes FLV tags. `http-flv-target.ts` and
  * `rtmp-target.ts` implement it; the push loop knows only this.
  */
+import { errorMessage } from '../errors.js';
 import { PushError } from './push-error.js';
 
 export interface PushTarget {
@@ -56,7 +57,7 @@ const UNREACHABLE_CODES = new Set([
 /** A failure to connect: unreachable when the network says so, else the connection was lost. */
 export function connectFailure(where: string, err: unknown): PushError {
   const code = (err as NodeJS.ErrnoException).code;
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorMessage(err);
   const unreachable =
     (code !== undefined && UNREACHABLE_CODES.has(code)) ||
     [...UNREACHABLE_CODES].some((c) => msg.includes(c)) ||

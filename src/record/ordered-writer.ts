@@ -1,5 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { asError } from '../errors.js';
 
 /**
  * Bytes a recorder may have queued for the disk before it stops: more means the disk cannot keep
@@ -110,7 +111,7 @@ export class OrderedWriter {
         if (!this.failed) await op();
       } catch (err) {
         if (!this.failed) {
-          this.failed = err instanceof Error ? err : new Error(String(err));
+          this.failed = asError(err);
           this.stop(this.failed.message);
           await this.cleanUp();
         }

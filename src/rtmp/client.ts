@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type Socket, connect as tcpConnect } from 'node:net';
-import { EstuaryError } from '../errors.js';
+import { describeError, EstuaryError, errorMessage } from '../errors.js';
 import type { AmfObject, AmfValue } from '../formats/amf/value.js';
 import { encodeMessage } from '../formats/rtmp/chunk-writer.js';
 import { decodeCommand, encodeCommand, type RtmpCommand } from '../formats/rtmp/command.js';
@@ -89,7 +89,7 @@ export class RtmpClient extends EventEmitter {
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', () => resolve());
-        client.once('close', (reason: string) => reject(new Error(reason)));
+        client.once('close', (reason: string) => reject(closedError(reason)));
       });
       const shaken = new Promise<void>((resolve) => client.once('handshake', resolve));
       socket.write(client.conn.start());
@@ -102,11 +102,14 @@ export class RtmpClient extends EventEmitter {
       });
       const info = result.args[0] as AmfObject | undefined;
       if (result.name !== '_result') {
-        throw new Error(`connect refused: ${String(info?.code ?? '')} ${String(info?.description ?? '')}`);
+        throw new EstuaryError(
+          'ERR_RTMP_REFUSED',
+          `connect refused: ${String(info?.code ?? '')} ${String(info?.description ?? '')}`,
+        );
       }
       return client;
     } catch (err) {
-      client.close((err as Error).message);
+      client.close(errorMessage(err));
       throw err;
     } finally {
       clearTimeout(timer);
@@ -124,7 +127,7 @@ export class RtmpClient extends EventEmitter {
     );
     const status = await this.waitStatus();
     if (status.code !== 'NetStream.Publish.Start') {
-      throw new EstuaryError('ERR_STREAM_BUSY', `publish refused: ${status.code}: ${status.description}`);
+      throw new EstuaryError('ERR_RTMP_REFUSED', `publish refused: ${status.code}: ${status.description}`);
     }
   }
 
@@ -141,7 +144,9 @@ export class RtmpClient extends EventEmitter {
     for (;;) {
       const status = await this.waitStatus();
       if (status.code === 'NetStream.Play.Start') return;
-      if (status.level === 'error') throw new Error(`play refused: ${status.code}: ${status.description}`);
+      if (status.level === 'error') {
+        throw new EstuaryError('ERR_RTMP_REFUSED', `play refused: ${status.code}: ${status.description}`);
+      }
     }
   }
 
@@ -203,9 +208,9 @@ export class RtmpClient extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = reason;
-    this.statusWaiter?.reject(new Error(reason));
+    this.statusWaiter?.reject(closedError(reason));
     this.statusWaiter = undefined;
-    for (const p of this.pending.values()) p.reject(new Error(reason));
+    for (const p of this.pending.values()) p.reject(closedError(reason));
     this.pending.clear();
     this.socket.destroy();
     this.emit('close', reason);
@@ -218,14 +223,16 @@ export class RtmpClient extends EventEmitter {
   private async createStream(): Promise<void> {
     const res = await this.call('createStream', null);
     const id = res.args[0];
-    if (res.name !== '_result' || typeof id !== 'number') throw new Error('createStream refused');
+    if (res.name !== '_result' || typeof id !== 'number') {
+      throw new EstuaryError('ERR_RTMP_REFUSED', 'createStream refused');
+    }
     this.streamId = id;
   }
 
   private call(name: string, commandObject: AmfValue, ...args: AmfValue[]): Promise<RtmpCommand> {
     const transactionId = this.nextTx++;
     return new Promise((resolve, reject) => {
-      if (this.closed) return reject(new Error('connection closed'));
+      if (this.closed) return reject(closedError(this.closeReason || 'connection closed'));
       this.pending.set(transactionId, { resolve, reject });
       this.send(encodeCommand({ name, transactionId, commandObject, args }, 0));
     });
@@ -238,7 +245,7 @@ export class RtmpClient extends EventEmitter {
   private waitStatus(): Promise<RtmpStatus> {
     const queued = this.statusQueue.shift();
     if (queued) return Promise.resolve(queued);
-    if (this.closed) return Promise.reject(new Error(this.closeReason));
+    if (this.closed) return Promise.reject(closedError(this.closeReason));
     return new Promise((resolve, reject) => {
       this.statusWaiter = { resolve, reject };
     });
@@ -254,7 +261,7 @@ export class RtmpClient extends EventEmitter {
       }
       for (const msg of step.messages) this.onMessage(msg);
     } catch (err) {
-      this.close(err instanceof Error ? err.message : String(err));
+      this.close(describeError(err));
     }
   }
 
@@ -304,4 +311,9 @@ export class RtmpClient extends EventEmitter {
     if (this.closed) return false;
     return this.socket.write(buf);
   }
+}
+
+/** The connection went away while a request waited: `reason` says why (the close reason). */
+function closedError(reason: string): EstuaryError {
+  return new EstuaryError('ERR_CONNECTION_CLOSED', reason);
 }

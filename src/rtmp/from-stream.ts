@@ -34,9 +34,9 @@ export class RtmpFormatEncoder implements FormatEncoder {
     return undefined;
   }
 
-  metadata(stream: LiveStream, ts: number): Buffer | undefined {
+  metadata(stream: LiveStream): Buffer | undefined {
     return (
-      stream.metadata && this.encode(MessageType.DataAmf0, ChunkStreamId.Status, ts, stream.metadata.body)
+      stream.metadata && this.encode(MessageType.DataAmf0, ChunkStreamId.Status, 0, stream.metadata.body)
     );
   }
 

@@ -1,9 +1,9 @@
-import { decodeAmf0Value } from '../formats/amf/amf0.js';
+import type { Logger } from 'pino';
+import { FlvTagIngest } from '../flv/to-stream.js';
 import { FlvTagReader } from '../formats/flv/tag-reader.js';
 import type { RtmpMessage } from '../formats/rtmp/message.js';
 import { MessageType } from '../formats/rtmp/message-types.js';
 import type { LiveStream } from '../hub/live-stream.js';
-import { FlvTagIngest } from '../ingest/flv-tag-ingest.js';
 
 /**
  * An RTMP publish → the live stream. Audio (8), video (9) and data (18, and 15 = AMF3 data whose
@@ -16,8 +16,9 @@ export class RtmpPublishToStream {
   constructor(
     readonly stream: LiveStream,
     private readonly maxTagBytes: number,
+    log: Logger,
   ) {
-    this.ingest = new FlvTagIngest(stream);
+    this.ingest = new FlvTagIngest(stream, log);
   }
 
   push(msg: RtmpMessage): void {
@@ -41,9 +42,9 @@ export class RtmpPublishToStream {
 
   private pushData(timestamp: number, payload: Buffer): void {
     // Only onMetaData (with or without the @setDataFrame wrapper) is stream data; other data
-    // messages (|RtmpSampleAccess, onTextData…) are not kept.
-    const first = payload.length > 0 ? decodeAmf0Value(payload, 0).value : undefined;
-    if (first === '@setDataFrame' || first === 'onMetaData') {
+    // messages (|RtmpSampleAccess, onTextData…) are not kept. The name is the first AMF0 string
+    // (marker 0x02, u16 length; AMF0 2.4): compared as bytes, nothing else is decoded here.
+    if (startsWithString(payload, '@setDataFrame') || startsWithString(payload, 'onMetaData')) {
       this.ingest.push({ type: MessageType.DataAmf0, timestamp, body: payload });
     }
   }
@@ -58,4 +59,14 @@ export class RtmpPublishToStream {
       else this.ingest.push({ type: tag.type, timestamp, body: tag.body });
     }
   }
+}
+
+function startsWithString(payload: Buffer, name: string): boolean {
+  const n = name.length;
+  return (
+    payload.length >= 3 + n &&
+    payload[0] === 0x02 &&
+    payload.readUInt16BE(1) === n &&
+    payload.toString('latin1', 3, 3 + n) === name
+  );
 }

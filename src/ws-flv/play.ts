@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { flvFanOut } from '../http-flv/from-stream.js';
+import { flvFanOut } from '../flv/from-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
@@ -64,7 +64,11 @@ export class WsFlvPlay {
     };
     const fanOut = flvFanOut(this.ctx.hub, stream, this.ctx.log, this.ctx.budget);
     fanOut.add(viewer);
-    ws.on('close', () => fanOut.remove(viewer));
+    stream.viewerJoined('ws-flv', req.socket);
+    ws.on('close', () => {
+      fanOut.remove(viewer);
+      stream.viewerLeft('ws-flv', req.socket);
+    });
     ws.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
   }
 }

@@ -95,6 +95,39 @@ describe('estuary push (CLI)', { concurrency: true, timeout: 60_000 }, () => {
     });
   }
 
+  // A refusal ends the push at once with exit 6 and the server's reason, whatever the options:
+  // it is never retried as a connection loss (it used to loop "HTTP 409 … reconnecting").
+  for (const extra of [[], ['--loop'], ['--no-reconnect']]) {
+    test(`http: a refused publish ends at once (${extra.join(' ') || 'defaults'}), every time`, async () => {
+      for (let i = 0; i < 2; i++) {
+        const t0 = Date.now();
+        const r = await push(FLV_3S, `http://127.0.0.1:${o.ports.http}/live/taken`, ...extra).done;
+        assert.equal(r.code, 6, r.stderr);
+        assert.match(r.stderr, /HTTP 409: ERR_STREAM_BUSY: stream live\/taken is already being published/);
+        assert.doesNotMatch(r.stderr, /reconnecting|EPIPE/);
+        // Once the CLI is up (~1 s here, more on a loaded machine) the refusal is immediate.
+        assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+      }
+    });
+  }
+
+  test('http and rtmp: an unsigned push to a server that needs a signature exits 6 with ERR_AUTH', async () => {
+    const signed = await startOrigin({
+      authSecret: 's3cret',
+      record: { flv: false, hls: false, mp4: false },
+    });
+    try {
+      for (const url of [`http://127.0.0.1:${signed.ports.http}/live/x`, signed.rtmpUrl('live/x')]) {
+        const r = await push(FLV_3S, url).done;
+        assert.equal(r.code, 6, `${url}: ${r.stderr}`);
+        assert.match(r.stderr, /ERR_AUTH/);
+        assert.doesNotMatch(r.stderr, /EPIPE|reconnecting/);
+      }
+    } finally {
+      await signed.stop();
+    }
+  });
+
   test('--no-reconnect: the server going away exits 8', async () => {
     const gone = await startOrigin();
     const path = 'live/gone';

@@ -114,7 +114,7 @@ describe('HLS recording', { timeout: 120_000 }, () => {
   test('a live window of 3 keeps every segment and ends with a VOD playlist of all of them', async (t) => {
     const ffmpeg = requireTool(t, 'ffmpeg');
     if (!ffmpeg) return;
-    const o = await startOrigin({ ...ONLY_HLS, hlsWindow: 3, hlsSegmentSeconds: 2, hlsGraceSeconds: 0 });
+    const o = await startOrigin({ ...ONLY_HLS, hlsWindow: 3, segmentSeconds: 2, hlsGraceSeconds: 0 });
     try {
       await publish(o, ffmpeg, 'h264-aac-bframes-10s.flv');
       const dir = join(o.dataDir, 'hls', PATH);
@@ -136,7 +136,7 @@ describe('HLS recording', { timeout: 120_000 }, () => {
     const o = await startOrigin({
       ...ONLY_HLS,
       hlsWindow: 3,
-      hlsSegmentSeconds: 2,
+      segmentSeconds: 2,
       hlsGraceSeconds: 0,
       hlsCleanup: true,
     });

@@ -9,7 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import { FlvTagReader } from '../../src/formats/flv/tag-reader.js';
 import type { RtmpMessage } from '../../src/formats/rtmp/message.js';
 import { RtmpClient, type RtmpStatus } from '../../src/rtmp/client.js';
+import { publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
+import { start } from '../helpers/run.js';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.js';
+import { requireTool } from '../helpers/tools.js';
 
 const FIXTURE = new URL('../fixtures/media/h264-aac-3s.flv', import.meta.url).pathname;
 
@@ -109,5 +113,55 @@ describe('RTMP NetStream commands', { timeout: 60_000 }, () => {
       clearInterval(pump);
       await pub.end();
     }
+  });
+});
+
+describe('RTMP play of a stream nobody publishes (playWaitTimeoutMs)', { timeout: 60_000 }, () => {
+  let server: ServerProcess;
+  before(async () => {
+    server = await startServerProcess({
+      playWaitTimeoutMs: 1000,
+      record: { flv: false, hls: false, mp4: false },
+    });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('FFmpeg on a mistyped name is told StreamNotFound and ends; one that a publish reaches in time plays', async (t) => {
+    const ffmpeg = requireTool(t, 'ffmpeg');
+    if (!ffmpeg) return;
+    const url = (p: string) => `rtmp://127.0.0.1:${server.ports.rtmp}/${p}`;
+    const t0 = Date.now();
+    const typo = start(
+      ffmpeg,
+      ['-v', 'error', '-i', url('live/tpyo'), '-c', 'copy', '-f', 'null', '-'],
+      15_000,
+    );
+    const waiting = start(
+      ffmpeg,
+      ['-v', 'error', '-i', url('live/soon'), '-c', 'copy', '-f', 'null', '-'],
+      15_000,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const publisher = start(ffmpeg, publishArgs(FIXTURE, url('live/soon'), true), 15_000);
+    const [typoRun, waitingRun, published] = await Promise.all([typo.done, waiting.done, publisher.done]);
+    assert.notEqual(typoRun.signal, 'SIGKILL', 'the player on a mistyped name hung');
+    assert.notEqual(typoRun.code, 0);
+    assert.ok(Date.now() - t0 >= 1000);
+    assert.equal(published.code, 0, published.stderr);
+    assert.equal(waitingRun.code, 0, `the player that a publish reached in time: ${waitingRun.stderr}`);
+    const logs = server.logs();
+    assert.ok(
+      logs.some(
+        (l) => l.msg === 'player waits for a publish' && l.path === 'live/tpyo' && l.timeoutMs === 1000,
+      ),
+    );
+    assert.ok(
+      logs.some(
+        (l) => l.msg === 'closed' && l.reason === 'refused: live/tpyo was not published within 1000 ms',
+      ),
+      JSON.stringify(logs.filter((l) => l.msg === 'closed')),
+    );
   });
 });

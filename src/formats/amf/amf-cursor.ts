@@ -9,13 +9,97 @@ export function amfError(message: string): EstuaryError {
   return new EstuaryError('ERR_AMF_DECODE', message);
 }
 
+/** A value the decoder refuses for its size or shape, not for being malformed. */
+export function amfLimitError(message: string): EstuaryError {
+  return new EstuaryError('ERR_AMF_LIMIT', message);
+}
+
+/**
+ * What one decode may expand to. AMF references (AMF0 2.9, AMF3 2.2) let a few hundred bytes
+ * describe a tree of 2^30 values; decoding them is linear (the references share objects), but
+ * anything that walks the result (re-encoding onMetaData into a recording, JSON, a logger) does
+ * so once per path. Counting each reference as the size of what it refers to bounds that walk.
+ */
+export interface AmfLimits {
+  /** Values in the tree with every reference expanded (each value counts 1). */
+  readonly maxNodes?: number;
+  /** Bytes the tree would take written out with every reference expanded. */
+  readonly maxExpandedBytes?: number;
+}
+
+/**
+ * onMetaData from encoders holds tens of values; a keyframe index of a 10-hour file about 36,000.
+ * Re-encoding 65,536 values or 1 MiB takes milliseconds.
+ */
+export const DEFAULT_AMF_LIMITS = { maxNodes: 65_536, maxExpandedBytes: 1024 * 1024 } as const;
+
+/** The expanded size of a decoded complex value, for references to it. */
+export interface AmfSize {
+  readonly nodes: number;
+  readonly bytes: number;
+}
+
+/** Where a complex value started (see `AmfCursor.sizeSince`). */
+export interface AmfMark {
+  readonly nodes: number;
+  readonly offset: number;
+  readonly extra: number;
+}
+
 export class AmfCursor {
+  private readonly maxNodes: number;
+  private readonly maxExpandedBytes: number;
+  private readonly start: number;
+  /** Values read so far, references counted as the size of what they refer to. */
+  private nodes = 0;
+  /** Bytes added by expanding references. */
+  private extra = 0;
+
   constructor(
     readonly buf: Buffer,
     public offset: number,
+    limits: AmfLimits = {},
   ) {
     if (!Number.isInteger(offset) || offset < 0 || offset > buf.length) {
       throw amfError(`AMF offset ${offset} is outside the ${buf.length}-byte buffer`);
+    }
+    this.start = offset;
+    this.maxNodes = limits.maxNodes ?? DEFAULT_AMF_LIMITS.maxNodes;
+    this.maxExpandedBytes = limits.maxExpandedBytes ?? DEFAULT_AMF_LIMITS.maxExpandedBytes;
+  }
+
+  /** Counts one value. */
+  node(): void {
+    if (++this.nodes > this.maxNodes) {
+      throw amfLimitError(`AMF value has more than ${this.maxNodes} values (references expanded)`);
+    }
+  }
+
+  mark(): AmfMark {
+    return { nodes: this.nodes, offset: this.offset, extra: this.extra };
+  }
+
+  /** The expanded size of what was read since `m`. */
+  sizeSince(m: AmfMark): AmfSize {
+    return { nodes: this.nodes - m.nodes, bytes: this.offset - m.offset + this.extra - m.extra };
+  }
+
+  /**
+   * Counts a reference as the value it refers to. `size` is undefined while that value is still
+   * being decoded: the reference is inside it, a cycle, which the plain-data value model cannot
+   * hold (and a walk of it would never end).
+   */
+  expand(size: AmfSize | undefined, what: string): void {
+    if (size === undefined) {
+      throw amfLimitError(`AMF ${what} refers to an object that contains it (a cycle)`);
+    }
+    this.nodes += size.nodes;
+    this.extra += size.bytes;
+    if (this.nodes > this.maxNodes) {
+      throw amfLimitError(`AMF value has more than ${this.maxNodes} values (references expanded)`);
+    }
+    if (this.offset - this.start + this.extra > this.maxExpandedBytes) {
+      throw amfLimitError(`AMF value expands to more than ${this.maxExpandedBytes} bytes through references`);
     }
   }
 

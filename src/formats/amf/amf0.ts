@@ -2,7 +2,15 @@
  * AMF0 (Adobe "Action Message Format -- AMF 0", 2006): the encoding of RTMP commands and
  * metadata. Section numbers below refer to that document.
  */
-import { AmfCursor, amfError, setProperty } from './amf-cursor.js';
+import {
+  AmfCursor,
+  type AmfLimits,
+  type AmfMark,
+  type AmfSize,
+  amfError,
+  amfLimitError,
+  setProperty,
+} from './amf-cursor.js';
 import { Amf3Context, readAmf3 } from './amf3.js';
 import { type AmfObject, type AmfValue, MAX_AMF_DEPTH } from './value.js';
 
@@ -123,17 +131,24 @@ function writeProperties(parts: Buffer[], obj: AmfObject, depth: number): void {
 
 // ---------------------------------------------------------------- decode
 
-/** Decodes values until the end of the buffer. */
-export function decodeAmf0(buf: Buffer): AmfValue[] {
-  const dec = new Amf0Decoder(buf, 0);
+/**
+ * Decodes values until the end of the buffer. Throws ERR_AMF_DECODE when malformed, ERR_AMF_LIMIT
+ * past `limits` (all values of the buffer count together), the depth limit or on a cycle.
+ */
+export function decodeAmf0(buf: Buffer, limits?: AmfLimits): AmfValue[] {
+  const dec = new Amf0Decoder(buf, 0, limits);
   const out: AmfValue[] = [];
   while (dec.cursor.remaining > 0) out.push(dec.read(0));
   return out;
 }
 
 /** Decodes one AMF0 value at `offset`. */
-export function decodeAmf0Value(buf: Buffer, offset: number): { value: AmfValue; offset: number } {
-  const dec = new Amf0Decoder(buf, offset);
+export function decodeAmf0Value(
+  buf: Buffer,
+  offset: number,
+  limits?: AmfLimits,
+): { value: AmfValue; offset: number } {
+  const dec = new Amf0Decoder(buf, offset, limits);
   const value = dec.read(0);
   return { value, offset: dec.cursor.offset };
 }
@@ -142,15 +157,18 @@ class Amf0Decoder {
   readonly cursor: AmfCursor;
   /** Section 2.9: complex values (objects and arrays) by order of appearance, for 0x07. */
   private readonly refs: AmfValue[] = [];
+  /** Expanded size of each of `refs`; undefined while it is still being decoded. */
+  private readonly sizes: (AmfSize | undefined)[] = [];
 
-  constructor(buf: Buffer, offset: number) {
-    this.cursor = new AmfCursor(buf, offset);
+  constructor(buf: Buffer, offset: number, limits?: AmfLimits) {
+    this.cursor = new AmfCursor(buf, offset, limits);
   }
 
   read(depth: number): AmfValue {
-    if (depth > MAX_AMF_DEPTH) throw amfError(`AMF0 nesting deeper than ${MAX_AMF_DEPTH} levels`);
+    if (depth > MAX_AMF_DEPTH) throw amfLimitError(`AMF0 nesting deeper than ${MAX_AMF_DEPTH} levels`);
     const cur = this.cursor;
     const at = cur.offset;
+    cur.node();
     const marker = cur.u8('AMF0 marker');
     switch (marker) {
       case Amf0Marker.Number:
@@ -190,6 +208,7 @@ class Amf0Decoder {
             `AMF0 reference ${index} at offset ${at} out of range (${this.refs.length} objects)`,
           );
         }
+        cur.expand(this.sizes[index], `reference ${index} at offset ${at}`);
         return this.refs[index];
       }
       case Amf0Marker.AvmPlus:
@@ -200,6 +219,17 @@ class Amf0Decoder {
     }
   }
 
+  /** Registers a complex value for references; returns what `done` needs. */
+  private begin(value: AmfValue): { index: number; mark: AmfMark } {
+    this.refs.push(value);
+    this.sizes.push(undefined);
+    return { index: this.refs.length - 1, mark: this.cursor.mark() };
+  }
+
+  private done(entry: { index: number; mark: AmfMark }): void {
+    this.sizes[entry.index] = this.cursor.sizeSince(entry.mark);
+  }
+
   /**
    * Object properties up to the empty name + 0x09 (section 2.5). `lenient` (ECMA arrays only)
    * accepts the buffer ending where a name would start: some encoders omit the end marker of
@@ -208,19 +238,21 @@ class Amf0Decoder {
   private readObject(depth: number, lenient: boolean): AmfObject {
     const cur = this.cursor;
     const obj: AmfObject = {};
-    this.refs.push(obj);
+    const entry = this.begin(obj);
     for (;;) {
-      if (lenient && cur.remaining === 0) return obj;
+      if (lenient && cur.remaining === 0) break;
       const key = cur.utf8(cur.u16('AMF0 property name length'), 'AMF0 property name');
       if (key === '') {
         const end = cur.u8('AMF0 object end');
         if (end !== Amf0Marker.ObjectEnd) {
           throw amfError(`AMF0 empty property name at offset ${cur.offset - 3} not followed by object end`);
         }
-        return obj;
+        break;
       }
       setProperty(obj, key, this.read(depth + 1));
     }
+    this.done(entry);
+    return obj;
   }
 
   private readStrictArray(depth: number): AmfValue[] {
@@ -231,8 +263,9 @@ class Amf0Decoder {
       throw amfError(`AMF0 strict array claims ${count} values but only ${cur.remaining} bytes are left`);
     }
     const arr: AmfValue[] = [];
-    this.refs.push(arr);
+    const entry = this.begin(arr);
     for (let i = 0; i < count; i++) arr.push(this.read(depth + 1));
+    this.done(entry);
     return arr;
   }
 }

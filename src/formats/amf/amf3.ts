@@ -4,7 +4,15 @@
  * format only the class itself knows. Encoding AMF3 is not needed: the server always answers
  * in AMF0.
  */
-import { AmfCursor, amfError, setProperty } from './amf-cursor.js';
+import {
+  AmfCursor,
+  type AmfLimits,
+  type AmfMark,
+  type AmfSize,
+  amfError,
+  amfLimitError,
+  setProperty,
+} from './amf-cursor.js';
 import { type AmfObject, type AmfValue, MAX_AMF_DEPTH } from './value.js';
 
 /** AMF3 type markers, spec section 3.1. */
@@ -39,6 +47,8 @@ export class Amf3Context {
   readonly strings: string[] = [];
   readonly objects: AmfValue[] = [];
   readonly traits: Traits[] = [];
+  /** Expanded size of each of `objects`; undefined while it is still being decoded. */
+  readonly objectSizes: (AmfSize | undefined)[] = [];
 }
 
 /**
@@ -49,16 +59,18 @@ export function decodeAmf3Value(
   buf: Buffer,
   offset: number,
   ctx: Amf3Context = new Amf3Context(),
+  limits?: AmfLimits,
 ): { value: AmfValue; offset: number } {
-  const cur = new AmfCursor(buf, offset);
+  const cur = new AmfCursor(buf, offset, limits);
   const value = readAmf3(cur, ctx, 0);
   return { value, offset: cur.offset };
 }
 
 /** Reads one value from a cursor; `depth` counts enclosing containers (also across AMF0). */
 export function readAmf3(cur: AmfCursor, ctx: Amf3Context, depth: number): AmfValue {
-  if (depth > MAX_AMF_DEPTH) throw amfError(`AMF3 nesting deeper than ${MAX_AMF_DEPTH} levels`);
+  if (depth > MAX_AMF_DEPTH) throw amfLimitError(`AMF3 nesting deeper than ${MAX_AMF_DEPTH} levels`);
   const at = cur.offset;
+  cur.node();
   const marker = cur.u8('AMF3 marker');
   switch (marker) {
     case M.Undefined:
@@ -117,37 +129,60 @@ function reference<T>(table: T[], index: number, what: string): T {
   return table[index];
 }
 
+/** An object-table reference (section 2.2), counted as the value it refers to. */
+function objectReference(cur: AmfCursor, ctx: Amf3Context, index: number): AmfValue {
+  const value = reference(ctx.objects, index, 'object');
+  cur.expand(ctx.objectSizes[index], `object reference ${index}`);
+  return value;
+}
+
+/** Puts a value in the object table; its size is known once `finishObject` is called. */
+function beginObject(cur: AmfCursor, ctx: Amf3Context, value: AmfValue): { index: number; mark: AmfMark } {
+  ctx.objects.push(value);
+  ctx.objectSizes.push(undefined);
+  return { index: ctx.objects.length - 1, mark: cur.mark() };
+}
+
+function finishObject(cur: AmfCursor, ctx: Amf3Context, entry: { index: number; mark: AmfMark }): void {
+  ctx.objectSizes[entry.index] = cur.sizeSince(entry.mark);
+}
+
 /** Section 3.8: U29S-ref or U29S-value; the empty string is never put in the table. */
 export function readString(cur: AmfCursor, ctx: Amf3Context): string {
   const h = readU29(cur);
-  if ((h & 1) === 0) return reference(ctx.strings, h >>> 1, 'string');
+  if ((h & 1) === 0) {
+    const s = reference(ctx.strings, h >>> 1, 'string');
+    // A string reference costs what the string does when written out again.
+    cur.expand({ nodes: 0, bytes: s.length }, 'string reference');
+    return s;
+  }
   const s = cur.utf8(h >>> 1, 'AMF3 string');
   if (s.length > 0) ctx.strings.push(s);
   return s;
 }
 
-function readXml(cur: AmfCursor, ctx: Amf3Context): AmfValue {
+/** A leaf of the object table (XML, Date, ByteArray): complete as soon as it is read. */
+function readLeaf(cur: AmfCursor, ctx: Amf3Context, read: (len: number) => AmfValue): AmfValue {
   const h = readU29(cur);
-  if ((h & 1) === 0) return reference(ctx.objects, h >>> 1, 'object');
-  const s = cur.utf8(h >>> 1, 'AMF3 XML');
-  ctx.objects.push(s);
-  return s;
+  if ((h & 1) === 0) return objectReference(cur, ctx, h >>> 1);
+  const entry = beginObject(cur, ctx, undefined);
+  const value = read(h >>> 1);
+  ctx.objects[entry.index] = value;
+  finishObject(cur, ctx, entry);
+  return value;
+}
+
+function readXml(cur: AmfCursor, ctx: Amf3Context): AmfValue {
+  return readLeaf(cur, ctx, (len) => cur.utf8(len, 'AMF3 XML'));
 }
 
 function readDate(cur: AmfCursor, ctx: Amf3Context): AmfValue {
-  const h = readU29(cur);
-  if ((h & 1) === 0) return reference(ctx.objects, h >>> 1, 'object');
-  const d = new Date(cur.f64('AMF3 date'));
-  ctx.objects.push(d);
-  return d;
+  // Section 3.7: the U29 holds no length, only the reference flag.
+  return readLeaf(cur, ctx, () => new Date(cur.f64('AMF3 date')));
 }
 
 function readByteArray(cur: AmfCursor, ctx: Amf3Context): AmfValue {
-  const h = readU29(cur);
-  if ((h & 1) === 0) return reference(ctx.objects, h >>> 1, 'object');
-  const bytes = Array.from(cur.bytes(h >>> 1, 'AMF3 byte array'));
-  ctx.objects.push(bytes);
-  return bytes;
+  return readLeaf(cur, ctx, (len) => Array.from(cur.bytes(len, 'AMF3 byte array')));
 }
 
 /** Every encoded value takes at least one byte: a count above what is left is a lie. */
@@ -160,11 +195,10 @@ function checkCount(cur: AmfCursor, count: number, minBytesEach: number, what: s
 /** Section 3.11: an associative part (name/value pairs up to "") then a dense part. */
 function readArray(cur: AmfCursor, ctx: Amf3Context, depth: number): AmfValue {
   const h = readU29(cur);
-  if ((h & 1) === 0) return reference(ctx.objects, h >>> 1, 'object');
+  if ((h & 1) === 0) return objectReference(cur, ctx, h >>> 1);
   const denseCount = h >>> 1;
-  const index = ctx.objects.length;
   const dense: AmfValue[] = [];
-  ctx.objects.push(dense);
+  const entry = beginObject(cur, ctx, dense);
   let assoc: AmfObject | undefined;
   for (let key = readString(cur, ctx); key !== ''; key = readString(cur, ctx)) {
     assoc ??= {};
@@ -172,10 +206,11 @@ function readArray(cur: AmfCursor, ctx: Amf3Context, depth: number): AmfValue {
   }
   checkCount(cur, denseCount, 1, 'array');
   for (let i = 0; i < denseCount; i++) dense.push(readAmf3(cur, ctx, depth + 1));
+  finishObject(cur, ctx, entry);
   if (!assoc) return dense;
   // A mixed array has no JS array equivalent: dense items become keys "0", "1", ...
   for (let i = 0; i < dense.length; i++) setProperty(assoc, String(i), dense[i]);
-  ctx.objects[index] = assoc;
+  ctx.objects[entry.index] = assoc;
   return assoc;
 }
 
@@ -183,7 +218,7 @@ function readArray(cur: AmfCursor, ctx: Amf3Context, depth: number): AmfValue {
 function readObject(cur: AmfCursor, ctx: Amf3Context, depth: number): AmfValue {
   const at = cur.offset;
   const h = readU29(cur);
-  if ((h & 1) === 0) return reference(ctx.objects, h >>> 1, 'object');
+  if ((h & 1) === 0) return objectReference(cur, ctx, h >>> 1);
   let traits: Traits;
   if ((h & 2) === 0) {
     traits = reference(ctx.traits, h >>> 2, 'traits');
@@ -199,52 +234,56 @@ function readObject(cur: AmfCursor, ctx: Amf3Context, depth: number): AmfValue {
     ctx.traits.push(traits);
   }
   const obj: AmfObject = {};
-  ctx.objects.push(obj);
+  const entry = beginObject(cur, ctx, obj);
   for (const name of traits.names) setProperty(obj, name, readAmf3(cur, ctx, depth + 1));
   if (traits.dynamic) {
     for (let key = readString(cur, ctx); key !== ''; key = readString(cur, ctx)) {
       setProperty(obj, key, readAmf3(cur, ctx, depth + 1));
     }
   }
+  finishObject(cur, ctx, entry);
   return obj;
 }
 
 /** Section 3.15: Vector.<int|uint|Number|Object>; decoded to a plain array. */
 function readVector(cur: AmfCursor, ctx: Amf3Context, marker: number, depth: number): AmfValue {
   const h = readU29(cur);
-  if ((h & 1) === 0) return reference(ctx.objects, h >>> 1, 'object');
+  if ((h & 1) === 0) return objectReference(cur, ctx, h >>> 1);
   const count = h >>> 1;
   cur.u8('AMF3 vector fixed flag');
   const items: AmfValue[] = [];
-  ctx.objects.push(items);
+  const entry = beginObject(cur, ctx, items);
   if (marker === M.VectorObject) {
     readString(cur, ctx); // element type name
     checkCount(cur, count, 1, 'vector');
     for (let i = 0; i < count; i++) items.push(readAmf3(cur, ctx, depth + 1));
-    return items;
+  } else {
+    const size = marker === M.VectorDouble ? 8 : 4;
+    checkCount(cur, count, size, 'vector');
+    for (let i = 0; i < count; i++) {
+      cur.node();
+      if (marker === M.VectorInt) items.push(cur.u32('AMF3 vector') | 0);
+      else if (marker === M.VectorUint) items.push(cur.u32('AMF3 vector'));
+      else items.push(cur.f64('AMF3 vector'));
+    }
   }
-  const size = marker === M.VectorDouble ? 8 : 4;
-  checkCount(cur, count, size, 'vector');
-  for (let i = 0; i < count; i++) {
-    if (marker === M.VectorInt) items.push(cur.u32('AMF3 vector') | 0);
-    else if (marker === M.VectorUint) items.push(cur.u32('AMF3 vector'));
-    else items.push(cur.f64('AMF3 vector'));
-  }
+  finishObject(cur, ctx, entry);
   return items;
 }
 
 /** Section 3.16: Dictionary; keys of any type are turned into strings for the plain-object model. */
 function readDictionary(cur: AmfCursor, ctx: Amf3Context, depth: number): AmfValue {
   const h = readU29(cur);
-  if ((h & 1) === 0) return reference(ctx.objects, h >>> 1, 'object');
+  if ((h & 1) === 0) return objectReference(cur, ctx, h >>> 1);
   const count = h >>> 1;
   cur.u8('AMF3 dictionary weak-keys flag');
   checkCount(cur, count, 2, 'dictionary');
   const obj: AmfObject = {};
-  ctx.objects.push(obj);
+  const entry = beginObject(cur, ctx, obj);
   for (let i = 0; i < count; i++) {
     const key = readAmf3(cur, ctx, depth + 1);
     setProperty(obj, String(key), readAmf3(cur, ctx, depth + 1));
   }
+  finishObject(cur, ctx, entry);
   return obj;
 }

@@ -20,7 +20,7 @@ export function isAmfObject(value: AmfValue): value is AmfObject {
 }
 
 /**
- * Nesting depth limit shared by both decoders: deep enough for anything a client sends
+ * Nesting depth limit shared by both decoders (ERR_AMF_LIMIT past it): deep enough for anything a client sends
  * (connect objects are 2 levels), shallow enough that crafted input cannot overflow the stack.
  */
 export const MAX_AMF_DEPTH = 64;

@@ -1,4 +1,4 @@
-import { EstuaryError } from '../../errors.js';
+import { describeError, EstuaryError, isEstuaryError } from '../../errors.js';
 import type { MediaFrame } from '../../media/frame.js';
 import type { AudioTrack, Track, VideoTrack } from '../../media/track.js';
 import { type AudioTagContent, parseAudioTag } from './audio-tag.js';
@@ -28,6 +28,8 @@ export class FlvToFrames {
   private video: VideoTrack | undefined;
   private audio: AudioTrack | undefined;
   private droppedFrames = 0;
+  private droppedMetadataCount = 0;
+  private lastDropReason = '';
 
   get videoTrack(): VideoTrack | undefined {
     return this.video;
@@ -42,6 +44,14 @@ export class FlvToFrames {
     return this.droppedFrames;
   }
 
+  /**
+   * onMetaData tags dropped because they are over the bounds (ERR_AMF_LIMIT: size, depth,
+   * values with references expanded, a cycle); the stream goes on without them.
+   */
+  get droppedMetadata(): { count: number; lastReason: string } {
+    return { count: this.droppedMetadataCount, lastReason: this.lastDropReason };
+  }
+
   /** `timestampMs` is the tag's timestamp already unwrapped to the monotonic clock (the frame's dts). */
   push(tag: FlvTag, timestampMs: number): FlvDemuxEvent[] {
     switch (tag.type) {
@@ -50,7 +60,15 @@ export class FlvToFrames {
       case FlvTagType.Audio:
         return this.onAudio(parseAudioTag(tag.body), timestampMs);
       case FlvTagType.Script: {
-        const meta = parseScriptTag(tag.body);
+        let meta: ReturnType<typeof parseScriptTag>;
+        try {
+          meta = parseScriptTag(tag.body);
+        } catch (err) {
+          if (!isEstuaryError(err, 'ERR_AMF_LIMIT')) throw err;
+          this.droppedMetadataCount += 1;
+          this.lastDropReason = describeError(err);
+          return [];
+        }
         return meta ? [{ kind: 'metadata', values: meta.values, body: meta.body }] : [];
       }
       default:

@@ -14,7 +14,21 @@ export interface ChunkReaderOptions {
   maxMessageSize?: number;
   /** Distinct chunk stream ids one connection may use (FFmpeg/OBS use fewer than 10). */
   maxChunkStreams?: number;
+  /**
+   * Bytes all unfinished messages together may hold (every chunk stream may have one under
+   * way); past it the reader throws. Without it, 64 chunk streams each holding most of a
+   * 16 MiB message would pin a gigabyte per connection.
+   */
+  maxPartialBytes?: number;
+  /** Said in the errors the two limits above cause, e.g. "before a publish starts". */
+  limitContext?: string;
 }
+
+/** The limits that can change during a connection (ChunkReader.setLimits). */
+export type ChunkReaderLimits = Pick<
+  ChunkReaderOptions,
+  'maxMessageSize' | 'maxPartialBytes' | 'limitContext'
+>;
 
 const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 const DEFAULT_MAX_CHUNK_STREAMS = 64;
@@ -48,26 +62,20 @@ interface ChunkStream {
  * chunk stream), and a body that fits is copied exactly once.
  */
 const INITIAL_BODY_SIZE = 64 * 1024;
-
-function append(cs: ChunkStream, piece: Buffer): void {
-  const need = cs.received + piece.length;
-  if (!cs.body || need > cs.body.length) {
-    const grown = Math.max(need, cs.body ? cs.body.length * 2 : INITIAL_BODY_SIZE);
-    const body = Buffer.alloc(Math.min(cs.length, grown));
-    cs.body?.copy(body, 0, 0, cs.received);
-    cs.body = body;
-  }
-  piece.copy(cs.body, cs.received);
-  cs.received = need;
-}
+/** Default room for unfinished messages beside one of the largest size (audio, data between video chunks). */
+const INTERLEAVE_ALLOWANCE = 1024 * 1024;
 
 function chunkError(message: string): EstuaryError {
   return new EstuaryError('ERR_RTMP_CHUNK', message);
 }
 
 export class ChunkReader {
-  private readonly maxMessageSize: number;
+  private maxMessageSize: number;
+  private maxPartialBytes: number;
+  private limitContext: string;
   private readonly maxChunkStreams: number;
+  /** Bytes allocated for unfinished message bodies, over every chunk stream. */
+  private partial = 0;
   private readonly streams = new Map<number, ChunkStream>();
   private size = DEFAULT_CHUNK_SIZE;
   /** Bytes of an incomplete chunk header (at most 3 + 11 + 4 + 4). */
@@ -79,6 +87,24 @@ export class ChunkReader {
   constructor(opts: ChunkReaderOptions = {}) {
     this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.maxChunkStreams = opts.maxChunkStreams ?? DEFAULT_MAX_CHUNK_STREAMS;
+    // One message of the largest size plus room for the others interleaved with it.
+    this.maxPartialBytes = opts.maxPartialBytes ?? this.maxMessageSize + INTERLEAVE_ALLOWANCE;
+    this.limitContext = opts.limitContext ?? '';
+  }
+
+  /**
+   * Changes the size limits from the next chunk on (the server raises them once a publish has
+   * started). Messages already under way keep what they hold.
+   */
+  setLimits(limits: ChunkReaderLimits): void {
+    if (limits.maxMessageSize !== undefined) this.maxMessageSize = limits.maxMessageSize;
+    if (limits.maxPartialBytes !== undefined) this.maxPartialBytes = limits.maxPartialBytes;
+    if (limits.limitContext !== undefined) this.limitContext = limits.limitContext;
+  }
+
+  /** Bytes held now for unfinished messages, over every chunk stream. */
+  get partialBytes(): number {
+    return this.partial;
   }
 
   /** Every byte ever pushed: the count Acknowledgement messages report (section 5.4.3). */
@@ -113,7 +139,7 @@ export class ChunkReader {
       }
       const cur = this.current;
       const take = Math.min(cur.left, buf.length - off);
-      append(cur.cs, buf.subarray(off, off + take));
+      this.append(cur.csid, cur.cs, buf.subarray(off, off + take));
       cur.left -= take;
       off += take;
       if (cur.left === 0) {
@@ -164,7 +190,9 @@ export class ChunkReader {
     if (fmt === 0 || fmt === 1) {
       const length = buf.readUIntBE(h + 3, 3);
       if (length > this.maxMessageSize) {
-        throw chunkError(`message of ${length} bytes on chunk stream ${csid} exceeds ${this.maxMessageSize}`);
+        throw chunkError(
+          `message of ${length} bytes on chunk stream ${csid} exceeds ${this.maxMessageSize}${this.context()}`,
+        );
       }
       cs.length = length;
       cs.type = buf[h + 6];
@@ -183,8 +211,7 @@ export class ChunkReader {
       cs.extValue = ext;
     }
     cs.inMessage = true;
-    cs.body = undefined;
-    cs.received = 0;
+    this.release(cs);
     if (cs.length === 0) this.complete(csid, cs, out);
     else this.beginChunk(csid, cs);
     return p - off;
@@ -231,11 +258,46 @@ export class ChunkReader {
     this.current = { csid, cs, left: Math.min(this.size, cs.length - cs.received) };
   }
 
+  /**
+   * Adds a chunk's payload to its message. Bodies grow by doubling up to the declared length, so
+   * memory follows the bytes that arrived; every growth is checked against maxPartialBytes.
+   */
+  private append(csid: number, cs: ChunkStream, piece: Buffer): void {
+    const need = cs.received + piece.length;
+    if (!cs.body || need > cs.body.length) {
+      const old = cs.body?.length ?? 0;
+      const size = Math.min(cs.length, Math.max(need, old ? old * 2 : INITIAL_BODY_SIZE));
+      if (this.partial - old + size > this.maxPartialBytes) {
+        const streams = [...this.streams.values()].filter((s) => s.body !== undefined).length;
+        throw chunkError(
+          `unfinished messages would hold ${this.partial - old + size} bytes (chunk stream ${csid} and ` +
+            `${streams} more with a message under way), over the limit of ${this.maxPartialBytes}${this.context()}`,
+        );
+      }
+      const body = Buffer.alloc(size);
+      cs.body?.copy(body, 0, 0, cs.received);
+      cs.body = body;
+      this.partial += size - old;
+    }
+    piece.copy(cs.body, cs.received);
+    cs.received = need;
+  }
+
+  /** Forgets a chunk stream's unfinished body (a new header, an Abort, a complete message). */
+  private release(cs: ChunkStream): void {
+    this.partial -= cs.body?.length ?? 0;
+    cs.body = undefined;
+    cs.received = 0;
+  }
+
+  private context(): string {
+    return this.limitContext ? ` ${this.limitContext}` : '';
+  }
+
   private complete(csid: number, cs: ChunkStream, out: RtmpMessage[]): void {
     // append() never grows past the message length, so a complete body is exactly the payload.
     const payload = cs.body ?? Buffer.alloc(0);
-    cs.body = undefined;
-    cs.received = 0;
+    this.release(cs);
     cs.inMessage = false;
     const msg: RtmpMessage = {
       type: cs.type,
@@ -262,8 +324,7 @@ export class ChunkReader {
     if (payload.length < 4) throw chunkError(`Abort payload of ${payload.length} bytes, expected 4`);
     const cs = this.streams.get(payload.readUInt32BE(0));
     if (cs?.inMessage) {
-      cs.body = undefined;
-      cs.received = 0;
+      this.release(cs);
       cs.inMessage = false;
     }
   }

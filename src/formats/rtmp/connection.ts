@@ -1,4 +1,5 @@
-import { ChunkReader, type ChunkReaderOptions } from './chunk-reader.js';
+import { EstuaryError } from '../../errors.js';
+import { ChunkReader, type ChunkReaderLimits, type ChunkReaderOptions } from './chunk-reader.js';
 import { encodeMessage } from './chunk-writer.js';
 import { acknowledgement, parseControl, pingResponse } from './control.js';
 import { RtmpClientHandshake, RtmpServerHandshake } from './handshake.js';
@@ -37,7 +38,7 @@ export class RtmpConnection {
   /** The client's first bytes (C0 + C1). */
   start(): Buffer {
     if (!(this.handshake instanceof RtmpClientHandshake))
-      throw new Error('only a client starts the handshake');
+      throw new EstuaryError('ERR_RTMP_HANDSHAKE', 'only a client connection starts the handshake');
     return this.handshake.start();
   }
 
@@ -47,6 +48,11 @@ export class RtmpConnection {
 
   get bytesReceived(): number {
     return this.reader.bytesReceived;
+  }
+
+  /** Changes the chunk reader's size limits (see ChunkReader.setLimits). */
+  setLimits(limits: ChunkReaderLimits): void {
+    this.reader.setLimits(limits);
   }
 
   /** Consumes bytes from the peer. Throws EstuaryError on a bad handshake or chunk stream. */

@@ -7,6 +7,7 @@
 import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.js';
 import { FLV_HEADER_SIZE, PREVIOUS_TAG_SIZE_SIZE } from '../../formats/flv/header.js';
 import { FLV_TAG_HEADER_SIZE, FlvTagType } from '../../formats/flv/tag.js';
 import { FlvTagReader } from '../../formats/flv/tag-reader.js';
@@ -86,7 +87,7 @@ export async function recoverFlvFolder(dir: string, log: Logger): Promise<void> 
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') {
-        log.error({ file, err: (err as Error).message }, 'FLV recording could not be recovered');
+        log.error({ file, err: errorMessage(err) }, 'FLV recording could not be recovered');
         continue;
       }
     }

@@ -19,6 +19,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.js';
 import { sampleEntry } from '../../formats/mp4/sample-entry-boxes.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { describeTrack, type Track } from '../../media/track.js';
@@ -63,7 +64,7 @@ function unsupportedReason(track: Track): string | undefined {
     sampleEntry(track);
     return undefined;
   } catch (err) {
-    return (err as Error).message;
+    return errorMessage(err);
   }
 }
 
@@ -155,7 +156,7 @@ class Mp4Recorder implements Recorder {
       await this.ctx.ready;
       await rm(join(this.ctx.dir, RECORDING_MARKER), { force: true });
     } catch (err) {
-      this.log.error({ reason, err: (err as Error).message }, 'MP4 recording could not be finalised');
+      this.log.error({ reason, err: errorMessage(err) }, 'MP4 recording could not be finalised');
     }
   }
 

@@ -5,7 +5,7 @@
  * (RFC 8216 4.3.4.1 EXT-X-MEDIA audio group) so one URL plays the separate tracks. Pure: values in,
  * text out.
  */
-import { codecString } from '../../codecs/codec-string.js';
+import { trackCodecString as codecString } from '../../codecs/codec-string.js';
 import { renderMasterPlaylist, type VariantStream } from '../../formats/m3u8/playlist.js';
 import type { AudioTrack, VideoTrack } from '../../media/track.js';
 import { type ListedSegment, OUTPUTS, type OutputLayout } from './layout.js';

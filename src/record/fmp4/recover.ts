@@ -8,6 +8,7 @@
 import { readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.js';
 import { writeFileAtomic } from '../ordered-writer.js';
 import {
   fullMp4Name,
@@ -110,7 +111,7 @@ async function recoverOutput(
     } catch (err) {
       const dropped = files.slice(i).map((e) => e.f);
       log.warn(
-        { output: o.name, dropped, err: (err as Error).message },
+        { output: o.name, dropped, err: errorMessage(err) },
         'dropping a torn segment and what follows it',
       );
       for (const f of dropped) await rm(outputPath(dir, o, f), { force: true });
@@ -163,6 +164,6 @@ export async function recoverMp4Recording(dir: string, log: Logger): Promise<voi
     await writeMeta(dir, mergedInit, listings, full);
     log.info({ file: full, removedTemporaries: removed, ...result }, `recovered the recording into ${full}`);
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'MP4 recording could not be recovered');
+    log.error({ err: errorMessage(err) }, 'MP4 recording could not be recovered');
   }
 }

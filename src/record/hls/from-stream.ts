@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.js';
 import { renderMediaPlaylist } from '../../formats/m3u8/playlist.js';
 import { isTsCodecSupported, TsMuxer, type TsMuxerTracks } from '../../formats/mpegts/ts-writer.js';
 import type { LiveStream } from '../../hub/live-stream.js';
@@ -208,7 +209,7 @@ class HlsRecorder implements Recorder {
         new TsMuxer(track.kind === 'video' ? { video: track } : { audio: track });
       } catch (err) {
         ok = false;
-        reason = err instanceof Error ? err.message : String(err);
+        reason = errorMessage(err);
       }
     }
     this.usable.set(track, ok);

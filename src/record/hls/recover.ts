@@ -1,6 +1,7 @@
 import { open, readdir, readFile, rename, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { errorMessage } from '../../errors.js';
 import { type ParsedMediaPlaylist, parseMediaPlaylist } from '../../formats/m3u8/parse-playlist.js';
 import { type MediaSegmentEntry, renderMediaPlaylist } from '../../formats/m3u8/playlist.js';
 import { dtsDelta, scannedEnd, scanTransportStream, TS_CLOCK } from '../../formats/mpegts/ts-scan.js';
@@ -171,6 +172,6 @@ export async function recoverHlsFolder(
       `HLS recording recovered: ${entries.length} segments listed with #EXT-X-ENDLIST${salvagedFrames > 0 ? `, the open one salvaged (${salvagedFrames} frames)` : ''}`,
     );
   } catch (err) {
-    log.error({ err }, `HLS recovery of ${dir} failed: ${err instanceof Error ? err.message : String(err)}`);
+    log.error({ err }, `HLS recovery of ${dir} failed: ${errorMessage(err)}`);
   }
 }

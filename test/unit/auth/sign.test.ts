@@ -33,3 +33,21 @@ test('missing, malformed, expired, wrong-path and wrong-secret signatures are re
     );
   }
 });
+
+test('only the canonical form is accepted: expires without leading zeros, lowercase hex', () => {
+  const expires = NOW + 60;
+  const hmac = signPath('/live/cam1', SECRET, expires).split('-')[1]!;
+  for (const sign of [
+    `0${expires}-${hmac}`,
+    `00${expires}-${hmac}`,
+    `${expires}-${hmac.toUpperCase()}`,
+    `+${expires}-${hmac}`,
+  ]) {
+    assert.throws(
+      () => verifySignedPath('/live/cam1', `?sign=${sign}`, SECRET, NOW),
+      { code: 'ERR_AUTH', message: /malformed/ },
+      sign,
+    );
+  }
+  verifySignedPath('/live/cam1', `?sign=${expires}-${hmac}`, SECRET, NOW);
+});

@@ -1,19 +1,20 @@
-/** RFC 6381 codec strings from each codec's configuration, against the specs' own examples. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { codecString } from '../../../src/codecs/codec-string.js';
-import { hevcCodecString } from '../../../src/codecs/h265/codec-string.js';
-import type { AudioTrack, VideoTrack } from '../../../src/media/track.js';
-import { AVCC_CONFIG, hvccConfig } from '../formats/mpegts/ts-test-helpers.js';
+import { type CodecDetails, codecDetails } from '../../../src/codecs/codec-string.js';
+import { hevcCodecString } from '../../../src/codecs/h265/hevc-config.js';
+import type { Track } from '../../../src/media/track.js';
 
-const video = (codec: VideoTrack['codec'], config: Buffer): VideoTrack => ({
+/** avcC with no parameter sets: configurationVersion, profile, compatibility, level, 0xff, 0xe0, 0. */
+const avcc = (profile: number, compat: number, level: number) =>
+  Buffer.from([1, profile, compat, level, 0xff, 0xe0, 0]);
+const video = (codec: 'h264' | 'h265' | 'av1' | 'vp9', config?: Buffer): Track => ({
   kind: 'video',
   codec,
   config,
-  width: 0,
-  height: 0,
+  width: 320,
+  height: 240,
 });
-const audio = (codec: AudioTrack['codec'], config?: Buffer, sampleRate = 44100): AudioTrack => ({
+const audio = (codec: 'aac' | 'mp3' | 'opus', config?: Buffer, sampleRate = 44100): Track => ({
   kind: 'audio',
   codec,
   config,
@@ -21,51 +22,90 @@ const audio = (codec: AudioTrack['codec'], config?: Buffer, sampleRate = 44100):
   channels: 2,
 });
 
-test('H.265: ISO/IEC 14496-15 E.5 examples', () => {
-  const base = {
+// hvcC of FFmpeg's libx265 at 320x240 (as in h265/hevc-config.test.ts): Main, level 2 (idc 60).
+const HVCC_320x240 = Buffer.from(
+  '0101600000009000000000003cf000fcfdf8f800000f03a00001001840010c01ffff01600000030090000003000003003c959809a1000100' +
+    '2a42010101600000030090000003000003003ca00a080f165959a4932bc05a020000030002000003003210a2000100074401c172b46240',
+  'hex',
+);
+
+const cases: [string, Track, CodecDetails][] = [
+  [
+    'H.264 High 4.0',
+    video('h264', avcc(100, 0, 40)),
+    { codecString: 'avc1.640028', profile: 'High', level: '4.0' },
+  ],
+  [
+    'H.264 High 3.1',
+    video('h264', avcc(100, 0, 31)),
+    { codecString: 'avc1.64001f', profile: 'High', level: '3.1' },
+  ],
+  [
+    'H.264 Constrained Baseline 3.0',
+    video('h264', avcc(66, 0xc0, 30)),
+    { codecString: 'avc1.42c01e', profile: 'Constrained Baseline', level: '3.0' },
+  ],
+  [
+    'H.264 Baseline level 1b',
+    video('h264', avcc(66, 0x10, 11)),
+    { codecString: 'avc1.42100b', profile: 'Baseline', level: '1b' },
+  ],
+  [
+    'H.265 Main 2.0',
+    video('h265', HVCC_320x240),
+    { codecString: 'hvc1.1.6.L60.90', profile: 'Main', level: '2.0' },
+  ],
+  ['H.264 without avcC', video('h264'), {}],
+  ['H.264 with a broken avcC', video('h264', Buffer.from([2, 0, 0])), {}],
+  [
+    'AV1 Main 4.0 8-bit',
+    video('av1', Buffer.from([0x81, 0x08, 0x0c, 0x00])),
+    { codecString: 'av01.0.08M.08', profile: 'Main', level: '4.0' },
+  ],
+  [
+    'VP9 profile 0 level 3.1 8-bit',
+    video('vp9', Buffer.from([0, 31, 0x80])),
+    { codecString: 'vp09.00.31.08', profile: 'Profile 0', level: '3.1' },
+  ],
+  ['AAC LC', audio('aac', Buffer.from('1210', 'hex')), { codecString: 'mp4a.40.2', profile: 'LC' }],
+  ['HE-AAC', audio('aac', Buffer.from('2b118800', 'hex')), { codecString: 'mp4a.40.5', profile: 'HE-AAC' }],
+  ['MP3 44.1 kHz (MPEG-1)', audio('mp3'), { codecString: 'mp4a.6B' }],
+  ['MP3 22.05 kHz (MPEG-2 LSF)', audio('mp3', undefined, 22050), { codecString: 'mp4a.69' }],
+  ['Opus', audio('opus'), { codecString: 'opus' }],
+];
+
+for (const [name, track, want] of cases) {
+  test(`codecDetails: ${name}`, () => assert.deepEqual(codecDetails(track), want));
+}
+
+test('hevcCodecString: the ISO/IEC 14496-15 E.5 examples', () => {
+  const config = {
     generalProfileSpace: 0,
     generalTierFlag: 0,
     generalConstraintIndicatorFlags: Buffer.from([0xb0, 0, 0, 0, 0, 0]),
+    chromaFormatIdc: 1,
+    lengthSize: 4 as const,
+    vps: [],
+    sps: [],
+    pps: [],
+    width: 0,
+    height: 0,
   };
   // Main profile (compatibility flags 1 and 2), level 3.1 (93), progressive, no other constraint.
-  assert.equal(
-    hevcCodecString(
-      { ...base, generalProfileIdc: 1, generalProfileCompatibilityFlags: 0x60000000, generalLevelIdc: 93 },
-      'hev1',
-    ),
-    'hev1.1.6.L93.B0',
-  );
+  const main = {
+    ...config,
+    generalProfileIdc: 1,
+    generalProfileCompatibilityFlags: 0x60000000,
+    generalLevelIdc: 93,
+  };
+  assert.equal(hevcCodecString(main, 'hev1'), 'hev1.1.6.L93.B0');
   // Main 10 (compatibility flag 2), high tier, level 4 (120).
-  assert.equal(
-    hevcCodecString({
-      ...base,
-      generalProfileIdc: 2,
-      generalTierFlag: 1,
-      generalProfileCompatibilityFlags: 0x20000000,
-      generalLevelIdc: 120,
-    }),
-    'hvc1.2.4.H120.B0',
-  );
-});
-
-test('codecString per codec', () => {
-  const cases: [string, VideoTrack | AudioTrack, string | undefined][] = [
-    // avcC profile 0x42 (Baseline), compatibility 0xC0, level 0x1E (3.0).
-    ['H.264', video('h264', AVCC_CONFIG), 'avc1.42c01e'],
-    // The hvcC the TS tests use: Main, compatibility 0x60000000, level 30, constraint 0x90.
-    ['H.265', video('h265', hvccConfig()), 'hvc1.1.6.L30.90'],
-    // av1C: marker/version 0x81, profile 0 level 8 (0x08), tier 0, 8-bit.
-    ['AV1', video('av1', Buffer.from([0x81, 0x08, 0x0c, 0x00])), 'av01.0.08M.08'],
-    // AV1 Main profile, level 5.1 (13), high tier, 10-bit: the binding's own example av01.0.13H.10.
-    ['AV1 10-bit', video('av1', Buffer.from([0x81, 0x0d, 0xc0, 0x00])), 'av01.0.13H.10'],
-    // VPCodecConfigurationRecord: profile 0, level 31 (3.1), bit depth 8 (0x8 << 4).
-    ['VP9', video('vp9', Buffer.from([0x00, 31, 0x80, 0x02, 0x02, 0x02, 0x00, 0x00])), 'vp09.00.31.08'],
-    // AudioSpecificConfig 0x1210: AAC-LC (2).
-    ['AAC-LC', audio('aac', Buffer.from([0x12, 0x10])), 'mp4a.40.2'],
-    ['MP3', audio('mp3'), 'mp4a.6B'],
-    ['MP3 at 22.05 kHz (MPEG-2)', audio('mp3', undefined, 22050), 'mp4a.69'],
-    ['Opus', audio('opus', Buffer.alloc(19)), 'opus'],
-    ['H.264 without a configuration', video('h264', Buffer.alloc(0)), undefined],
-  ];
-  for (const [name, track, want] of cases) assert.equal(codecString(track), want, name);
+  const main10 = {
+    ...config,
+    generalProfileIdc: 2,
+    generalTierFlag: 1,
+    generalProfileCompatibilityFlags: 0x20000000,
+    generalLevelIdc: 120,
+  };
+  assert.equal(hevcCodecString(main10), 'hvc1.2.4.H120.B0');
 });

@@ -53,3 +53,47 @@ test('invalid settings are refused with ERR_CONFIG naming the key', () => {
     message: /cannot read/,
   });
 });
+
+test('the older --hls-segment-seconds flag, env and key set segmentSeconds', () => {
+  assert.equal(resolveServeConfig([configFromFlags({ 'hls-segment-seconds': '3' })]).segmentSeconds, 3);
+  assert.equal(resolveServeConfig([configFromEnv({ ESTUARY_HLS_SEGMENT_SECONDS: '4' })]).segmentSeconds, 4);
+  assert.equal(resolveServeConfig([{ hlsSegmentSeconds: 5 }]).segmentSeconds, 5);
+  assert.equal(resolveServeConfig([configFromFlags({ 'segment-seconds': '6' })]).segmentSeconds, 6);
+});
+
+test('config file keys may be camelCase, snake_case or kebab-case', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'estuary-config-'));
+  const file = join(dir, 'estuary.yaml');
+  writeFileSync(file, 'rtmp_port: 1111\nweb-port: 2222\ndata_dir: /srv/x\nrecord:\n  flv: false\n');
+  const c = resolveServeConfig([readConfigFile(file)]);
+  assert.equal(c.rtmpPort, 1111);
+  assert.equal(c.webPort, 2222);
+  assert.equal(c.dataDir, '/srv/x');
+  assert.equal(c.record.flv, false);
+});
+
+test('an error quotes what was written and where, not what it was parsed into', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'estuary-config-'));
+  const file = join(dir, 'estuary.yaml');
+  writeFileSync(file, 'rtmpPort: abc\n');
+  assert.throws(
+    () => resolveServeConfig([readConfigFile(file)]),
+    (err: Error) => {
+      assert.match(err.message, /rtmpPort: "abc" \(rtmpPort in .*estuary\.yaml\): expected a number/);
+      assert.doesNotMatch(err.message, /NaN/);
+      return true;
+    },
+  );
+  assert.throws(() => resolveServeConfig([configFromEnv({ ESTUARY_WEB_PORT: '70000' })]), {
+    message: /webPort: "70000" \(ESTUARY_WEB_PORT\): must be at most 65535/,
+  });
+  assert.throws(() => resolveServeConfig([configFromFlags({ 'rtmp-port': '-1' })]), {
+    message: /rtmpPort: "-1" \(--rtmp-port\): must be at least 0/,
+  });
+  assert.throws(() => resolveServeConfig([{ rtmpPrt: 1 }]), {
+    message: /unknown setting "rtmpPrt".*did you mean "rtmpPort"/,
+  });
+  assert.throws(() => resolveServeConfig([{ logLevel: 'loud' }]), {
+    message: /logLevel: "loud".*expected one of fatal, error/,
+  });
+});

@@ -90,3 +90,25 @@ test('ProgressDisplay without a terminal: one line every 10 s', () => {
   d.log('done');
   assert.equal(s.out.at(-1), 'done\n');
 });
+
+test('ProgressDisplay: no rate until it means something — not at the start, not across a reconnect', () => {
+  let now = 0;
+  const s = sink();
+  const d = new ProgressDisplay(s, true, () => now);
+  const at = (ms: number, p: Partial<PushProgress>) => {
+    now = ms;
+    d.update({ ...base, ...p });
+    return s.out.at(-1) ?? '';
+  };
+  // The first second goes out at once (the burst): 1 s of media, then real time.
+  assert.match(at(0, { bytes: 0, sentMs: 0 }), /measuring rate…/);
+  assert.doesNotMatch(at(300, { bytes: 125_000, sentMs: 1300 }), /speed/);
+  at(1000, { bytes: 150_000, sentMs: 2000 });
+  const steady = at(2500, { bytes: 150_000 + 187_500, sentMs: 3500 });
+  assert.match(steady, /1\.00 Mbit\/s {2}speed 1\.00x/);
+  // A reconnect that took 5 s: the rate after it counts from its end, not across the gap.
+  assert.doesNotMatch(at(3000, { state: 'reconnecting', bytes: 400_000, sentMs: 4000 }), /speed/);
+  assert.match(at(8000, { state: 'sending', bytes: 400_000, sentMs: 4000 }), /measuring rate…/);
+  at(9000, { bytes: 500_000, sentMs: 5000 });
+  assert.match(at(10_000, { bytes: 625_000, sentMs: 6000 }), /1\.00 Mbit\/s {2}speed 1\.00x/);
+});

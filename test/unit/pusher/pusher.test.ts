@@ -175,3 +175,42 @@ test('reconnect: a name still taken is retried, an auth refusal is final', async
   }).catch((e: unknown) => e);
   assert.equal(err, auth);
 });
+
+test('reconnect: attempts keep counting and the backoff doubles while the name stays taken', async () => {
+  const busy = () =>
+    new PushError('publish-refused', 'x: HTTP 409: ERR_STREAM_BUSY: live/a is already published');
+  const last = new FakeTarget();
+  const open = opener(new FakeTarget(30), busy(), busy(), busy(), last);
+  const logs: string[] = [];
+  await pushFile({
+    file: FLV_3S,
+    url: 'x',
+    openTarget: open,
+    log: (m) => logs.push(m),
+    ...FAST,
+    backoff: { initialMs: 100, maxMs: 400 },
+  });
+  const tries = logs
+    .filter((l) => l.includes('reconnecting in'))
+    .map((l) => /in ([\d.]+) s \(attempt (\d+)\)/.exec(l)!);
+  assert.deepEqual(
+    tries.map((m) => [m[1], m[2]]),
+    [
+      ['0.1', '1'],
+      ['0.2', '2'],
+      ['0.4', '3'],
+      ['0.4', '4'],
+    ],
+  );
+  assert.ok(last.finished);
+});
+
+test('a publish refused at the start is never retried, busy or not', async () => {
+  const busy = new PushError('publish-refused', 'x: HTTP 409: ERR_STREAM_BUSY: live/a is already published');
+  const open = opener(busy, new FakeTarget());
+  const err = await pushFile({ file: FLV_3S, url: 'x', openTarget: open, loop: true, ...FAST }).catch(
+    (e: unknown) => e,
+  );
+  assert.equal(err, busy);
+  assert.equal(open.calls, 1);
+});

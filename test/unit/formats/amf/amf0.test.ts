@@ -8,9 +8,11 @@ import {
   encodeAmf0EcmaArray,
 } from '../../../../src/formats/amf/amf0.js';
 import type { AmfValue } from '../../../../src/formats/amf/value.js';
+import { metadataReferenceBomb, metadataSelfReference } from '../../../helpers/hostile-amf.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const isAmfError = (e: unknown) => isEstuaryError(e, 'ERR_AMF_DECODE');
+const isLimit = (e: unknown) => isEstuaryError(e, 'ERR_AMF_LIMIT');
 
 // Byte literals following AMF0 spec sections 2.2 - 2.12: [name, value, bytes]. Used both ways.
 const cases: [string, AmfValue, string][] = [
@@ -137,9 +139,9 @@ test('malformed input throws ERR_AMF_DECODE', () => {
 
 test('nesting deeper than the limit throws instead of overflowing the stack', () => {
   const deep = Buffer.concat(Array.from({ length: 100_000 }, () => hex('0a 00000001')));
-  assert.throws(() => decodeAmf0(deep), isAmfError);
+  assert.throws(() => decodeAmf0(deep), isLimit);
   const objects = Buffer.concat(Array.from({ length: 100_000 }, () => hex('03 0001 61')));
-  assert.throws(() => decodeAmf0(objects), isAmfError);
+  assert.throws(() => decodeAmf0(objects), isLimit);
   // 64 levels are fine.
   let v: AmfValue = 1;
   for (let i = 0; i < 60; i++) v = [v];
@@ -150,4 +152,42 @@ test('encoding a cycle throws an EstuaryError, not a RangeError', () => {
   const o: { self?: unknown } = {};
   o.self = o;
   assert.throws(() => encodeAmf0(o as AmfValue), isAmfError);
+});
+
+test('references count as what they refer to: a reference bomb is refused at once', () => {
+  // 30 objects, each with two references to the one before: 641 bytes, 2^30 values expanded.
+  const bomb = metadataReferenceBomb(30);
+  const t0 = performance.now();
+  assert.throws(() => decodeAmf0(bomb), /more than 65536 values/);
+  assert.throws(() => decodeAmf0(bomb), isLimit);
+  assert.ok(performance.now() - t0 < 100, 'the refusal took long');
+  // 12 levels (4,096 values expanded) are within the bounds, and the references share objects.
+  const [name, small] = decodeAmf0(metadataReferenceBomb(12)) as [
+    string,
+    Record<string, { a: unknown; b: unknown }>,
+  ];
+  assert.equal(name, 'onMetaData');
+  assert.equal(small.o5!.a, small.o4);
+  assert.equal(small.o5!.a, small.o5!.b);
+});
+
+test('a reference to an object still being decoded (a cycle) is refused', () => {
+  assert.throws(() => decodeAmf0(metadataSelfReference()), /refers to an object that contains it/);
+  assert.throws(() => decodeAmf0(hex('03 0001 61 07 0000 000009')), isLimit, 'object holding itself');
+  assert.throws(() => decodeAmf0(hex('0a 00000001 07 0000')), isLimit, 'array holding itself');
+  // A reference to a finished object is no cycle.
+  const [a, b] = decodeAmf0(hex('03 0001 61 05 000009 07 0000'));
+  assert.equal(a, b);
+});
+
+test('the bounds can be set per decode, and cover expanded bytes', () => {
+  assert.throws(() => decodeAmf0(encodeAmf0([1, 2, 3]), { maxNodes: 3 }), isLimit);
+  assert.deepEqual(decodeAmf0(encodeAmf0([1, 2, 3]), { maxNodes: 4 }), [[1, 2, 3]]);
+  // An object holding a 1,000-byte string, referenced 10 times: ~11 KB written out.
+  const big = Buffer.concat([
+    encodeAmf0({ s: 'x'.repeat(1000) }),
+    ...Array.from({ length: 10 }, () => hex('07 0000')),
+  ]);
+  assert.equal(decodeAmf0(big).length, 11);
+  assert.throws(() => decodeAmf0(big, { maxExpandedBytes: 5000 }), /expands to more than 5000 bytes/);
 });

@@ -6,6 +6,7 @@ import type { AmfValue } from '../../../../src/formats/amf/value.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const isAmfError = (e: unknown) => isEstuaryError(e, 'ERR_AMF_DECODE');
+const isLimit = (e: unknown) => isEstuaryError(e, 'ERR_AMF_LIMIT');
 const decode = (s: string): AmfValue => {
   const b = hex(s);
   const { value, offset } = decodeAmf3Value(b, 0);
@@ -97,5 +98,31 @@ test('malformed input throws ERR_AMF_DECODE', () => {
 
 test('deep nesting throws instead of overflowing the stack', () => {
   const deep = Buffer.concat(Array.from({ length: 50_000 }, () => hex('09 03 01')));
-  assert.throws(() => decodeAmf3Value(deep, 0), isAmfError);
+  assert.throws(() => decodeAmf3Value(deep, 0), isLimit);
+});
+
+test('an object referring to itself (a cycle) is refused', () => {
+  // Dynamic anonymous object {a: <object reference 0>}: itself.
+  assert.throws(() => decodeAmf3Value(hex('0a 0b 01 03 61 0a 00 01'), 0), /a cycle/);
+  // Dense array [<object reference 0>]: itself.
+  assert.throws(() => decodeAmf3Value(hex('09 03 01 09 00'), 0), isLimit);
+});
+
+test('object and string references count as what they refer to', () => {
+  // A dense array of 20 arrays, each holding two references to the one before (2^20 values).
+  const parts = [hex('09 29 01'), hex('09 01 01')];
+  for (let i = 1; i < 20; i++)
+    parts.push(
+      hex(`09 05 01 09 ${(i * 2).toString(16).padStart(2, '0')} 09 ${(i * 2).toString(16).padStart(2, '0')}`),
+    );
+  assert.throws(() => decodeAmf3Value(Buffer.concat(parts), 0), /more than 65536 values/);
+  // A 100-byte string, then 20,000 references to it: 2 MB written out.
+  const s = Buffer.concat([
+    hex('09'),
+    Buffer.from([0x80 | (20001 >> 13), 0x80 | ((20001 >> 6) & 0x7f), ((20001 << 1) & 0x7f) | 1]),
+    hex('01 06 81 49'),
+    Buffer.alloc(100, 0x61),
+  ]);
+  const refs = Buffer.concat(Array.from({ length: 20_000 }, () => hex('06 00')));
+  assert.throws(() => decodeAmf3Value(Buffer.concat([s, refs]), 0), /expands to more than 1048576 bytes/);
 });

@@ -3,9 +3,11 @@ import { test } from 'node:test';
 import { isEstuaryError } from '../../../../src/errors.js';
 import { encodeAmf0 } from '../../../../src/formats/amf/amf0.js';
 import { type FlvDemuxEvent, FlvToFrames } from '../../../../src/formats/flv/flv-to-frame.js';
+import { MAX_METADATA_BYTES } from '../../../../src/formats/flv/script-tag.js';
 import { FlvTagType } from '../../../../src/formats/flv/tag.js';
 import type { MediaFrame } from '../../../../src/media/frame.js';
 import type { Track } from '../../../../src/media/track.js';
+import { metadataSelfReference, setDataFrameReferenceBomb } from '../../../helpers/hostile-amf.js';
 
 const SPS = '6764000dacd94141fb011000000300100000030320f1429960';
 const AVCC = `0164000dffe10019${SPS}01000668ebe3cb22c0fdf8f800`;
@@ -174,6 +176,25 @@ test('script data: @setDataFrame + onMetaData → metadata with the body from "o
   });
   const cue = encodeAmf0('onCuePoint', { name: 'x' });
   assert.deepEqual(d.push({ type: FlvTagType.Script, timestamp: 0, body: cue }, 0), []);
+});
+
+test('onMetaData over the bounds is dropped and counted; the next tags go on', () => {
+  const d = new FlvToFrames();
+  const script = (body: Buffer) => ({ type: FlvTagType.Script, timestamp: 0, body });
+  assert.deepEqual(d.push(script(setDataFrameReferenceBomb(30)), 0), []);
+  assert.deepEqual(d.push(script(metadataSelfReference()), 0), []);
+  const big = encodeAmf0('onMetaData', { pad: 'x'.repeat(MAX_METADATA_BYTES) });
+  assert.deepEqual(d.push(script(big), 0), []);
+  assert.equal(d.droppedMetadata.count, 3);
+  assert.match(
+    d.droppedMetadata.lastReason,
+    /^ERR_AMF_LIMIT: onMetaData of \d+ bytes is over the limit of 65536/,
+  );
+  // Other script data of any size is not metadata: ignored, not counted.
+  assert.deepEqual(d.push(script(encodeAmf0('onTextData', { pad: 'x'.repeat(MAX_METADATA_BYTES) })), 0), []);
+  assert.equal(d.droppedMetadata.count, 3);
+  assert.equal(track(d.push(video(`1700000000${AVCC}`), 0)).kind, 'video');
+  assert.equal(d.push(script(encodeAmf0('onMetaData', { width: 1 })), 0)[0]?.kind, 'metadata');
 });
 
 test('unsupported codecs and malformed packets throw coded errors naming the supported set', () => {

@@ -225,3 +225,71 @@ test('payloads are copies: reusing the pushed buffer cannot change them', () => 
   input.fill(0);
   assert.deepEqual(m.payload, A200);
 });
+
+/**
+ * Set Chunk Size `sent`, then on each chunk stream in `csids` a message declaring `length` bytes
+ * whose first chunk (`sent` bytes) is all that is sent: each is left unfinished.
+ */
+function partialMessages(csids: number[], length: number, sent: number): Buffer {
+  const size = sent;
+  const setSize = Buffer.concat([hex('02 000000 000004 01 00000000'), Buffer.alloc(4)]);
+  setSize.writeUInt32BE(size, 12);
+  const parts = [setSize];
+  for (const csid of csids) {
+    const h = Buffer.alloc(12);
+    h[0] = csid;
+    h.writeUIntBE(length, 4, 3);
+    h[7] = 9;
+    h.writeUInt32LE(1, 8);
+    parts.push(h, Buffer.alloc(sent, csid));
+  }
+  return Buffer.concat(parts);
+}
+
+test('unfinished messages over every chunk stream share one budget', () => {
+  const csids = Array.from({ length: 63 }, (_, i) => i + 3);
+  // 63 chunk streams with a 1 MiB message each under way, at a chunk size of 8 MiB - 1.
+  const flood = partialMessages(csids, 0x7fffff, 1024 * 1024);
+  const r = new ChunkReader({ maxMessageSize: 8 * 1024 * 1024, maxPartialBytes: 9 * 1024 * 1024 });
+  assert.throws(
+    () => r.push(flood),
+    (e) =>
+      isChunkError(e) &&
+      /unfinished messages would hold \d+ bytes .* over the limit of 9437184/.test(String(e)),
+  );
+  assert.ok(r.partialBytes <= 9 * 1024 * 1024, `${r.partialBytes} bytes held`);
+  // Whole messages and aborted ones give their bytes back.
+  const ok = new ChunkReader({ maxPartialBytes: 300 });
+  const whole = Buffer.concat([
+    hex('03 000000 0000c8 14 00000000'),
+    A200.subarray(0, 128),
+    hex('c3'),
+    A200.subarray(128),
+  ]);
+  for (let i = 0; i < 5; i++) assert.equal(ok.push(whole).length, 1);
+  assert.equal(ok.partialBytes, 0);
+  ok.push(Buffer.concat([hex('04 000000 0000c8 09 01000000'), A200.subarray(0, 128)]));
+  assert.equal(ok.partialBytes, 200);
+  ok.push(hex('02 000000 000004 02 00000000 00000004')); // Abort chunk stream 4 (5.4.2)
+  assert.equal(ok.partialBytes, 0);
+});
+
+test('limits can be raised during a connection, and their errors say when they apply', () => {
+  const r = new ChunkReader({
+    maxMessageSize: 65536,
+    maxPartialBytes: 65536,
+    limitContext: 'before a publish starts',
+  });
+  const big = partialMessages([4], 1024 * 1024, 10);
+  assert.throws(
+    () => new ChunkReader({ maxMessageSize: 65536, limitContext: 'before a publish starts' }).push(big),
+    /message of 1048576 bytes on chunk stream 4 exceeds 65536 before a publish starts/,
+  );
+  r.setLimits({ maxMessageSize: 8 * 1024 * 1024, maxPartialBytes: 9 * 1024 * 1024 });
+  assert.deepEqual(
+    r.push(big).map((m) => m.type),
+    [1],
+    'only the Set Chunk Size is complete',
+  );
+  assert.equal(r.partialBytes, 64 * 1024, 'the first allocation, not the declared length');
+});

@@ -4,7 +4,7 @@
  * EstuaryError. Bounded by time (about 2 s in all), reproducible by seed.
  *
  * Inputs that once broke a parser live in test/fixtures/fuzz/{rtmp-chunk,amf0}/ and are replayed
- * below. Run with ESTUARY_FUZZ_RECORD=1 to have a new crashing input written there.
+ * below (fuzz/flv/ is replayed by the FLV tag-reader test). Run with ESTUARY_FUZZ_RECORD=1 to have a new crashing input written there.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -12,12 +12,19 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { EstuaryError } from '../../../../src/errors.js';
 import { decodeAmf0 } from '../../../../src/formats/amf/amf0.js';
+import { encodeFlvHeader } from '../../../../src/formats/flv/header.js';
+import { encodeFlvTag } from '../../../../src/formats/flv/tag.js';
 import { ChunkReader } from '../../../../src/formats/rtmp/chunk-reader.js';
 import { encodeMessage } from '../../../../src/formats/rtmp/chunk-writer.js';
 import { decodeCommand, decodeData } from '../../../../src/formats/rtmp/command.js';
 import { parseControl } from '../../../../src/formats/rtmp/control.js';
 import { RtmpServerHandshake } from '../../../../src/formats/rtmp/handshake.js';
 import type { RtmpMessage } from '../../../../src/formats/rtmp/message.js';
+import {
+  metadataReferenceBomb,
+  metadataSelfReference,
+  setDataFrameReferenceBomb,
+} from '../../../helpers/hostile-amf.js';
 import { hex, prng, randomSplits } from './test-helpers.js';
 
 const FIXTURES = new URL('../../../fixtures/', import.meta.url);
@@ -160,6 +167,22 @@ const HOSTILE: Record<string, Record<string, Buffer>> = {
     'command-amf3-object-nesting-2000': command(
       Buffer.concat([hex('02 0001 61 00 0000000000000000 11'), repeat('0a 0b 01 03 61', 2000)]),
     ),
+    // Set Chunk Size 8 MiB - 1, then 63 chunk streams each starting an 8 MiB - 1 message it never
+    // finishes (the report sent ~8 MiB on each; 64 bytes here keep the file small).
+    'partial-messages-on-63-chunk-streams': Buffer.concat([
+      hex('02 000000 000004 01 00000000 007fffff'),
+      ...Array.from({ length: 63 }, (_, i) =>
+        Buffer.concat([
+          i + 3 < 64 ? Buffer.from([i + 3]) : Buffer.from([0, i + 3 - 64]),
+          hex('000000 7fffff 09 01000000'),
+          Buffer.alloc(64, 0x55),
+        ]),
+      ),
+    ]),
+    'set-data-frame-reference-bomb-2e30': encodeMessage(
+      { type: 18, streamId: 1, timestamp: 0, chunkStreamId: 4, payload: setDataFrameReferenceBomb(30) },
+      128,
+    ),
   },
   amf0: {
     'strict-array-nesting-2000': repeat('0a 00000001', 2000),
@@ -169,6 +192,14 @@ const HOSTILE: Record<string, Record<string, Buffer>> = {
     'amf3-object-nesting-2000': Buffer.concat([hex('11'), repeat('0a 0b 01 03 61', 2000)]),
     'amf3-array-count-u29-max': hex('11 09 ff ff ff ff 01'),
     'amf3-object-references-itself': hex('11 0a 0b 01 03 61 0a 00 01'),
+    'metadata-reference-bomb-2e30': metadataReferenceBomb(30),
+    'ecma-array-references-itself': metadataSelfReference(),
+  },
+  flv: {
+    'script-metadata-reference-bomb-2e30': Buffer.concat([
+      encodeFlvHeader({ audio: false, video: true }),
+      encodeFlvTag(18, 0, metadataReferenceBomb(30)),
+    ]),
   },
 };
 

@@ -29,8 +29,8 @@ export class FlvFormatEncoder implements FormatEncoder {
     return encodeFlvHeader({ audio, video });
   }
 
-  metadata(stream: LiveStream, ts: number): Buffer | undefined {
-    return stream.metadata && encodeFlvTag(FlvTagType.Script, wrap32(ts), stream.metadata.body);
+  metadata(stream: LiveStream): Buffer | undefined {
+    return stream.metadata && encodeFlvTag(FlvTagType.Script, 0, stream.metadata.body);
   }
 
   track(track: Track, ts: number): Buffer | undefined {

@@ -1,0 +1,35 @@
+/** `estuary file-gateway [HOST] [PORT] [--root DIR] [--dir]`: the static file gateway. */
+import { FILES_SETTINGS } from '../config/schema.js';
+import { describeError } from '../errors.js';
+import { FileGateway } from '../files/file-gateway.js';
+import { createLogger } from '../log.js';
+import { type CommandSpec, parseCommand, untilSignal } from './command-settings.js';
+
+const SPEC: CommandSpec<typeof FILES_SETTINGS> = {
+  name: 'file-gateway',
+  table: FILES_SETTINGS,
+  positionals: ['host', 'port'],
+  synopsis: `Usage: estuary file-gateway [HOST] [PORT] [--root DIR] [--dir]
+       (the seed's form: estuary file-gateway 0.0.0.0 8100)
+
+Serves the recordings under --root (the origin's data directory) at the origin's paths
+(/hls/{app}/{stream}/index.m3u8, /mp4/…, /flv/…) and the player pages, for many viewers and for a
+cache (nginx, a CDN) in front.`,
+};
+
+export async function fileGatewayCommand(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const parsed = parseCommand(SPEC, args, env);
+  if (parsed.kind === 'exit') return parsed.code;
+  const config = parsed.resolved.config;
+  const gateway = new FileGateway(config, createLogger(config.logLevel, config.logFormat));
+  try {
+    await gateway.start();
+  } catch (err) {
+    console.error(`estuary file-gateway: ${describeError(err)}`);
+    return 1;
+  }
+  return untilSignal(() => gateway.stop());
+}

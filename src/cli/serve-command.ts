@@ -1,0 +1,31 @@
+/** `estuary serve`: the origin, until SIGINT/SIGTERM. */
+import { SERVE_SETTINGS } from '../config/schema.js';
+import { describeError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { Origin } from '../origin/origin.js';
+import { type CommandSpec, parseCommand, untilSignal, usage } from './command-settings.js';
+
+const SPEC: CommandSpec<typeof SERVE_SETTINGS> = {
+  name: 'serve',
+  table: SERVE_SETTINGS,
+  synopsis: `Usage: estuary serve [options]
+
+The origin: RTMP and HTTP-FLV ingest; RTMP, HTTP-FLV and WebSocket-FLV play; recordings; web port.`,
+};
+
+export const SERVE_USAGE = usage(SPEC);
+
+/** Resolves with the exit code once the origin stopped (or at once for help and bad input). */
+export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const parsed = parseCommand(SPEC, args, env);
+  if (parsed.kind === 'exit') return parsed.code;
+  const config = parsed.resolved.config;
+  const origin = new Origin(config, createLogger(config.logLevel, config.logFormat));
+  try {
+    await origin.start();
+  } catch (err) {
+    console.error(`estuary serve: ${describeError(err)}`);
+    return 1;
+  }
+  return untilSignal(() => origin.stop());
+}

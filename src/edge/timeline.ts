@@ -1,0 +1,45 @@
+/**
+ * One continuous timeline over a pull that reconnects: each upstream connection brings its own
+ * clock (a restarted origin starts near 0, another edge where it pleases), and viewers of the edge
+ * must see timestamps that keep increasing, so that no player restarts. Pure: frame times in,
+ * frame times out.
+ *
+ * Within one connection times pass through shifted by one offset (A/V sync is the upstream's).
+ * At the first frame of a new connection the offset is chosen so that it follows the last frame
+ * sent by GAP_MS; and since the upstream's first frames interleave its tracks loosely (its GOP
+ * cache starts at a video keyframe, with audio a few ms either side), a frame that would still
+ * land at or before the last frame of its own track pushes the offset forward: every track's
+ * times stay strictly increasing.
+ */
+
+/** Pause inserted at a reconnect: longer than the usual A/V interleaving skew of one GOP start. */
+export const GAP_MS = 100;
+
+export class ContinuousTimeline {
+  private offset = 0;
+  private anchored = false;
+  private lastOut = Number.NEGATIVE_INFINITY;
+  private readonly lastByTrack = new Map<string, number>();
+
+  /** The next frame starts a new upstream connection (and clock). */
+  reanchor(): void {
+    this.anchored = false;
+  }
+
+  /** The output decode time of a frame of `track` ('video' | 'audio') with upstream decode time `dts`. */
+  map(track: string, dts: number): number {
+    if (!this.anchored) {
+      this.offset = this.lastOut === Number.NEGATIVE_INFINITY ? 0 : this.lastOut + GAP_MS - dts;
+      this.anchored = true;
+    }
+    let out = dts + this.offset;
+    const last = this.lastByTrack.get(track);
+    if (last !== undefined && out <= last) {
+      this.offset += last + 1 - out;
+      out = last + 1;
+    }
+    this.lastByTrack.set(track, out);
+    if (out > this.lastOut) this.lastOut = out;
+    return out;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The edge's StreamSource: a stream a viewer asks for is pulled once from the upstream (an origin
+ * or another edge) and published into this process's hub, where the same fan-out as the origin's
+ * serves every viewer. The pull survives its upstream: when the connection is lost, or the
+ * upstream ends the stream, the hub's publish stays up (viewers keep their connections) while the
+ * pull reconnects with backoff, and the stream goes on over one continuous timeline with whatever
+ * sequence headers the upstream now sends. It ends only when the upstream has not come back
+ * within `giveUpMs` (viewers are then ended cleanly), or `idleReleaseMs` after the last viewer left.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { describeError, EstuaryError } from '../errors.js';
+import { FlvTagIngest } from '../flv/to-stream.js';
+import type { FlvTag } from '../formats/flv/tag.js';
+import { HttpFlvPull, type PullEndKind } from '../http-flv/pull.js';
+import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
+import type { StreamHub } from '../hub/stream-hub.js';
+import type { StreamName } from '../hub/stream-name.js';
+import type { SourceRequest, StreamSource } from '../hub/stream-source.js';
+import { ContinuousTimeline } from './timeline.js';
+
+export interface UpstreamOptions {
+  /** `http://HOST:PORT` of the origin or edge to pull from (a path prefix is kept). */
+  readonly upstream: string;
+  /** First reconnect delay; doubles up to `reconnectMaxMs`. */
+  readonly reconnectInitialMs: number;
+  readonly reconnectMaxMs: number;
+  /** Viewers are ended when the upstream has not come back for this long. */
+  readonly giveUpMs: number;
+  /** The pull is released this long after its last viewer left. */
+  readonly idleReleaseMs: number;
+  /** An upstream that sends nothing this long is lost. */
+  readonly stallTimeoutMs: number;
+  readonly maxTagBytes: number;
+}
+
+export type PullState = 'connecting' | 'live' | 'reconnecting';
+
+export interface PullStats {
+  readonly path: string;
+  readonly state: PullState;
+  readonly bytesIn: number;
+  readonly reconnects: number;
+  readonly since: number;
+}
+
+export class UpstreamSource implements StreamSource {
+  /** This edge's name in `Via` headers: a pull that comes back to it is a loop. */
+  readonly id = `estuary-edge-${randomBytes(4).toString('hex')}`;
+  private readonly pulls = new Map<string, UpstreamPull>();
+
+  constructor(
+    private readonly hub: StreamHub,
+    private readonly opts: UpstreamOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** Whether a request's `Via` chain already went through this edge. */
+  isLoop(via: string | undefined): boolean {
+    return via?.split(',').some((hop) => hop.trim().endsWith(this.id)) === true;
+  }
+
+  async open(name: StreamName, request: SourceRequest): Promise<void> {
+    if (this.isLoop(request.via)) {
+      throw new EstuaryError(
+        'ERR_EDGE_LOOP',
+        `the pull for ${name.path} came back to this edge (${this.id})`,
+      );
+    }
+    if (this.pulls.has(name.path)) return;
+    const via = `${request.via ? `${request.via}, ` : ''}1.1 ${this.id}`;
+    const pull = new UpstreamPull(this.hub, name, request.query, via, this.opts, this.log, () =>
+      this.pulls.delete(name.path),
+    );
+    this.pulls.set(name.path, pull);
+    try {
+      await pull.start();
+    } catch (err) {
+      this.pulls.delete(name.path);
+      throw err;
+    }
+  }
+
+  subscribersChanged(stream: LiveStream): void {
+    this.pulls.get(stream.path)?.subscribersChanged(stream.subscriberCount);
+  }
+
+  stats(): PullStats[] {
+    return [...this.pulls.values()].map((p) => p.stats());
+  }
+
+  /** Ends every pull (shutdown). */
+  close(reason: string): void {
+    for (const p of [...this.pulls.values()]) p.stop(reason);
+  }
+}
+
+/** One stream's pull across reconnects. */
+class UpstreamPull {
+  private state: PullState = 'connecting';
+  private pull: HttpFlvPull | undefined;
+  private stream: LiveStream | undefined;
+  private readonly publisher: PublisherInfo;
+  private ingest: FlvTagIngest | undefined;
+  private readonly timeline = new ContinuousTimeline();
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private giveUpTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private reconnects = 0;
+  private bytesBefore = 0;
+  private readonly since = Date.now();
+  private readonly url: string;
+  /** The upstream URL without the viewer's query (which may carry credentials): for logs. */
+  private readonly shownUrl: string;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly hub: StreamHub,
+    private readonly name: StreamName,
+    query: string,
+    private readonly via: string,
+    private readonly opts: UpstreamOptions,
+    log: Logger,
+    private readonly forget: () => void,
+  ) {
+    const base = opts.upstream.replace(/\/+$/, '');
+    this.shownUrl = `${base}/${name.path}.flv`;
+    this.url = `${this.shownUrl}${query}`;
+    this.log = log.child({ proto: 'edge-pull', path: name.path });
+    this.publisher = { protocol: 'pull', remote: this.shownUrl, kick: (reason) => this.stop(reason) };
+  }
+
+  /** The first connection: resolves once the upstream sends the stream, rejects with its refusal. */
+  async start(): Promise<void> {
+    const pull = this.connect();
+    await pull.ready;
+    this.stream = this.hub.publish(this.name, this.publisher);
+    this.ingest = new FlvTagIngest(this.stream, this.log, this.timeline);
+    this.state = 'live';
+    this.log.info({ upstream: this.shownUrl }, 'pulling');
+  }
+
+  stats(): PullStats {
+    return {
+      path: this.name.path,
+      state: this.state,
+      bytesIn: this.bytesBefore + (this.pull?.bytesIn ?? 0),
+      reconnects: this.reconnects,
+      since: this.since,
+    };
+  }
+
+  subscribersChanged(count: number): void {
+    if (this.stopped) return;
+    if (count > 0) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+    } else if (!this.idleTimer) {
+      this.idleTimer = setTimeout(() => this.stop('no viewers'), this.opts.idleReleaseMs);
+    }
+  }
+
+  /** The one place a pull ends for good. */
+  stop(reason: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.giveUpTimer);
+    clearTimeout(this.idleTimer);
+    this.pull?.close();
+    this.forget();
+    if (this.stream) this.hub.unpublish(this.stream, this.publisher, reason);
+    this.log.info({ reason, reconnects: this.reconnects }, 'pull released');
+  }
+
+  private connect(): HttpFlvPull {
+    if (this.pull) this.bytesBefore += this.pull.bytesIn;
+    const pull = new HttpFlvPull(
+      this.url,
+      {
+        onTags: (tags) => this.onTags(pull, tags),
+        onEnd: (kind, reason) => this.onEnd(pull, kind, reason),
+      },
+      { maxTagBytes: this.opts.maxTagBytes, stallTimeoutMs: this.opts.stallTimeoutMs, via: this.via },
+    );
+    this.pull = pull;
+    return pull;
+  }
+
+  private onTags(pull: HttpFlvPull, tags: FlvTag[]): void {
+    if (pull !== this.pull || this.stopped || !this.ingest) return;
+    try {
+      for (const t of tags) this.ingest.push(t);
+    } catch (err) {
+      // What the upstream sent cannot be read: drop this connection, the reconnect starts clean.
+      pull.close();
+      this.onEnd(pull, 'lost', `upstream sent what cannot be ingested: ${describeError(err)}`);
+    }
+  }
+
+  private onEnd(pull: HttpFlvPull, kind: PullEndKind, reason: string): void {
+    if (pull !== this.pull || this.stopped) return;
+    this.state = 'reconnecting';
+    this.log.warn({ kind, reason }, 'upstream lost; viewers stay connected while the edge reconnects');
+    this.giveUpTimer ??= setTimeout(
+      () => this.stop(`upstream did not come back within ${this.opts.giveUpMs} ms (${reason})`),
+      this.opts.giveUpMs,
+    );
+    this.attempt = 0;
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    const delay = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectInitialMs * 2 ** this.attempt);
+    this.attempt++;
+    this.retryTimer = setTimeout(() => void this.retry(), delay);
+  }
+
+  private async retry(): Promise<void> {
+    if (this.stopped) return;
+    const pull = this.connect();
+    try {
+      await pull.ready;
+    } catch (err) {
+      if (this.stopped || pull !== this.pull) return;
+      this.log.debug({ attempt: this.attempt, reason: describeError(err) }, 'reconnect failed');
+      this.scheduleRetry();
+      return;
+    }
+    if (this.stopped || pull !== this.pull) return;
+    clearTimeout(this.giveUpTimer);
+    this.giveUpTimer = undefined;
+    this.ingest?.newConnection();
+    this.reconnects++;
+    this.state = 'live';
+    this.log.info({ reconnects: this.reconnects }, 'upstream back; the stream goes on');
+  }
+}

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { renderOptions, renderSettingsTable } from '../../../src/config/help.js';
+import { describeSettings, resolveSettings, settingEntries } from '../../../src/config/load.js';
+import { SERVE_SETTINGS } from '../../../src/config/schema.js';
+import { envName, flagName } from '../../../src/config/setting.js';
+
+const README = new URL('../../../README.md', import.meta.url);
+
+test('--help names every flag and every file-only setting of estuary serve', () => {
+  const help = renderOptions(SERVE_SETTINGS);
+  for (const e of settingEntries(SERVE_SETTINGS)) {
+    if (e.setting.flag === false) assert.ok(help.includes(envName(e.names[0]!)), `${e.path} missing`);
+    else assert.ok(help.includes(`--${flagName(e.names[0]!, e.setting)}`), `${e.path} missing`);
+  }
+  assert.match(help, /--no-record-flv +turn off FLV recording/);
+  assert.match(help, /--rtmp-port N +RTMP publish and play \(default 1935\)/);
+});
+
+test('the README settings table is the one the schema renders', () => {
+  const text = readFileSync(README, 'utf8');
+  const m = /<!-- settings:serve -->\n([\s\S]*?)\n<!-- \/settings:serve -->/.exec(text);
+  assert.ok(m, 'README has a <!-- settings:serve --> section');
+  assert.equal(m[1], renderSettingsTable(SERVE_SETTINGS), 'run `npm run docs` to regenerate it');
+});
+
+test('--print-config says where each value came from and masks secrets', () => {
+  const resolved = resolveSettings(SERVE_SETTINGS, [
+    { kind: 'file', label: 'e.yaml', values: { webPort: 9000 } },
+    { kind: 'environment', label: 'environment', values: { 'authSecret\0ESTUARY_AUTH_SECRET': 'hunter2' } },
+    { kind: 'flag', label: 'flags', values: { 'rtmpPort\0--rtmp-port': '1936' } },
+  ]);
+  const text = describeSettings(SERVE_SETTINGS, resolved);
+  assert.match(text, /^webPort = 9000 {2}\(webPort in e\.yaml\)$/m);
+  assert.match(text, /^rtmpPort = 1936 {2}\(--rtmp-port\)$/m);
+  assert.match(text, /^authSecret = \*+ {2}\(ESTUARY_AUTH_SECRET\)$/m);
+  assert.match(text, /^httpPort = 8501 {2}\(default\)$/m);
+  assert.doesNotMatch(text, /hunter2/);
+});

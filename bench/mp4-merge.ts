@@ -74,8 +74,10 @@ async function record(dir: string, minutes: number): Promise<void> {
     ready: Promise.resolve(),
     startedAt: new Date(),
     log: pino({ level: 'warn' }, { write: (line: string) => void problems.push(line.trim()) }),
-    hlsSegmentSeconds: 2,
+    sessionId: '20250101_000000',
+    segmentSeconds: 2,
     hlsWindow: 0,
+    hlsCleanup: false,
   });
   const repeats = Math.ceil((minutes * 60_000) / PERIOD_MS);
   for (let k = 0; k < repeats; k++) {

@@ -52,6 +52,10 @@ export const SERVE_SETTINGS = {
     'seconds a segment stays after leaving the live window (default: RFC 8216 6.2.2 minimum)',
     { min: 0, max: 3600 },
   ),
+  hlsCleanup: toggle(
+    false,
+    "delete HLS segments that left the live window (nginx-rtmp's hls_cleanup); off: every segment stays and the ended playlist lists them all (VOD)",
+  ),
   authSecret: optionalText('publishing needs a signed URL (see estuary sign)', {
     arg: 'SECRET',
     secret: true,

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { extname, join, relative, resolve, sep } from 'node:path';
+import { cacheControlFor } from './cache-policy.js';
 import { CORS_HEADERS, sendError } from './respond.js';
 
 const MIME: Record<string, string> = {
@@ -25,15 +26,6 @@ const MIME: Record<string, string> = {
 };
 
 /**
- * Playlists change while a stream is live: never cache them. Everything else a recorder writes is
- * written once under its final name (atomic rename), so it may be cached; a CDN or nginx in
- * front can rely on that.
- */
-function cacheControl(ext: string): string {
-  return ext === '.m3u8' || ext === '.html' || ext === '.json' ? 'no-cache' : 'public, max-age=3600';
-}
-
-/**
  * Resolves a URL path inside `root`, or undefined when it would leave it (`..`, encoded
  * separators, NUL): the traversal guard every static route goes through.
  */
@@ -50,6 +42,34 @@ export function resolveInside(root: string, urlPath: string): string | undefined
   const base = resolve(root);
   const full = resolve(join(base, ...parts));
   return full === base || full.startsWith(base + sep) ? full : undefined;
+}
+
+/**
+ * The real path of `file` (every symlink resolved) when it lies inside the real path of `root`,
+ * else undefined (also when it does not exist). A symlink in the data directory may point
+ * within it (an alias), never out of it: `flv/evil -> /etc` must not serve /etc/passwd.
+ */
+export async function realPathInside(root: string, file: string): Promise<string | undefined> {
+  try {
+    const [realRoot, real] = await Promise.all([realpath(root), realpath(file)]);
+    return real === realRoot || real.startsWith(realRoot + sep) ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether an If-None-Match field value (RFC 9110 13.1.2) matches the current `etag`: `*` matches
+ * any current representation; otherwise a comma-separated list of entity tags, compared weakly
+ * (8.8.3.2: `W/"x"` and `"x"` match), as the method is GET or HEAD.
+ */
+export function ifNoneMatchHits(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  const mine = opaque(etag);
+  // An entity tag is a quoted string without commas inside (8.8.3: etagc excludes '"', and our
+  // tags are hex), so splitting on commas is exact.
+  return header.split(',').some((t) => opaque(t) === mine);
 }
 
 /** `bytes=a-b` / `bytes=a-` / `bytes=-n` (one range; RFC 9110 14.2). */
@@ -76,7 +96,7 @@ export function parseRange(
 
 /**
  * Serves one file under `root` with Range, conditional GET (ETag / Last-Modified), MIME and
- * cache headers. Answers 404 for anything missing or outside `root`.
+ * cache headers. Answers 404 for anything missing or outside `root`, symlinks resolved.
  */
 export async function serveStatic(
   req: IncomingMessage,
@@ -86,7 +106,10 @@ export async function serveStatic(
   /** Cache-Control instead of the one the extension implies (pages: revalidate every time). */
   cache?: string,
 ): Promise<void> {
-  const file = resolveInside(root, urlPath);
+  const inside = resolveInside(root, urlPath);
+  if (!inside) return sendError(res, 404, 'not found');
+  // Served from its real path, so what was checked is what is read.
+  const file = await realPathInside(root, inside);
   if (!file) return sendError(res, 404, 'not found');
   let info: Awaited<ReturnType<typeof stat>>;
   try {
@@ -95,17 +118,26 @@ export async function serveStatic(
     return sendError(res, 404, 'not found');
   }
   if (!info.isFile()) return sendError(res, 404, 'not found');
-  const ext = extname(file).toLowerCase();
+  // The name asked for decides the type, not the name a symlink points to.
+  const ext = extname(inside).toLowerCase();
   const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
   const headers: Record<string, string | number> = {
     ...CORS_HEADERS,
     'Content-Type': MIME[ext] ?? 'application/octet-stream',
     'Accept-Ranges': 'bytes',
-    'Cache-Control': cache ?? cacheControl(ext),
+    'Cache-Control':
+      cache ?? (await cacheControlFor(root, relative(resolve(root), inside).split(sep), inside)),
     ETag: etag,
     'Last-Modified': info.mtime.toUTCString(),
   };
-  if (req.headers['if-none-match'] === etag) {
+  const inm = req.headers['if-none-match'];
+  const ims = req.headers['if-modified-since'];
+  // 13.2.2: If-None-Match decides when present; If-Modified-Since only without it.
+  const notModified =
+    inm !== undefined
+      ? ifNoneMatchHits(inm, etag)
+      : ims !== undefined && Math.floor(info.mtimeMs / 1000) <= Math.floor(Date.parse(ims) / 1000);
+  if (notModified) {
     res.writeHead(304, headers);
     res.end();
     return;

@@ -93,9 +93,10 @@ export class Origin {
       {
         dataDir: config.dataDir,
         enabled: config.record,
-        hlsSegmentSeconds: config.segmentSeconds,
+        segmentSeconds: config.segmentSeconds,
         hlsWindow: config.hlsWindow,
         hlsGraceSeconds: config.hlsGraceSeconds,
+        hlsCleanup: config.hlsCleanup,
       },
       log.child({ component: 'record' }),
     );

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamSubscriber } from '../hub/subscriber.js';
+import type { TimestampJump } from './timestamp-repair.js';
 
 /** The three recordings, each switched by its own toggle (`record.flv|hls|mp4`). */
 export type RecordingKind = 'flv' | 'hls' | 'mp4';
@@ -19,15 +20,27 @@ export interface RecordingContext {
    * when the data directory is not writable.
    */
   readonly ready: Promise<void>;
-  /** When the publish started (names the FLV file; names the folder an earlier session is moved to). */
+  /** When the publish started (names the FLV file). */
   readonly startedAt: Date;
+  /** The session's id (session-folder.ts sessionId): in segment names, so none is ever reused. */
+  readonly sessionId: string;
   readonly log: Logger;
-  /** HLS segment target duration, s. */
-  readonly hlsSegmentSeconds: number;
+  /** Segment target duration, s: HLS TS segments and fMP4 segments alike (cut on the next keyframe). */
+  readonly segmentSeconds: number;
   /** HLS live window, in segments; 0 keeps every segment. */
   readonly hlsWindow: number;
   /** HLS: seconds a segment outlives its removal from the window; undefined: RFC 8216 6.2.2's minimum. */
   readonly hlsGraceSeconds?: number;
+  /**
+   * HLS: delete the segments that left the live window (nginx-rtmp's hls_cleanup); the ended
+   * playlist then lists the window. Off: every segment is kept and listed in the ended VOD playlist.
+   */
+  readonly hlsCleanup: boolean;
+}
+
+/** What crash recovery needs to know of the settings. */
+export interface RecoveryOptions {
+  readonly hlsCleanup: boolean;
 }
 
 /**
@@ -40,7 +53,7 @@ export interface Recorder extends StreamSubscriber {
   readonly kind: RecordingKind;
   /**
    * Finalises the recording (FLV: metadata patched and file closed; HLS: #EXT-X-ENDLIST; MP4:
-   * segments merged into stream_full.mp4) and removes the `.recording` marker. Called once, after
+   * segments merged into {stream}_full.mp4) and removes the `.recording` marker. Called once, after
    * the publisher left or at shutdown. Never rejects: failures are logged.
    */
   finish(reason: string): Promise<void>;
@@ -51,11 +64,24 @@ export interface RecorderFactory {
   create(ctx: RecordingContext): Recorder;
   /**
    * Completes a recording that a crash left unfinished (its folder still holds a `.recording`
-   * marker): HLS gets its ENDLIST, MP4 its stream_full.mp4. Called at start-up, before any
+   * marker): HLS gets its ENDLIST, MP4 its {stream}_full.mp4. Called at start-up, before any
    * stream is accepted. Never rejects: failures are logged.
    */
-  recover(dir: string, log: Logger): Promise<void>;
+  recover(dir: string, log: Logger, opts: RecoveryOptions): Promise<void>;
 }
 
 /** Present in a recording folder while its session is live; a crash leaves it behind. */
 export const RECORDING_MARKER = '.recording';
+
+/** Jumps logged one by one; after that only every JUMP_LOG_EVERY-th (a publisher can flap). */
+const JUMPS_LOGGED = 3;
+const JUMP_LOG_EVERY = 100;
+
+/** Logs a timestamp jump a recorder repaired (timestamp-repair.ts), without flooding the log. */
+export function logJump(log: Logger, jump: TimestampJump, count: number): void {
+  if (count > JUMPS_LOGGED && count % JUMP_LOG_EVERY !== 0) return;
+  log.warn(
+    { ...jump, jumps: count },
+    `the publisher's ${jump.kind} timestamps jumped from ${jump.fromMs} to ${jump.toMs} ms; the recording continues without the gap`,
+  );
+}

@@ -7,6 +7,8 @@ export interface SessionInfo {
   app: string;
   stream: string;
   startedAt: string;
+  /** `YYYYMMDD_HHMMSS` (or `…-2` …): names the session's segments and, later, its moved folder. */
+  id?: string;
 }
 
 export const SESSION_FILE = 'session.json';
@@ -18,6 +20,19 @@ export function sessionStamp(d: Date): string {
 }
 
 /**
+ * A session's id: its UTC start `YYYYMMDD_HHMMSS`, with `-2`, `-3`, … when the session before it
+ * on the same name had that id already (two sessions in one second). It goes into segment names,
+ * so no two sessions of a name ever write the same segment URL, and names the folder the session
+ * is moved to when the next one starts.
+ */
+export function sessionId(startedAt: Date, previous?: string): string {
+  const stamp = sessionStamp(startedAt);
+  if (previous === undefined || (previous !== stamp && !previous.startsWith(`${stamp}-`))) return stamp;
+  const n = previous === stamp ? 1 : Number(previous.slice(stamp.length + 1));
+  return `${stamp}-${n + 1}`;
+}
+
+/**
  * Makes `dir` an empty folder for a new session: an earlier session's files are moved to
  * `{stream}.{YYYYMMDD_HHMMSS}` beside it (its own start time), never overwritten. The '.' keeps
  * that name out of the stream-name alphabet, so it can never collide with a live stream's folder.
@@ -26,10 +41,10 @@ export function sessionStamp(d: Date): string {
 export async function prepareSessionFolder(dir: string, info: SessionInfo): Promise<void> {
   const entries = await readdir(dir).catch(() => [] as string[]);
   if (entries.length > 0) {
-    const earlier = await readSessionStart(dir);
-    let target = join(dirname(dir), `${basename(dir)}.${sessionStamp(earlier)}`);
+    const earlier = await readSessionId(dir);
+    let target = join(dirname(dir), `${basename(dir)}.${earlier}`);
     for (let n = 2; await exists(target); n++)
-      target = join(dirname(dir), `${basename(dir)}.${sessionStamp(earlier)}-${n}`);
+      target = join(dirname(dir), `${basename(dir)}.${earlier}-${n}`);
     await rename(dir, target);
   }
   await mkdir(dir, { recursive: true });
@@ -37,15 +52,17 @@ export async function prepareSessionFolder(dir: string, info: SessionInfo): Prom
   await writeFile(join(dir, RECORDING_MARKER), `${info.startedAt}\n`);
 }
 
-async function readSessionStart(dir: string): Promise<Date> {
+/** The id of the session whose files are in `dir` (from its session file, else the folder's time). */
+async function readSessionId(dir: string): Promise<string> {
   try {
     const info = JSON.parse(await readFile(join(dir, SESSION_FILE), 'utf8')) as SessionInfo;
+    if (typeof info.id === 'string' && /^\d{8}_\d{6}(-\d+)?$/.test(info.id)) return info.id;
     const d = new Date(info.startedAt);
-    if (!Number.isNaN(d.getTime())) return d;
+    if (!Number.isNaN(d.getTime())) return sessionStamp(d);
   } catch {
     // no or unreadable session file: fall back to the folder's time
   }
-  return (await stat(dir)).mtime;
+  return sessionStamp((await stat(dir)).mtime);
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -57,13 +74,17 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
-/** Every folder under `root/{app}/{name}` that still holds a `.recording` marker. */
+/**
+ * Every folder under `root/{app}/{name}` that still holds a `.recording` marker (HLS, MP4) or a
+ * `{file}.recording` sidecar (FLV).
+ */
 export async function findUnfinished(root: string): Promise<string[]> {
   const found: string[] = [];
   for (const app of await readdir(root).catch(() => [] as string[])) {
     for (const name of await readdir(join(root, app)).catch(() => [] as string[])) {
       const dir = join(root, app, name);
-      if (await exists(join(dir, RECORDING_MARKER))) found.push(dir);
+      const entries = await readdir(dir).catch(() => [] as string[]);
+      if (entries.some((e) => e.endsWith(RECORDING_MARKER))) found.push(dir);
     }
   }
   return found;

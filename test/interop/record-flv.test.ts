@@ -1,8 +1,9 @@
 /** The FLV recording against FFmpeg/ffprobe: complete, patched metadata, playable when cut off. */
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { sessionStamp } from '../../src/record/session-folder.js';
 import { httpGetStream } from '../helpers/flv-capture.js';
 import { fixture as media, publishArgs } from '../helpers/media.js';
 import { startOrigin, waitEnded, waitLive } from '../helpers/origin.js';
@@ -80,6 +81,41 @@ describe('FLV recording', { timeout: 90_000 }, () => {
       }
     });
   }
+
+  test('sessions of one name that start in the same second each keep their own file', async (t) => {
+    const ffmpeg = requireTool(t, 'ffmpeg');
+    const ffprobe = requireTool(t, 'ffprobe');
+    if (!ffmpeg || !ffprobe) return;
+    const o = await startOrigin(ONLY_FLV);
+    const path = 'live/same';
+    const fixture = media('h264-aac-3s.flv');
+    const body = readFileSync(fixture);
+    const stamps: string[] = [];
+    o.origin.hub.addHooks({ onPublish: (s) => void stamps.push(sessionStamp(new Date(s.publishedAt))) });
+    try {
+      // Start just after a second begins: an HTTP-FLV POST of 3 s of media takes a few ms, so the
+      // next sessions start in the same second (the loop goes on until two did, whatever the load).
+      while (Date.now() % 1000 > 100) await new Promise((r) => setTimeout(r, 10));
+      while (stamps.length < 10 && new Set(stamps).size === stamps.length) {
+        const res = await fetch(`http://127.0.0.1:${o.ports.http}/${path}`, { method: 'POST', body });
+        assert.equal(res.status, 200, await res.text());
+      }
+      await waitEnded(o.origin, path);
+      assert.ok(new Set(stamps).size < stamps.length, `no two sessions shared a second: ${stamps}`);
+      const dir = join(o.dataDir, 'flv', path);
+      const files = readdirSync(dir).sort();
+      assert.equal(files.length, stamps.length, `${stamps.length} sessions, files: ${files.join(', ')}`);
+      for (const f of files) assert.match(f, /^\d{8}_\d{6}(-\d+)?\.flv$/);
+      const want = streamOf(await probe(ffprobe, fixture), 'video')?.nb_read_packets;
+      for (const f of files) {
+        await assertDecodesClean(ffmpeg, join(dir, f));
+        const got = await probe(ffprobe, join(dir, f));
+        assert.equal(streamOf(got, 'video')?.nb_read_packets, want, `${f}: every frame of its session`);
+      }
+    } finally {
+      await o.stop();
+    }
+  });
 
   test('a publisher killed mid-stream leaves a playable file', async (t) => {
     const ffmpeg = requireTool(t, 'ffmpeg');

@@ -72,7 +72,7 @@ describe('HLS recording', { timeout: 120_000 }, () => {
         await publish(o, ffmpeg, fixture);
         const dir = join(o.dataDir, 'hls', PATH);
         const playlist = assertFinished(dir);
-        assert.equal(playlist.playlistType, 'EVENT');
+        assert.equal(playlist.playlistType, 'VOD', 'the ended playlist lists the whole session');
         assert.equal(playlist.mediaSequence, 0);
         const index = join(dir, 'index.m3u8');
         await assertDecodesClean(ffmpeg, index);
@@ -111,10 +111,35 @@ describe('HLS recording', { timeout: 120_000 }, () => {
     });
   }
 
-  test('a sliding window of 3 lists the last segments and deletes the older ones', async (t) => {
+  test('a live window of 3 keeps every segment and ends with a VOD playlist of all of them', async (t) => {
     const ffmpeg = requireTool(t, 'ffmpeg');
     if (!ffmpeg) return;
     const o = await startOrigin({ ...ONLY_HLS, hlsWindow: 3, segmentSeconds: 2, hlsGraceSeconds: 0 });
+    try {
+      await publish(o, ffmpeg, 'h264-aac-bframes-10s.flv');
+      const dir = join(o.dataDir, 'hls', PATH);
+      const playlist = assertFinished(dir);
+      assert.equal(playlist.playlistType, 'VOD');
+      assert.equal(playlist.mediaSequence, 0);
+      assert.equal(playlist.segments.length, 5, '10 s in 2 s segments, none deleted');
+      const listed = playlist.segments.reduce((sum, s) => sum + s.duration, 0);
+      assert.ok(Math.abs(listed - 10) < 0.2, `EXTINF sum ${listed} s`);
+      await assertDecodesClean(ffmpeg, join(dir, 'index.m3u8'));
+    } finally {
+      await o.stop();
+    }
+  });
+
+  test('with hlsCleanup a sliding window of 3 lists the last segments and deletes the older ones', async (t) => {
+    const ffmpeg = requireTool(t, 'ffmpeg');
+    if (!ffmpeg) return;
+    const o = await startOrigin({
+      ...ONLY_HLS,
+      hlsWindow: 3,
+      segmentSeconds: 2,
+      hlsGraceSeconds: 0,
+      hlsCleanup: true,
+    });
     try {
       await publish(o, ffmpeg, 'h264-aac-bframes-10s.flv');
       const dir = join(o.dataDir, 'hls', PATH);
@@ -123,9 +148,10 @@ describe('HLS recording', { timeout: 120_000 }, () => {
       assert.equal(playlist.segments.length, 3);
       const total = playlist.mediaSequence + 3;
       assert.ok(total >= 5 && total <= 6, `${total} segments of 2 s from 10 s`);
+      // segment_{session id}_{sequence}.ts: the session id keeps URLs unique across sessions.
       assert.deepEqual(
-        playlist.segments.map((s) => s.uri),
-        [0, 1, 2].map((i) => `segment_${String(playlist.mediaSequence + i).padStart(5, '0')}.ts`),
+        playlist.segments.map((s) => /^segment_\d{8}_\d{6}_(\d{5})\.ts$/.exec(s.uri)?.[1]),
+        [0, 1, 2].map((i) => String(playlist.mediaSequence + i).padStart(5, '0')),
       );
       assert.equal(playlist.targetDuration, 2);
       await assertDecodesClean(ffmpeg, join(dir, 'index.m3u8'));

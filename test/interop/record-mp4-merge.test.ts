@@ -1,7 +1,7 @@
 /**
  * A longer recording through the real MP4 recorder, fed directly (no sockets): the 10 s B-frame
  * fixture's frames repeated with increasing timestamps for 3 minutes of media, then finish(),
- * which merges the segments into stream_full.mp4. FFmpeg must decode it silently and ffprobe
+ * which merges the segments into long_full.mp4. FFmpeg must decode it silently and ffprobe
  * count every frame. The 30-minute version, with the merge's peak RSS, is `npm run bench -- mp4-merge`.
  */
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ const PERIOD_MS = 10_100;
 const dir = mkdtempSync(join(tmpdir(), 'estuary-merge-long-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('3 minutes of media recorded and merged: stream_full.mp4 decodes, frame counts match', {
+test('3 minutes of media recorded and merged: long_full.mp4 decodes, frame counts match', {
   timeout: 60_000,
 }, async (t) => {
   const ffmpeg = requireTool(t, 'ffmpeg');
@@ -51,8 +51,10 @@ test('3 minutes of media recorded and merged: stream_full.mp4 decodes, frame cou
     ready,
     startedAt: new Date(),
     log: silentLogger(),
-    hlsSegmentSeconds: 2,
+    sessionId: '20250101_000000',
+    segmentSeconds: 2,
     hlsWindow: 6,
+    hlsCleanup: false,
   });
   for (let k = 0; k < REPEATS; k++) {
     const shift = k * PERIOD_MS;
@@ -63,7 +65,7 @@ test('3 minutes of media recorded and merged: stream_full.mp4 decodes, frame cou
   await recorder.finish('test end');
   assert.ok(!existsSync(join(recDir, RECORDING_MARKER)), 'the marker goes once the MP4 is complete');
 
-  const full = join(recDir, 'output_merge', 'stream_full.mp4');
+  const full = join(recDir, 'output_merge', 'long_full.mp4');
   const r = await run(ffmpeg, ['-v', 'error', '-i', full, '-f', 'null', '-']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr.trim(), '', 'ffmpeg -v error prints nothing');

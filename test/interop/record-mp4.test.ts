@@ -2,7 +2,7 @@
  * The MP4 recording (record.mp4) against real FFmpeg: publish fixtures over RTMP (no -re: the
  * whole file arrives in well under a second and the recorder still gets every frame), stop the
  * origin (which finalises the recording) and let FFmpeg decode and ffprobe count every output:
- * the merged segments (init.mp4 + seg*), the fMP4 HLS listing, stream_full.mp4, and the
+ * the merged segments (init.mp4 + seg*), the fMP4 HLS listing, {stream}_full.mp4, and the
  * per-track outputs of output_separate.
  */
 import assert from 'node:assert/strict';
@@ -77,10 +77,11 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     const sep = join(rec.dir, 'output_separate');
     assert.ok(!existsSync(join(rec.dir, '.recording')), 'the marker is removed at the end');
 
-    const mergedCat = concat(merge, 'init.mp4', 'seg', join(scratch, 'merged.mp4'));
+    const mergedCat = concat(merge, 'init.mp4', 'seg_', join(scratch, 'merged.mp4'));
     await assertDecodes(tl.ffmpeg, mergedCat);
     await assertDecodes(tl.ffmpeg, join(merge, 'index.m3u8'), ['-allowed_extensions', 'ALL']);
-    const full = join(merge, 'stream_full.mp4');
+    // The seed's name: {stream}_full.mp4 (live/bframes gives bframes_full.mp4).
+    const full = join(merge, 'bframes_full.mp4');
     await assertDecodes(tl.ffmpeg, full);
 
     const listing = readFileSync(join(merge, 'index.m3u8'), 'utf8');
@@ -117,7 +118,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
       assert.ok(times.video.keyframeFirst, `${out}: first video packet is a keyframe`);
     }
     const fullDuration = Number((await probe(tl.ffprobe, full)).format.duration);
-    assert.ok(Math.abs(fullDuration - 10) <= 0.2, `stream_full.mp4 lasts ${fullDuration} s`);
+    assert.ok(Math.abs(fullDuration - 10) <= 0.2, `bframes_full.mp4 lasts ${fullDuration} s`);
 
     const videoCat = concat(sep, 'video_init.mp4', 'video_', join(scratch, 'video.mp4'));
     const audioCat = concat(sep, 'audio_init.mp4', 'audio_', join(scratch, 'audio.mp4'));
@@ -132,6 +133,71 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     );
   });
 
+  test('meta.json for MSE players, and a master output_separate/index.m3u8 that FFmpeg plays', async (t) => {
+    const tl = tools(t);
+    if (!tl) return;
+    const rec = await record(BFRAMES_10S, 'meta');
+    t.after(rec.cleanup);
+    // What ffprobe says of the source: H.264 High (profile_idc 100 = 0x64) level 1.3, AAC-LC.
+    const src = (
+      JSON.parse(
+        (
+          await run(tl.ffprobe, [
+            ...[
+              '-v',
+              'error',
+              '-show_entries',
+              'stream=codec_name,profile,level,width,height,sample_rate,channels',
+            ],
+            ...['-of', 'json', BFRAMES_10S],
+          ])
+        ).stdout,
+      ) as { streams: Record<string, string | number>[] }
+    ).streams;
+    const v = src.find((x) => x.codec_name === 'h264')!;
+    const a = src.find((x) => x.codec_name === 'aac')!;
+    assert.equal(v.profile, 'High');
+    const avc1 = new RegExp(`^avc1\\.64[0-9a-f]{2}${Number(v.level).toString(16).padStart(2, '0')}$`);
+
+    const merged = JSON.parse(readFileSync(join(rec.dir, 'output_merge', 'meta.json'), 'utf8'));
+    assert.match(merged.video.codec, avc1);
+    assert.equal(merged.audio.codec, 'mp4a.40.2', 'AAC-LC');
+    assert.equal(merged.mimeType, `video/mp4; codecs="${merged.video.codec}, mp4a.40.2"`);
+    assert.deepEqual([merged.video.width, merged.video.height], [v.width, v.height]);
+    assert.deepEqual([merged.audio.sampleRate, merged.audio.channels], [Number(a.sample_rate), a.channels]);
+    assert.equal(merged.init, 'init.mp4');
+    assert.equal(merged.ended, true);
+    assert.equal(merged.full, 'meta_full.mp4');
+    assert.ok(Math.abs(merged.duration - 10) < 0.2, `duration ${merged.duration}`);
+    const listed = readFileSync(join(rec.dir, 'output_merge', 'index.m3u8'), 'utf8');
+    assert.deepEqual(
+      merged.segments.map((x: { uri: string }) => x.uri),
+      [...listed.matchAll(/^(seg_.*\.m4s)$/gm)].map((m) => m[1]),
+    );
+
+    const sep = join(rec.dir, 'output_separate');
+    const separate = JSON.parse(readFileSync(join(sep, 'meta.json'), 'utf8'));
+    assert.equal(separate.video.init, 'video_init.mp4');
+    assert.equal(separate.audio.init, 'audio_init.mp4');
+    assert.equal(separate.video.mimeType, `video/mp4; codecs="${merged.video.codec}"`);
+    assert.equal(separate.audio.mimeType, 'audio/mp4; codecs="mp4a.40.2"');
+    assert.equal(separate.video.segments.length, merged.segments.length);
+    assert.equal(separate.ended, true);
+
+    const master = readFileSync(join(sep, 'index.m3u8'), 'utf8');
+    assert.match(master, /#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",.*URI="audio.m3u8"/);
+    assert.match(
+      master,
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,CODECS="avc1\.[0-9a-f]{6},mp4a\.40\.2",RESOLUTION=320x240,AUDIO="audio"\nvideo.m3u8/,
+    );
+    // One URL plays the separate tracks: FFmpeg reads both renditions, silently.
+    const decoded = await run(tl.ffmpeg, ['-v', 'error', '-i', join(sep, 'index.m3u8'), '-f', 'null', '-']);
+    assert.equal(decoded.code, 0, decoded.stderr);
+    assert.equal(decoded.stderr.trim(), '', decoded.stderr);
+    const p = await probe(tl.ffprobe, join(sep, 'index.m3u8'));
+    assert.deepEqual(p.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+  });
+
   for (const [fixture, kind] of [
     ['video-only-3s.flv', 'video'],
     ['audio-only-3s.flv', 'audio'],
@@ -143,9 +209,9 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
       const rec = await record(input, `${kind}only`);
       t.after(rec.cleanup);
       const merge = join(rec.dir, 'output_merge');
-      const full = join(merge, 'stream_full.mp4');
+      const full = join(merge, `${kind}only_full.mp4`);
       await assertDecodes(tl.ffmpeg, full);
-      await assertDecodes(tl.ffmpeg, concat(merge, 'init.mp4', 'seg', join(scratch, `${kind}-merged.mp4`)));
+      await assertDecodes(tl.ffmpeg, concat(merge, 'init.mp4', 'seg_', join(scratch, `${kind}-merged.mp4`)));
       const p = await probe(tl.ffprobe, full);
       assert.equal(p.streams.length, 1, `${kind}-only: one stream`);
       const src = streamOf(await probe(tl.ffprobe, input), kind)!;
@@ -157,7 +223,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     });
   }
 
-  test('a publisher killed mid-stream still leaves a valid stream_full.mp4', async (t) => {
+  test('a publisher killed mid-stream still leaves a valid {stream}_full.mp4', async (t) => {
     const tl = tools(t);
     if (!tl) return;
     const o = await startOrigin({ record: { flv: false, hls: false, mp4: true } });
@@ -168,7 +234,7 @@ describe('MP4 recording', { timeout: 120_000 }, () => {
     pub.child.kill('SIGKILL');
     await pub.done;
     await o.origin.stop();
-    const full = join(o.dataDir, 'mp4', 'live', 'killed', 'output_merge', 'stream_full.mp4');
+    const full = join(o.dataDir, 'mp4', 'live', 'killed', 'output_merge', 'killed_full.mp4');
     await assertDecodes(tl.ffmpeg, full);
     const p = await probe(tl.ffprobe, full);
     const frames = Number(streamOf(p, 'video')!.nb_read_packets);

@@ -49,11 +49,25 @@ export interface VariantStream {
   codecs?: readonly string[];
   resolution?: { width: number; height: number };
   frameRate?: number;
+  /** AUDIO (4.3.4.2): the GROUP-ID of the EXT-X-MEDIA audio renditions that go with it. */
+  audio?: string;
+}
+
+/** An EXT-X-MEDIA rendition (4.3.4.1), e.g. the audio of variants that carry video only. */
+export interface MediaRendition {
+  type: 'AUDIO' | 'VIDEO' | 'SUBTITLES';
+  groupId: string;
+  name: string;
+  uri: string;
+  default?: boolean;
+  autoselect?: boolean;
 }
 
 export interface MasterPlaylist {
   version?: number;
   independentSegments?: boolean;
+  /** EXT-X-MEDIA tags, written before the variants. */
+  media?: readonly MediaRendition[];
   variants: readonly VariantStream[];
 }
 
@@ -150,6 +164,27 @@ function streamInfAttributes(v: VariantStream): string {
     // 4.3.4.2: decimal-floating-point; Apple's authoring spec rounds to three decimal places.
     attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`);
   }
+  if (v.audio !== undefined) attrs.push(`AUDIO=${quoted(v.audio, 'AUDIO')}`);
+  return attrs.join(',');
+}
+
+/** A quoted-string attribute value (4.2): no double quote, CR or LF inside. */
+function quoted(value: string, what: string): string {
+  if (/["\r\n]/.test(value)) fail(`${what} ${JSON.stringify(value)} cannot be a quoted-string`);
+  return `"${value}"`;
+}
+
+function mediaAttributes(m: MediaRendition): string {
+  checkUri(m.uri);
+  const attrs = [
+    `TYPE=${m.type}`,
+    `GROUP-ID=${quoted(m.groupId, 'GROUP-ID')}`,
+    `NAME=${quoted(m.name, 'NAME')}`,
+  ];
+  // 4.3.4.1: DEFAULT and AUTOSELECT are enumerated-strings YES/NO.
+  if (m.default !== undefined) attrs.push(`DEFAULT=${m.default ? 'YES' : 'NO'}`);
+  if (m.autoselect !== undefined) attrs.push(`AUTOSELECT=${m.autoselect ? 'YES' : 'NO'}`);
+  attrs.push(`URI=${quoted(m.uri, 'URI')}`);
   return attrs.join(',');
 }
 
@@ -161,6 +196,7 @@ export function renderMasterPlaylist(p: MasterPlaylist): string {
     lines.push(`#EXT-X-VERSION:${p.version}`);
   }
   if (p.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  for (const m of p.media ?? []) lines.push(`#EXT-X-MEDIA:${mediaAttributes(m)}`);
   for (const v of p.variants) {
     checkUri(v.uri);
     lines.push(`#EXT-X-STREAM-INF:${streamInfAttributes(v)}`, v.uri);

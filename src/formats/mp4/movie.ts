@@ -19,6 +19,13 @@ export interface MovieTrackTables {
   timescale: number;
   /** Decode time (track ticks) of the first sample relative to the movie start; > 0 adds an empty edit. */
   startTime?: number;
+  /**
+   * Composition time (track ticks, on the media timeline that starts at the first decode time)
+   * of the first sample shown: with B-frames it is above 0, and an edit starting there makes the
+   * first picture show at the track's start rather than that much later (FFmpeg's mov muxer does
+   * the same). Default 0.
+   */
+  mediaTime?: number;
   sampleSizes: Uint32Array;
   /** Decode-time deltas, run-length encoded into stts. */
   sampleDurations: Uint32Array;
@@ -54,21 +61,20 @@ function checkConsistent(t: MovieTrackTables): void {
     throw new EstuaryError('ERR_MP4_FORMAT', `track ${t.trackId}: sample tables disagree on the count`);
 }
 
-/** Media duration and the edit list (an empty edit first when the track starts late). */
+/**
+ * Media duration and the edit list (14496-12 8.6.6): an empty edit first when the track starts
+ * late (media_time -1: the track shows nothing for its duration), then the media from the first
+ * composition time shown.
+ */
 function trackTiming(t: MovieTrackTables): { media: number; movie: number; edits?: EditEntry[] } {
   const media = sum(t.sampleDurations);
   const start = toMovieTime(t.startTime ?? 0, t.timescale);
   const body = toMovieTime(media, t.timescale);
-  if (start <= 0) return { media, movie: body };
-  // 14496-12 8.6.6: media_time -1 is an empty edit, the track shows nothing for its duration.
-  return {
-    media,
-    movie: start + body,
-    edits: [
-      { segmentDuration: start, mediaTime: -1 },
-      { segmentDuration: body, mediaTime: 0 },
-    ],
-  };
+  const mediaTime = t.mediaTime ?? 0;
+  if (start <= 0 && mediaTime === 0) return { media, movie: body };
+  const edits: EditEntry[] = start > 0 ? [{ segmentDuration: start, mediaTime: -1 }] : [];
+  edits.push({ segmentDuration: body, mediaTime });
+  return { media, movie: Math.max(0, start) + body, edits };
 }
 
 /**

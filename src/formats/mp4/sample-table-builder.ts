@@ -41,6 +41,8 @@ export class SampleTableBuilder {
     readonly timescale: number,
     /** Decode time (ticks) of the first sample relative to the movie start (an empty edit when > 0). */
     public startTime = 0,
+    /** Composition time of the first sample shown (MovieTrackTables.mediaTime). */
+    public mediaTime = 0,
   ) {}
 
   get sampleCount(): number {
@@ -86,6 +88,7 @@ export class SampleTableBuilder {
       trackId: this.trackId,
       timescale: this.timescale,
       startTime: this.startTime,
+      mediaTime: this.mediaTime,
       sampleSizes: this.sizes.slice(0, n),
       sampleDurations: this.durations.slice(0, n),
       compositionOffsets: this.anyCts ? this.cts.slice(0, n) : undefined,

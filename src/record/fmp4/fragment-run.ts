@@ -1,7 +1,8 @@
 /**
- * Turns the segmenter's cuts into fMP4 bytes for the three listings of one recording: the merged
- * output (one moof with a traf per track, then one mdat) and the per-track outputs of
- * output_separate. Pure: no files, no clock. Every output shares the same track timelines, so a
+ * Turns the segmenter's chunks into fMP4 bytes for the three listings of one recording: the
+ * merged output (one moof with a traf per track, then one mdat) and the per-track outputs of
+ * output_separate. A segment is one or more such fragments (CMAF chunks, ISO/IEC 23000-19 7.3.3),
+ * written as they become ready. Pure: no files, no clock. Every output shares the same track timelines, so a
  * sample has the same decode time in the merged and the separate segments, and the track IDs are
  * the same everywhere (video 1, audio 2, track-box.ts), so the inits are interchangeable.
  */
@@ -11,20 +12,20 @@ import { type TrackTimeline, timelineForTrack } from '../../formats/mp4/fragment
 import { buildInitSegment } from '../../formats/mp4/init-segment.js';
 import { AUDIO_TRACK_ID, VIDEO_TRACK_ID } from '../../formats/mp4/track-box.js';
 import type { AudioTrack, VideoTrack } from '../../media/track.js';
-import type { Segment } from './segmenter.js';
+import type { Chunk } from './segmenter.js';
 
 export type OutputName = 'merged' | 'video' | 'audio';
 
-export interface OutputSegment {
+export interface OutputFragment {
   /** moof, mdat header and sample payloads, ready to write in order (no media copied). */
   parts: Buffer[];
-  /** Media duration (the main track's sample durations), s: the EXTINF value. */
+  /** Media duration (the main track's sample durations), s: what it adds to EXTINF. */
   seconds: number;
-  /** mfhd sequence number = the segment's number in its listing (from 1). */
+  /** mfhd sequence number (8.8.5.3): the fragment's number in its output, from 1. */
   sequence: number;
 }
 
-export type BuiltSegment = Partial<Record<OutputName, OutputSegment>>;
+export type BuiltFragments = Partial<Record<OutputName, OutputFragment>>;
 
 function seconds(t: FragmentTrack, timescale: number): number {
   let ticks = 0;
@@ -50,8 +51,8 @@ export class FragmentRun {
     };
   }
 
-  /** The bytes of one cut for every output that has samples in it. */
-  build(seg: Segment): BuiltSegment {
+  /** The bytes of one chunk for every output that has samples in it. */
+  build(seg: Chunk): BuiltFragments {
     const v =
       this.video && seg.video.length > 0
         ? this.video.fragment(VIDEO_TRACK_ID, seg.video, seg.next.video)
@@ -60,7 +61,7 @@ export class FragmentRun {
       this.audio && seg.audio.length > 0
         ? this.audio.fragment(AUDIO_TRACK_ID, seg.audio, seg.next.audio)
         : undefined;
-    const out: BuiltSegment = {};
+    const out: BuiltFragments = {};
     const vSeconds = v && this.video ? seconds(v, this.video.timescale) : 0;
     const aSeconds = a && this.audio ? seconds(a, this.audio.timescale) : 0;
     const merged = [v, a].filter((t): t is FragmentTrack => t !== undefined);
@@ -72,7 +73,7 @@ export class FragmentRun {
     return out;
   }
 
-  private output(name: OutputName, tracks: FragmentTrack[], duration: number): OutputSegment {
+  private output(name: OutputName, tracks: FragmentTrack[], duration: number): OutputFragment {
     const sequence = ++this.sequence[name];
     return { parts: buildFragmentParts(sequence, tracks), seconds: duration, sequence };
   }

@@ -28,6 +28,29 @@ export interface ScannedFragment {
   payloadEnd: number;
 }
 
+/** Read-ahead of BoxReader: a segment holds a fragment per video frame, so many boxes a read. */
+const READ_AHEAD = 256 * 1024;
+
+/**
+ * Reads byte ranges of a file through one read-ahead buffer: the scan asks for box headers and
+ * moofs in order, which mostly lie in the block already read.
+ */
+class BoxReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private start = 0;
+
+  constructor(private readonly fh: FileHandle) {}
+
+  async at(position: number, length: number): Promise<Buffer> {
+    if (position < this.start || position + length > this.start + this.buf.length) {
+      this.buf = await readAt(this.fh, position, Math.max(length, READ_AHEAD));
+      this.start = position;
+    }
+    const from = position - this.start;
+    return this.buf.subarray(from, Math.min(from + length, this.buf.length));
+  }
+}
+
 async function readAt(fh: FileHandle, position: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   const { bytesRead } = await fh.read(buf, 0, length, position);
@@ -63,16 +86,18 @@ export async function scanSegment(
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();
+    const reader = new BoxReader(fh);
     const out: ScannedFragment[] = [];
     let pending: ParsedTrackFragment[] | undefined;
     for (let off = 0; off < size; ) {
-      const head = await readAt(fh, off, Math.min(MAX_BOX_HEADER, size - off));
+      const head = await reader.at(off, Math.min(MAX_BOX_HEADER, size - off));
       const h = parseBoxHeader(head, 0, size - off, off);
       if (h.type === 'moof') {
         if (pending) throw mp4Error(`${path}: moof at ${off} follows a moof without mdat`);
         if (h.size > MAX_MOOF_BYTES)
           throw mp4Error(`${path}: moof of ${h.size} bytes exceeds ${MAX_MOOF_BYTES}`);
-        pending = parseMovieFragment(await readAt(fh, off, h.size), off, trex, nextDts);
+        // A copy: the fragment's parse keeps no reference into the read-ahead buffer.
+        pending = parseMovieFragment(Buffer.from(await reader.at(off, h.size)), off, trex, nextDts);
       } else if (h.type === 'mdat' && pending) {
         const frag = { tracks: pending, payloadStart: off + h.headerSize, payloadEnd: off + h.size };
         checkSamplesInside(path, frag);
@@ -84,6 +109,49 @@ export async function scanSegment(
     if (pending) throw mp4Error(`${path}: the last moof has no mdat (torn segment)`);
     if (out.length === 0) throw mp4Error(`${path} holds no movie fragment`);
     return out;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * How many bytes from the start of a segment a crash cut short (a `.part`) hold whole fragments:
+ * the end of the last mdat that follows its moof completely. Fragments are appended in order,
+ * so everything before the torn one is intact. 0 when not even the first fragment is whole.
+ */
+export async function wholeFragmentBytes(
+  path: string,
+  trex: ReadonlyMap<number, TrackDefaults>,
+): Promise<number> {
+  const fh = await open(path, 'r');
+  let whole = 0;
+  try {
+    const { size } = await fh.stat();
+    const reader = new BoxReader(fh);
+    const nextDts = new Map<number, number>();
+    let pending: ParsedTrackFragment[] | undefined;
+    for (let off = 0; off + 8 <= size; ) {
+      const head = await reader.at(off, Math.min(MAX_BOX_HEADER, size - off));
+      const h = parseBoxHeader(head, 0, Number.MAX_SAFE_INTEGER, off);
+      if (h.size < 8 || off + h.size > size) break;
+      if (h.type === 'moof') {
+        if (h.size > MAX_MOOF_BYTES) break;
+        pending = parseMovieFragment(Buffer.from(await reader.at(off, h.size)), off, trex, nextDts);
+      } else if (h.type === 'mdat' && pending) {
+        checkSamplesInside(path, {
+          tracks: pending,
+          payloadStart: off + h.headerSize,
+          payloadEnd: off + h.size,
+        });
+        pending = undefined;
+        whole = off + h.size;
+      }
+      off += h.size;
+    }
+    return whole;
+  } catch {
+    // A torn or garbled box: keep the whole fragments before it.
+    return whole;
   } finally {
     await fh.close();
   }

@@ -29,7 +29,16 @@ export interface SegmenterOptions {
   maxBytes?: number;
 }
 
-export interface Segment {
+/** Frames to write as one fragment (a CMAF chunk): a whole segment, or the part of one ready now. */
+export interface Chunk {
+  video: MediaFrame[];
+  audio: MediaFrame[];
+  /** Per kind, the dts of the frame that follows the chunk's last one, when known (exact last duration). */
+  next: { video?: number; audio?: number };
+}
+
+export interface Segment extends Chunk {
+  /** Frames not yet taken by takeChunk(). */
   video: MediaFrame[];
   audio: MediaFrame[];
   /** dts of the first frame of this segment, ms. */
@@ -67,6 +76,7 @@ export class Segmenter {
   /** The dts the recording starts at (decode time 0 of every output), once started. */
   originMs: number | undefined;
   private videoExpected = false;
+  private audioExpected = false;
   private frozen = false;
   private preroll: MediaFrame[] = [];
   private current: Segment | undefined;
@@ -82,6 +92,7 @@ export class Segmenter {
   /** A (supported) track was announced: with video on its way, audio waits for its first keyframe. */
   announce(track: Track): void {
     if (track.kind === 'video' && this.originMs === undefined) this.videoExpected = true;
+    if (track.kind === 'audio') this.audioExpected = true;
   }
 
   push(frame: MediaFrame): PushResult {
@@ -102,6 +113,30 @@ export class Segmenter {
     }
     this.add(cur, frame);
     return { kind: 'buffered' };
+  }
+
+  /**
+   * The frames of the open segment that can be written now, so that a crash loses at most a frame
+   * per track: all but each track's last, whose duration is only known from the frame after it.
+   * Undefined until the track that decides cuts (video when there is video) has one to give, and
+   * until every announced track has begun (or the first cut came): the first chunk fixes the
+   * tracks, since the init segment that describes them is written with it.
+   */
+  takeChunk(): Chunk | undefined {
+    const cur = this.current;
+    if (!cur || (this.video ? cur.video : cur.audio).length < 2) return undefined;
+    if (!this.frozen) {
+      if ((this.videoExpected && !this.video) || (this.audioExpected && !this.audio)) return undefined;
+      this.frozen = true;
+    }
+    const chunk: Chunk = {
+      video: cur.video.splice(0, Math.max(0, cur.video.length - 1)),
+      audio: cur.audio.splice(0, Math.max(0, cur.audio.length - 1)),
+      next: {},
+    };
+    if (cur.video.length > 0) chunk.next.video = cur.video[0].dts;
+    if (cur.audio.length > 0) chunk.next.audio = cur.audio[0].dts;
+    return chunk;
   }
 
   /** The segment still being filled (at the end of the stream), or undefined. */

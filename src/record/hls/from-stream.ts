@@ -7,21 +7,36 @@ import { isTsCodecSupported, TsMuxer, type TsMuxerTracks } from '../../formats/m
 import type { LiveStream } from '../../hub/live-stream.js';
 import type { MediaFrame } from '../../media/frame.js';
 import { describeTrack, type Track } from '../../media/track.js';
+import { AppendFile } from '../append-file.js';
 import { OrderedWriter, writeFileAtomic } from '../ordered-writer.js';
-import { RECORDING_MARKER, type Recorder, type RecorderFactory, type RecordingContext } from '../recorder.js';
+import {
+  logJump,
+  RECORDING_MARKER,
+  type Recorder,
+  type RecorderFactory,
+  type RecordingContext,
+} from '../recorder.js';
+import { TimestampRepair } from '../timestamp-repair.js';
 import { recoverHlsFolder } from './recover.js';
-import { HlsSegmenter, PLAYLIST_NAME, type PushResult, type SegmentRecord } from './segmenter.js';
+import {
+  HlsSegmenter,
+  PART_SUFFIX,
+  PLAYLIST_NAME,
+  type PushResult,
+  type SegmentRecord,
+} from './segmenter.js';
 
-/** More than this queued for the disk means it cannot keep up: stop rather than grow without bound. */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** What the TS muxer carries (isTsCodecSupported), for log lines that name the supported set. */
 const SUPPORTED = 'HLS (MPEG-TS) carries video H.264, H.265 and audio AAC, MP3';
 
 /**
  * `hls/{app}/{stream}/index.m3u8` + `segment_NNNNN.ts`, live: the subscriber glue between the
- * stream, the segmenter (timing), the TS muxer (bytes) and the ordered file writes. Each segment
- * is written whole (temporary file + rename), then the playlist that lists it, then the files
- * that left the window are deleted; `#EXT-X-ENDLIST` ends the playlist when the stream ends.
+ * stream, the segmenter (timing), the TS muxer (bytes) and the ordered file writes. The open
+ * segment's packets are appended to `segment_NNNNN.ts.part` frame by frame (nothing is held in
+ * memory, and a crash leaves every frame written so far for recovery to salvage); when the
+ * segment closes the file is renamed to its final name, then the playlist that lists it is
+ * written, then the files that left the window are deleted; `#EXT-X-ENDLIST` ends the playlist
+ * when the stream ends.
  */
 class HlsRecorder implements Recorder {
   readonly kind = 'hls' as const;
@@ -33,14 +48,14 @@ class HlsRecorder implements Recorder {
   private muxTracks: TsMuxerTracks = {};
   /** The stream's tracks changed: the next segment gets a new muxer (and a discontinuity). */
   private reconfigure = false;
-  /** The open segment's TS packets, written whole when it closes. */
-  private parts: Buffer[] = [];
+  /** The open segment's file (`.part` until it closes). */
+  private part: AppendFile | undefined;
   private segmentsWritten = 0;
   private badFrames = 0;
   /** Whether the TS muxer takes each track seen, decided (and any refusal logged) once per track. */
   private readonly usable = new WeakMap<Track, boolean>();
   private nothingToRecordLogged = false;
-  private stopped = false;
+  private readonly repair = new TimestampRepair();
   private finished = false;
 
   constructor(
@@ -49,11 +64,13 @@ class HlsRecorder implements Recorder {
     private readonly log: Logger,
   ) {
     this.dir = ctx.dir;
-    this.writer = new OrderedWriter((err) => this.fail(`HLS recording stopped: ${err.message}`));
+    this.writer = new OrderedWriter({ label: 'HLS', log, fields: () => ({ dir: this.dir }) });
     this.writer.enqueue(() => ctx.ready);
     this.segmenter = new HlsSegmenter({
-      targetMs: Math.round(ctx.hlsSegmentSeconds * 1000),
+      targetMs: Math.round(ctx.segmentSeconds * 1000),
       window: ctx.hlsWindow,
+      keepSegments: !ctx.hlsCleanup,
+      session: ctx.sessionId,
       graceMs: ctx.hlsGraceSeconds === undefined ? undefined : Math.round(ctx.hlsGraceSeconds * 1000),
     });
     log.info({ dir: ctx.dir }, 'HLS recording');
@@ -63,8 +80,10 @@ class HlsRecorder implements Recorder {
     this.canCarry(track);
   }
 
-  onFrame(frame: MediaFrame): void {
-    if (this.stopped || this.finished) return;
+  onFrame(input: MediaFrame): void {
+    if (this.writer.stopped || this.finished) return;
+    const { frame, jump } = this.repair.fix(input);
+    if (jump) logJump(this.log, jump, this.repair.jumps);
     if (!this.canCarry(frame.track)) {
       this.checkAnythingToRecord();
       return;
@@ -82,7 +101,7 @@ class HlsRecorder implements Recorder {
   async finish(reason: string): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    if (!this.stopped) {
+    if (!this.writer.stopped) {
       const r = this.segmenter.finish();
       if (r.closed) this.writeSegment(r.closed);
       // No segment at all (nothing the TS muxer carries): no playlist either.
@@ -92,7 +111,7 @@ class HlsRecorder implements Recorder {
       this.writer.enqueue(() => rm(join(this.dir, RECORDING_MARKER), { force: true }));
     }
     await this.writer.drain();
-    if (!this.writer.error) {
+    if (!this.writer.stopped) {
       this.log.info(
         { reason, dir: this.dir, segments: this.segmentsWritten, badFrames: this.badFrames },
         'HLS recording finished',
@@ -127,12 +146,12 @@ class HlsRecorder implements Recorder {
         this.muxTracks = wanted;
         this.reconfigure = false;
       }
-      this.parts = [this.muxer.writeTables()];
+      this.openPart(this.muxer.writeTables());
     }
     this.deleteExpired(r);
     // A track the current PMT does not list waits for the segment that announces it.
-    if (!carries(this.muxTracks, frame.track) || !this.muxer) return;
-    this.parts.push(this.muxer.writeFrame(frame));
+    if (!carries(this.muxTracks, frame.track) || !this.muxer || !this.part) return;
+    this.appendPart(this.muxer.writeFrame(frame));
   }
 
   /** The stream's current tracks the TS muxer can carry (the frame's own track for its kind). */
@@ -145,31 +164,34 @@ class HlsRecorder implements Recorder {
     };
   }
 
+  private openPart(tables: Buffer): void {
+    const uri = this.segmenter.openUri;
+    if (this.writer.stopped || !uri) return;
+    this.part = new AppendFile(this.writer, join(this.dir, `${uri}${PART_SUFFIX}`));
+    this.appendPart(tables);
+  }
+
+  private appendPart(data: Buffer): void {
+    this.part?.append(data);
+  }
+
   private writeSegment(segment: SegmentRecord): void {
-    const data = Buffer.concat(this.parts);
-    this.parts = [];
+    const part = this.part;
+    this.part = undefined;
+    if (this.writer.stopped || !part) return;
     this.segmentsWritten++;
-    this.enqueue(() => writeFileAtomic(join(this.dir, segment.uri), data), data.length);
+    part.closeAs(join(this.dir, segment.uri));
     this.writePlaylist(false);
   }
 
   private writePlaylist(ended: boolean): void {
     // Rendered now: the playlist must describe exactly the segments queued before it.
     const text = renderMediaPlaylist(this.segmenter.playlist(ended));
-    this.enqueue(() => writeFileAtomic(join(this.dir, PLAYLIST_NAME), text), text.length);
+    this.writer.enqueue(() => writeFileAtomic(join(this.dir, PLAYLIST_NAME), text), text.length);
   }
 
   private deleteExpired(r: PushResult): void {
-    for (const s of r.expired) this.enqueue(() => rm(join(this.dir, s.uri), { force: true }));
-  }
-
-  private enqueue(op: () => Promise<void>, bytes = 0): void {
-    if (this.stopped) return;
-    if (this.writer.pendingBytes > MAX_PENDING_BYTES) {
-      this.fail(`HLS recording stopped: the disk cannot keep up (${MAX_PENDING_BYTES} bytes queued)`);
-      return;
-    }
-    this.writer.enqueue(op, bytes);
+    for (const s of r.expired) this.writer.enqueue(() => rm(join(this.dir, s.uri), { force: true }));
   }
 
   /**
@@ -206,13 +228,6 @@ class HlsRecorder implements Recorder {
     if (tracks.some((t) => this.canCarry(t))) return;
     this.nothingToRecordLogged = true;
     this.log.warn(`HLS: the stream has no track HLS can carry (${SUPPORTED}); recording nothing`);
-  }
-
-  private fail(message: string): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.parts = [];
-    this.log.error({ dir: this.dir }, message);
   }
 }
 

@@ -18,10 +18,17 @@ export interface SegmenterOptions {
   readonly graceMs?: number;
   /**
    * Payload bytes an open segment may hold before the next frame cuts it even without a keyframe:
-   * a segment is kept in memory until it is written whole, so a source that never sends a
-   * keyframe must not grow it without bound.
+   * a source that never sends a keyframe must not grow one segment file without bound.
    */
   readonly maxSegmentBytes?: number;
+  /**
+   * Keep every segment: those that leave the live window stay on disk (nothing expires) and the
+   * ended playlist lists them all, a VOD playlist (4.3.3.5). Without it (`hlsCleanup`) they are
+   * deleted after their grace and the ended playlist lists the window.
+   */
+  readonly keepSegments?: boolean;
+  /** The session id for segment names (`segment_{session}_NNNNN.ts`), so no URL is reused. */
+  readonly session?: string;
 }
 
 export interface FrameTiming {
@@ -74,14 +81,34 @@ const DEFAULT_MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** The playlist's file name in the recording folder (CONTRACT.md: `hls/{app}/{stream}/index.m3u8`). */
 export const PLAYLIST_NAME = 'index.m3u8';
 
-/** `segment_00042.ts`: zero-padded so a directory listing sorts in playback order. */
-export function segmentName(sequence: number): string {
-  return `segment_${String(sequence).padStart(5, '0')}.ts`;
+/** The open segment is written to `{segment}.part` as it grows; the name appears once it is whole. */
+export const PART_SUFFIX = '.part';
+
+/**
+ * `segment_20250102_030405_00042.ts` (`segment_00042.ts` without a session): zero-padded so a
+ * directory listing sorts in playback order; the session id keeps a later session of the same
+ * name from ever writing a URL an earlier one wrote, so a cache may keep segments for good.
+ */
+export function segmentName(sequence: number, session?: string): string {
+  const n = String(sequence).padStart(5, '0');
+  return session === undefined ? `segment_${n}.ts` : `segment_${session}_${n}.ts`;
+}
+
+/** The sequence number in a segment file name, or undefined when the name is not one. */
+export function segmentSequence(file: string): number | undefined {
+  const m = /^segment_(?:\d{8}_\d{6}(?:-\d+)?_)?(\d{1,9})\.ts$/.exec(file);
+  return m ? Number(m[1]) : undefined;
+}
+
+function entry(s: SegmentRecord): MediaPlaylist['segments'][number] {
+  return { uri: s.uri, duration: s.durationMs / 1000, discontinuity: s.discontinuity };
 }
 
 export class HlsSegmenter {
   private readonly listed: SegmentRecord[] = [];
   private readonly retired: Retired[] = [];
+  /** keepSegments: the segments that left the window, for the ended VOD playlist. */
+  private readonly kept: SegmentRecord[] = [];
   private open: OpenSegment | undefined;
   private nextSequence = 0;
   /** 4.3.3.3: one more for each EXT-X-DISCONTINUITY that left the playlist. */
@@ -108,6 +135,11 @@ export class HlsSegmenter {
 
   get hasOpenSegment(): boolean {
     return this.open !== undefined;
+  }
+
+  /** The file name of the open segment (the one the last `startsSegment` began). */
+  get openUri(): string | undefined {
+    return this.open && segmentName(this.open.sequence, this.opts.session);
   }
 
   /** Where a frame goes. Call in stream order, before muxing it. */
@@ -154,8 +186,24 @@ export class HlsSegmenter {
     return { drop: false, startsSegment: false, closed, expired: this.expire(true) };
   }
 
-  /** The media playlist as of now (4.3.3): the window's segments, ended or live. */
+  /**
+   * The media playlist as of now (4.3.3): the window's segments while live; once ended, with
+   * keepSegments (or a window of 0) every segment of the session as a VOD playlist (4.3.3.5).
+   */
   playlist(ended: boolean): MediaPlaylist {
+    if (ended && (this.opts.keepSegments || this.opts.window === 0)) {
+      const all = [...this.kept, ...this.listed];
+      return {
+        version: PLAYLIST_VERSION,
+        targetDuration: this.opts.targetMs / 1000,
+        mediaSequence: all[0]?.sequence ?? this.nextSequence,
+        discontinuitySequence: 0,
+        playlistType: 'VOD',
+        independentSegments: this.independent,
+        segments: all.map(entry),
+        ended: true,
+      };
+    }
     return {
       version: PLAYLIST_VERSION,
       targetDuration: this.opts.targetMs / 1000,
@@ -164,11 +212,7 @@ export class HlsSegmenter {
       // 4.3.3.5: a playlist that only ever grows is an EVENT playlist.
       playlistType: this.opts.window === 0 ? 'EVENT' : undefined,
       independentSegments: this.independent,
-      segments: this.listed.map((s) => ({
-        uri: s.uri,
-        duration: s.durationMs / 1000,
-        discontinuity: s.discontinuity,
-      })),
+      segments: this.listed.map(entry),
       ended,
     };
   }
@@ -190,7 +234,7 @@ export class HlsSegmenter {
     this.open = undefined;
     const segment: SegmentRecord = {
       sequence: open.sequence,
-      uri: segmentName(open.sequence),
+      uri: segmentName(open.sequence, this.opts.session),
       startDts: open.startDts,
       // A publisher whose clock jumps back must not make a negative EXTINF.
       durationMs: Math.max(0, endDts - open.startDts),
@@ -204,7 +248,8 @@ export class HlsSegmenter {
       // 6.2.2: a segment removed from the playlist stays available for its duration plus that of
       // the longest playlist that contained it; the one just before this removal is the longest.
       const graceMs = this.opts.graceMs ?? gone.durationMs + playlistMs;
-      this.retired.push({ segment: gone, deleteAt: this.clock + graceMs });
+      if (this.opts.keepSegments) this.kept.push(gone);
+      else this.retired.push({ segment: gone, deleteAt: this.clock + graceMs });
       // 4.3.3.3: the discontinuity sequence counts the EXT-X-DISCONTINUITY tags removed.
       if (gone.discontinuity) this.discontinuitySequence++;
     }

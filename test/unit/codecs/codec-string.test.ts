@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type CodecDetails, codecDetails } from '../../../src/codecs/codec-string.js';
+import { hevcCodecString } from '../../../src/codecs/h265/hevc-config.js';
 import type { Track } from '../../../src/media/track.js';
 
 /** avcC with no parameter sets: configurationVersion, profile, compatibility, level, 0xff, 0xe0, 0. */
@@ -76,3 +77,35 @@ const cases: [string, Track, CodecDetails][] = [
 for (const [name, track, want] of cases) {
   test(`codecDetails: ${name}`, () => assert.deepEqual(codecDetails(track), want));
 }
+
+test('hevcCodecString: the ISO/IEC 14496-15 E.5 examples', () => {
+  const config = {
+    generalProfileSpace: 0,
+    generalTierFlag: 0,
+    generalConstraintIndicatorFlags: Buffer.from([0xb0, 0, 0, 0, 0, 0]),
+    chromaFormatIdc: 1,
+    lengthSize: 4 as const,
+    vps: [],
+    sps: [],
+    pps: [],
+    width: 0,
+    height: 0,
+  };
+  // Main profile (compatibility flags 1 and 2), level 3.1 (93), progressive, no other constraint.
+  const main = {
+    ...config,
+    generalProfileIdc: 1,
+    generalProfileCompatibilityFlags: 0x60000000,
+    generalLevelIdc: 93,
+  };
+  assert.equal(hevcCodecString(main, 'hev1'), 'hev1.1.6.L93.B0');
+  // Main 10 (compatibility flag 2), high tier, level 4 (120).
+  const main10 = {
+    ...config,
+    generalProfileIdc: 2,
+    generalTierFlag: 1,
+    generalProfileCompatibilityFlags: 0x20000000,
+    generalLevelIdc: 120,
+  };
+  assert.equal(hevcCodecString(main10), 'hvc1.2.4.H120.B0');
+});

@@ -26,7 +26,7 @@ import { FragmentRun } from '../../../../src/record/fmp4/fragment-run.js';
 import { OUTPUTS, outputPath, renderListing, segmentName } from '../../../../src/record/fmp4/layout.js';
 import { mergeFragments } from '../../../../src/record/fmp4/merge-mp4.js';
 import { recoverMp4Recording } from '../../../../src/record/fmp4/recover.js';
-import { Segmenter } from '../../../../src/record/fmp4/segmenter.js';
+import { type Chunk, Segmenter } from '../../../../src/record/fmp4/segmenter.js';
 import { audio, video } from '../../formats/mp4/tracks.js';
 
 const root = mkdtempSync(join(tmpdir(), 'estuary-merge-'));
@@ -39,7 +39,10 @@ function frame(track: Track, i: number, dts: number, keyframe: boolean): MediaFr
   return { track, dts, pts: track.kind === 'video' ? dts + 80 : dts, keyframe, data };
 }
 
-/** Records `seconds` of 25 fps video (GOP 1 s) and AAC into `dir` as the recorder would. */
+/**
+ * Records `seconds` of 25 fps video (GOP 1 s) and AAC into `dir` as the recorder does: each
+ * segment a run of fragments (a chunk per video frame, Segmenter.takeChunk), cut every 2 s.
+ */
 function writeRecording(dir: string, seconds: number, withAudio = true): MediaFrame[] {
   for (const o of OUTPUTS) mkdirSync(join(dir, o.dir), { recursive: true });
   const frames: MediaFrame[] = [];
@@ -50,24 +53,43 @@ function writeRecording(dir: string, seconds: number, withAudio = true): MediaFr
   frames.sort((a, b) => a.dts - b.dts);
   const s = new Segmenter({ targetMs: 2000 });
   s.announce(video);
+  if (withAudio) s.announce(audio);
   let run: FragmentRun | undefined;
   const listed: Record<string, { uri: string; seconds: number }[]> = { merged: [], video: [], audio: [] };
-  const emit = (seg: NonNullable<ReturnType<Segmenter['flush']>>) => {
+  const open: Record<string, { parts: Buffer[]; seconds: number }> = {};
+  const emit = (chunk: Chunk) => {
     run ??= new FragmentRun({ video: s.video, audio: s.audio }, s.originMs!);
-    const built = run.build(seg);
+    const built = run.build(chunk);
     for (const o of OUTPUTS) {
       const out = built[o.name];
       if (!out) continue;
-      const uri = segmentName(o, out.sequence);
-      writeFileSync(outputPath(dir, o, uri), Buffer.concat(out.parts));
-      listed[o.name].push({ uri, seconds: out.seconds });
+      open[o.name] ??= { parts: [], seconds: 0 };
+      open[o.name].parts.push(...out.parts);
+      open[o.name].seconds += out.seconds;
+    }
+  };
+  const close = () => {
+    for (const o of OUTPUTS) {
+      const seg = open[o.name];
+      if (!seg) continue;
+      const uri = segmentName(o, listed[o.name].length + 1);
+      writeFileSync(outputPath(dir, o, uri), Buffer.concat(seg.parts));
+      listed[o.name].push({ uri, seconds: seg.seconds });
+      delete open[o.name];
     }
   };
   for (const f of frames) {
     const r = s.push(f);
-    if (r.kind === 'segment') emit(r.segment);
+    if (r.kind === 'segment') {
+      emit(r.segment);
+      close();
+    } else if (r.kind === 'buffered') {
+      const chunk = s.takeChunk();
+      if (chunk) emit(chunk);
+    }
   }
   emit(s.flush()!);
+  close();
   for (const o of OUTPUTS) {
     const init = run!.inits[o.name];
     if (!init) continue;
@@ -89,7 +111,7 @@ test('merges segments into ftyp, moov, mdat with every sample at its offset', as
   const frames = writeRecording(dir, 7);
   const merged = OUTPUTS[0];
   const segs = [1, 2, 3, 4].map((n) => outputPath(dir, merged, segmentName(merged, n)));
-  const out = join(dir, 'output_merge', 'stream_full.mp4');
+  const out = join(dir, 'output_merge', 'clean_full.mp4');
   const result = await mergeFragments(outputPath(dir, merged, 'init.mp4'), segs, out);
   assert.ok(!existsSync(`${out}.tmp`));
   const { buf, boxes, movie } = readMovie(out);
@@ -170,13 +192,41 @@ test('recovery drops temporaries and a torn last segment, ends every listing and
     assert.match(listing, /#EXT-X-ENDLIST\n$/);
     assert.equal(listing.match(/#EXTINF/g)?.length, 3, `${o.name}: three whole segments listed`);
   }
-  const { movie } = readMovie(join(dir, 'output_merge', 'stream_full.mp4'));
+  // {stream}_full.mp4, the stream named by the folder.
+  const { movie } = readMovie(join(dir, 'output_merge', 'crashed_full.mp4'));
   assert.equal(movie.tracks[0].table.count, 150, 'three 2 s segments of 25 fps video');
+});
+
+test("recovery salvages each output's open .part up to its last whole fragment", async () => {
+  const dir = join(root, 'open-part');
+  writeRecording(dir, 7);
+  // The crash came while segment 4 was open: its files are still `.part`, the last fragment torn.
+  const kept: Record<string, Buffer> = {};
+  for (const o of OUTPUTS) {
+    const last = outputPath(dir, o, segmentName(o, 4));
+    const bytes = readFileSync(last);
+    rmSync(last);
+    const cut = Math.floor(bytes.length * 0.7);
+    writeFileSync(`${last}.part`, bytes.subarray(0, cut));
+    kept[o.name] = bytes;
+  }
+  await recoverMp4Recording(dir, silentLogger());
+  for (const o of OUTPUTS) {
+    const salvaged = readFileSync(outputPath(dir, o, segmentName(o, 4)));
+    assert.ok(!existsSync(`${outputPath(dir, o, segmentName(o, 4))}.part`));
+    assert.ok(salvaged.length > 0 && kept[o.name].subarray(0, salvaged.length).equals(salvaged), o.name);
+    const listing = readFileSync(outputPath(dir, o, o.playlist), 'utf8');
+    assert.equal(listing.match(/#EXTINF/g)?.length, 4, `${o.name}: the salvaged segment is listed`);
+  }
+  const { movie } = readMovie(join(dir, 'output_merge', 'open-part_full.mp4'));
+  const videoFrames = movie.tracks[0].table.count;
+  // Segment 4 holds 25 frames (1 s); 70 % of its bytes keep all but the last few fragments.
+  assert.ok(videoFrames > 150 + 10 && videoFrames < 175, `${videoFrames} video frames`);
 });
 
 test('recovery of a folder with no segment logs and writes nothing', async () => {
   const dir = join(root, 'empty');
   mkdirSync(dir);
   await recoverMp4Recording(dir, silentLogger());
-  assert.ok(!existsSync(join(dir, 'output_merge', 'stream_full.mp4')));
+  assert.ok(!existsSync(join(dir, 'output_merge', 'empty_full.mp4')));
 });

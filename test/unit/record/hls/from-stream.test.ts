@@ -30,7 +30,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup(opts: { ready?: Promise<void>; window?: number } = {}) {
+function setup(opts: { ready?: Promise<void>; window?: number; cleanup?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'estuary-hls-unit-'));
   dirs.push(dir);
   writeFileSync(join(dir, RECORDING_MARKER), 'x\n');
@@ -44,8 +44,10 @@ function setup(opts: { ready?: Promise<void>; window?: number } = {}) {
     ready: opts.ready ?? Promise.resolve(),
     startedAt: new Date(0),
     log,
-    hlsSegmentSeconds: 1,
+    sessionId: '20250101_000000',
+    segmentSeconds: 1,
     hlsWindow: opts.window ?? 0,
+    hlsCleanup: opts.cleanup ?? false,
   });
   stream.subscribe(rec);
   return { dir, lines, stream, rec };
@@ -96,16 +98,16 @@ test('records H.264 + AAC into whole segments, a playlist with ENDLIST, and remo
   assert.deepEqual(
     playlist.segments.map((s) => [s.uri, s.duration]),
     [
-      ['segment_00000.ts', 1],
-      ['segment_00001.ts', 1],
-      ['segment_00002.ts', 1],
+      ['segment_20250101_000000_00000.ts', 1],
+      ['segment_20250101_000000_00001.ts', 1],
+      ['segment_20250101_000000_00002.ts', 1],
     ],
   );
   assert.deepEqual(readdirSync(dir).sort(), [
     'index.m3u8',
-    'segment_00000.ts',
-    'segment_00001.ts',
-    'segment_00002.ts',
+    'segment_20250101_000000_00000.ts',
+    'segment_20250101_000000_00001.ts',
+    'segment_20250101_000000_00002.ts',
   ]);
   for (const s of playlist.segments) {
     const packets = readPackets(readFileSync(join(dir, s.uri)));
@@ -145,7 +147,7 @@ test('H.264 + Opus: the video is recorded alone, the audio skipped with one line
   assert.equal(lines.filter((l) => l.level >= WARN).length, 1);
   const playlist = parseMediaPlaylist(readFileSync(join(dir, 'index.m3u8'), 'utf8'));
   assert.equal(playlist.segments.length, 2);
-  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_00000.ts'))), [0x1b]);
+  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_20250101_000000_00000.ts'))), [0x1b]);
 });
 
 test('a track whose configuration the muxer cannot read is skipped like an unsupported one', async () => {
@@ -158,7 +160,7 @@ test('a track whose configuration the muxer cannot read is skipped like an unsup
   const warnings = lines.filter((l) => l.level >= WARN);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!.msg, /^HLS: skipping the audio aac track; /);
-  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_00001.ts'))), [0x1b]);
+  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_20250101_000000_00001.ts'))), [0x1b]);
 });
 
 test('an audio codec change starts a new segment with a discontinuity and a new PMT', async () => {
@@ -185,8 +187,8 @@ test('an audio codec change starts a new segment with a discontinuity and a new 
     ],
   );
   // 0x0F AAC in ADTS; 0x03 MPEG-1 audio (44.1 kHz is an MPEG-1 rate).
-  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_00001.ts'))), [0x0f]);
-  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_00002.ts'))), [0x03]);
+  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_20250101_000000_00001.ts'))), [0x0f]);
+  assert.deepEqual(pmtStreamTypes(readFileSync(join(dir, 'segment_20250101_000000_00002.ts'))), [0x03]);
 });
 
 test('a data dir that cannot be written: one error line, finish resolves, nothing thrown', async () => {
@@ -223,12 +225,33 @@ test('a malformed frame is skipped and counted; the recording goes on', async ()
   assert.equal(stream.subscriberCount, 1, 'the recorder was never detached for throwing');
 });
 
-test('a sliding window deletes the segments that left it', async () => {
-  const { dir, stream, rec } = setup({ window: 2 });
+test('with hlsCleanup a sliding window deletes the segments that left it', async () => {
+  const { dir, stream, rec } = setup({ window: 2, cleanup: true });
   stream.setTrack(aacTrack);
   publish(stream, 5, undefined, aacTrack);
   await rec.finish('test');
   const playlist = parseMediaPlaylist(readFileSync(join(dir, 'index.m3u8'), 'utf8'));
   assert.equal(playlist.mediaSequence, 3);
-  assert.deepEqual(readdirSync(dir).sort(), ['index.m3u8', 'segment_00003.ts', 'segment_00004.ts']);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    'index.m3u8',
+    'segment_20250101_000000_00003.ts',
+    'segment_20250101_000000_00004.ts',
+  ]);
+});
+
+test('without hlsCleanup every segment stays and the ended playlist lists them all (VOD)', async () => {
+  const { dir, stream, rec } = setup({ window: 2 });
+  stream.setTrack(aacTrack);
+  publish(stream, 5, undefined, aacTrack);
+  await rec.finish('test');
+  const playlist = parseMediaPlaylist(readFileSync(join(dir, 'index.m3u8'), 'utf8'));
+  assert.equal(playlist.playlistType, 'VOD');
+  assert.equal(playlist.ended, true);
+  assert.equal(playlist.mediaSequence, 0);
+  const segments = [0, 1, 2, 3, 4].map((n) => `segment_20250101_000000_0000${n}.ts`);
+  assert.deepEqual(
+    playlist.segments.map((s) => s.uri),
+    segments,
+  );
+  assert.deepEqual(readdirSync(dir).sort(), ['index.m3u8', ...segments]);
 });

@@ -131,10 +131,11 @@ test('the last segment ends where the last video frame ends, not the audio that 
   assert.deepEqual(out.durations, [2000, 2000, 2000, 2000, 2000]);
 });
 
-test('window 0 keeps every segment in an EVENT playlist and deletes nothing', () => {
+test('window 0 keeps every segment in an EVENT playlist, deletes nothing and ends as VOD', () => {
   const out = run(KEEP_ALL, true, video(0, 250, 40, 2000));
+  assert.equal(out.segmenter.playlist(false).playlistType, 'EVENT');
   const p = out.segmenter.playlist(true);
-  assert.equal(p.playlistType, 'EVENT');
+  assert.equal(p.playlistType, 'VOD');
   assert.equal(p.mediaSequence, 0);
   assert.equal(p.segments.length, 5);
   assert.deepEqual(out.deleted, []);
@@ -146,12 +147,27 @@ test('window 0 keeps every segment in an EVENT playlist and deletes nothing', ()
       '#EXT-X-TARGETDURATION:2',
       '#EXT-X-MEDIA-SEQUENCE:0',
       '#EXT-X-DISCONTINUITY-SEQUENCE:0',
-      '#EXT-X-PLAYLIST-TYPE:EVENT',
+      '#EXT-X-PLAYLIST-TYPE:VOD',
       '#EXT-X-INDEPENDENT-SEGMENTS',
       ...[0, 1, 2, 3, 4].flatMap((i) => ['#EXTINF:2.000,', `segment_0000${i}.ts`]),
       '#EXT-X-ENDLIST',
       '',
     ].join('\n'),
+  );
+});
+
+test('keepSegments: a live window of 3, nothing deleted, the ended playlist lists all (VOD)', () => {
+  const out = run({ targetMs: 1000, window: 3, keepSegments: true }, true, video(0, 150, 40, 1000));
+  assert.deepEqual(out.deleted, []);
+  const live = out.segmenter.playlist(false);
+  assert.equal(live.segments.length, 3, 'the live playlist is still the window');
+  const ended = out.segmenter.playlist(true);
+  assert.equal(ended.playlistType, 'VOD');
+  assert.equal(ended.mediaSequence, 0);
+  assert.equal(ended.discontinuitySequence, 0);
+  assert.deepEqual(
+    ended.segments.map((x) => x.uri),
+    [0, 1, 2, 3, 4, 5].map((i) => `segment_0000${i}.ts`),
   );
 });
 

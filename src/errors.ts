@@ -30,6 +30,9 @@ export const ERROR_CODES = {
     'The upstream an edge pulls from failed: unreachable, an error status, not FLV, or it stalled',
   ERR_EDGE_LOOP:
     'A pull came back to the edge that sent it (a tier points at itself, directly or through others)',
+  ERR_PLAY_OPTION:
+    'A per-viewer play option (?disableAudio, ?disableVideo, ?disableGop) has a value other than 1/0, or the options leave nothing to play',
+  ERR_METHOD: 'The request method is not served on this port (e.g. a publish on an edge, which only plays)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -20,14 +20,36 @@ export class ContinuousTimeline {
   private anchored = false;
   private lastOut = Number.NEGATIVE_INFINITY;
   private readonly lastByTrack = new Map<string, number>();
+  /** Upstream decode time of the last frame of each track (to see repeats after `resume`). */
+  private readonly lastInByTrack = new Map<string, number>();
+  /** Tracks whose frames up to lastInByTrack are repeats (a reconnect to the same timeline). */
+  private readonly repeating = new Set<string>();
 
   /** The next frame starts a new upstream connection (and clock). */
   reanchor(): void {
     this.anchored = false;
+    this.repeating.clear();
   }
 
-  /** The output decode time of a frame of `track` ('video' | 'audio') with upstream decode time `dts`. */
-  map(track: string, dts: number): number {
+  /**
+   * The next frame comes over a new connection on the same clock as before (the upstream, an
+   * edge, still holds the same publish): times go on with the same offset, and what it sends
+   * again first (its GOP cache) is a repeat, dropped up to the last frame of each track it sent.
+   */
+  resume(): void {
+    for (const track of this.lastInByTrack.keys()) this.repeating.add(track);
+  }
+
+  /**
+   * The output decode time of a frame of `track` ('video' | 'audio') with upstream decode time
+   * `dts`; undefined for a frame sent again after `resume`, which viewers already had.
+   */
+  map(track: string, dts: number): number | undefined {
+    if (this.repeating.has(track)) {
+      if (dts <= this.lastInByTrack.get(track)!) return undefined;
+      this.repeating.delete(track);
+    }
+    this.lastInByTrack.set(track, dts);
     if (!this.anchored) {
       this.offset = this.lastOut === Number.NEGATIVE_INFINITY ? 0 : this.lastOut + GAP_MS - dts;
       this.anchored = true;

@@ -61,6 +61,8 @@ export class WebServer {
           publishedAt: new Date(s.publishedAt).toISOString(),
           tracks: [s.videoTrack, s.audioTrack].filter((t) => t !== undefined).map(describeTrack),
           subscribers: s.subscriberCount,
+          viewers: s.viewers,
+          viewerCount: s.viewerCount,
           framesIn: s.framesIn,
           bytesIn: s.bytesIn,
         })),

@@ -43,6 +43,9 @@ export class RtmpHubLink implements NetStreamLink {
     let stream = hub.entry(name);
     let fanOut = rtmpFanOut(hub, stream, streamId, log, budget);
     fanOut.add(viewer);
+    // A paused player is still a viewer (of the entry it will resume on).
+    stream.viewerJoined('rtmp');
+    let counted: typeof stream | undefined = stream;
     return {
       get live() {
         return stream.isLive;
@@ -51,10 +54,19 @@ export class RtmpHubLink implements NetStreamLink {
       resume: () => {
         // The entry may have been dropped while nobody watched it: look it up again.
         stream = hub.entry(name);
+        if (counted !== stream) {
+          counted?.viewerLeft('rtmp');
+          stream.viewerJoined('rtmp');
+          counted = stream;
+        }
         fanOut = rtmpFanOut(hub, stream, streamId, log, budget);
         fanOut.add(viewer);
       },
-      stop: () => fanOut.remove(viewer),
+      stop: () => {
+        fanOut.remove(viewer);
+        counted?.viewerLeft('rtmp');
+        counted = undefined;
+      },
     };
   }
 }

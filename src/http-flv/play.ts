@@ -118,6 +118,10 @@ export async function handlePlay(
   socket.uncork();
   const joined = stream;
   joined.viewerJoined('http-flv');
+  if (ctx.log.isLevelEnabled('debug')) {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    ctx.log.debug({ proto: 'http-flv-play', path: name.path, remote, ...options }, 'viewer joined');
+  }
   socket.once('close', () => {
     closed = true;
     fanOut.remove(viewer);

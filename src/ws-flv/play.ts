@@ -88,6 +88,7 @@ export class WsFlvPlay {
     const fanOut = flvFanOut(this.ctx.hub, stream, this.ctx.log, this.ctx.budget, options);
     fanOut.add(viewer, options.join);
     stream.viewerJoined('ws-flv');
+    log.debug({ ...options }, 'viewer joined');
     ws.on('close', () => {
       fanOut.remove(viewer);
       stream.viewerLeft('ws-flv');

@@ -33,12 +33,19 @@ const PLAY_HEAD_START = `HTTP/1.1 200 OK\r\n${Object.entries(PLAY_HEADERS)
   .map(([k, v]) => `${k}: ${v}\r\n`)
   .join('')}Connection: close\r\n`;
 
+/** The head of each stream's current publish, made once per publish, not per viewer. */
+const heads = new WeakMap<LiveStream, { timelineId: string; bytes: Buffer }>();
+
 /**
  * The response head, written on the raw socket: the body runs until the connection closes
  * (RFC 9112 6.3 rule 8), so no chunked coding wraps each write.
  */
 function playHead(stream: LiveStream): Buffer {
-  return Buffer.from(`${PLAY_HEAD_START}${TIMELINE_HEADER}: ${stream.timelineId}\r\n\r\n`, 'latin1');
+  const cached = heads.get(stream);
+  if (cached?.timelineId === stream.timelineId) return cached.bytes;
+  const bytes = Buffer.from(`${PLAY_HEAD_START}${TIMELINE_HEADER}: ${stream.timelineId}\r\n\r\n`, 'latin1');
+  heads.set(stream, { timelineId: stream.timelineId, bytes });
+  return bytes;
 }
 
 /**

@@ -85,7 +85,7 @@ export class LiveHttpServer {
         this.closedOut += socket.bytesWritten;
       });
     });
-    answerExpectContinue(this.server, opts.hub, opts.log);
+    answerExpectContinue(this.server, opts.hub, opts.log, opts.publish !== false);
     // Without a listener node:http drops a CONNECT without a word.
     this.server.on('connect', (req, socket: Duplex) => {
       opts.log.debug({ method: req.method }, 'CONNECT refused');

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,24 @@ describe('three-tier cascade', { timeout: 60_000 }, () => {
     const res = await fetch(`${edges[0]!.base}/live/x`, { method: 'POST', body: 'FLV' });
     assert.equal(res.status, 405);
     assert.equal(res.headers.get('allow'), 'GET, HEAD, OPTIONS');
+    // A publisher that asks Expect: 100-continue (estuary push does) is refused before its body.
+    const expect = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+      let continued = false;
+      const req = request(`${edges[0]!.base}/live/x`, {
+        method: 'POST',
+        headers: { Expect: '100-continue', 'Transfer-Encoding': 'chunked' },
+      });
+      req.on('continue', () => {
+        continued = true;
+      });
+      req.on('response', (r) => {
+        r.resume();
+        resolve({ status: r.statusCode ?? 0, continued });
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    assert.deepEqual(expect, { status: 405, continued: false });
     const status = await new Promise<number>((resolve, reject) => {
       const ws = new WebSocket(`ws://127.0.0.1:${edges[0]!.port}/live/x`);
       ws.on('unexpected-response', (_req, r) => {

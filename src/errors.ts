@@ -32,7 +32,11 @@ export const ERROR_CODES = {
     'A pull came back to the edge that sent it (a tier points at itself, directly or through others)',
   ERR_PLAY_OPTION:
     'A per-viewer play option (?disableAudio, ?disableVideo, ?disableGop) has a value other than 1/0, or the options leave nothing to play',
-  ERR_METHOD: 'The request method is not served on this port (e.g. a publish on an edge, which only plays)',
+  ERR_NOT_FOUND: 'No such resource on this port (an unknown API path or API name, a missing file)',
+  ERR_METHOD_NOT_ALLOWED: 'The path exists but not for this HTTP method',
+  ERR_ADMIN_TOKEN:
+    'An admin API call without the admin token (Authorization: Bearer TOKEN), or with a wrong one',
+  ERR_INTERNAL: 'The server failed while answering (logged on the server; the client sees no details)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

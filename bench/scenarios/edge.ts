@@ -71,9 +71,9 @@ function sample(
 async function viewersAt(apiUrl: string): Promise<number | undefined> {
   try {
     const body = (await (await fetch(apiUrl)).json()) as {
-      streams: { stream: string; viewerCount: number }[];
+      streams: { stream: string; viewers: { total: number } }[];
     };
-    return body.streams.find((s) => s.stream === STREAM)?.viewerCount;
+    return body.streams.find((s) => s.stream === STREAM)?.viewers.total;
   } catch {
     return undefined;
   }

@@ -12,10 +12,18 @@ export function signPath(path: string, secret: string, expiresUnix: number): str
 }
 
 /** Throws ERR_AUTH (saying why) unless `query` carries a valid, unexpired signature for `path`. */
-export function verifySignedPath(path: string, query: string, secret: string, nowUnix: number): void {
+export function verifySignedPath(
+  path: string,
+  query: string,
+  secret: string,
+  nowUnix: number,
+  action: 'publish' | 'play' = 'publish',
+): void {
   const sign = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query).get('sign');
-  if (!sign)
-    throw new EstuaryError('ERR_AUTH', `publishing ${path} needs a signed URL (?sign=…; see estuary sign)`);
+  if (!sign) {
+    const doing = action === 'publish' ? 'publishing' : 'playing';
+    throw new EstuaryError('ERR_AUTH', `${doing} ${path} needs a signed URL (?sign=…; see estuary sign)`);
+  }
   // Only the canonical form `estuary sign` prints: decimal seconds without leading zeros (else
   // "0001800000000" and "1800000000" would be two spellings of one signature), lowercase hex.
   const m = /^(0|[1-9]\d{0,11})-([0-9a-f]{64})$/.exec(sign);

@@ -54,7 +54,7 @@ export const SERVE_SETTINGS = {
   ...COMMON_SETTINGS,
   rtmpPort: port(1935, 'RTMP publish and play'),
   httpPort: port(8501, 'HTTP-FLV publish (POST) and play, WebSocket-FLV publish and play'),
-  webPort: port(8000, 'web port: recordings, JSON API'),
+  webPort: port(8000, 'web port: dashboard and players, recordings, JSON API'),
   dataDir: text('./data', 'recordings (and crash recovery) live here', { arg: 'DIR' }),
   record: group('recording toggles (config file: record: {flv, hls, mp4})', {
     flv: toggle(true, 'FLV recording (flv/{app}/{stream}/YYYYMMDD_HHMMSS.flv)'),
@@ -76,6 +76,10 @@ export const SERVE_SETTINGS = {
     arg: 'SECRET',
     secret: true,
   }),
+  adminToken: optionalText(
+    'admin API (DELETE /api/streams/{app}/{stream}) needs Authorization: Bearer TOKEN; unset: admin API off',
+    { arg: 'TOKEN', secret: true },
+  ),
   ...VIEWER_SETTINGS,
   idleTimeoutMs: int(
     30_000,

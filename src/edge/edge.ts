@@ -8,12 +8,14 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { EdgeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
+import { ConnectionMeter } from '../http/api/connection-meter.js';
+import { streamInfo } from '../http/api/stream-info.js';
+import { StreamStats } from '../http/api/stream-stats.js';
 import { sendJson } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
-import { describeTrack } from '../media/track.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 import { type PullState, UpstreamSource } from './upstream-source.js';
 
@@ -56,6 +58,9 @@ export class Edge {
   readonly hub: StreamHub;
   readonly source: UpstreamSource;
   private readonly live: LiveHttpServer;
+  private readonly meter = new ConnectionMeter();
+  /** The origin's per-stream figures (bitrate, fps, clients), so /api/streams reads the same. */
+  private readonly streamStats: StreamStats;
   private readonly upstream: string;
   private statsTimer: NodeJS.Timeout | undefined;
   private last = { at: 0, bytesIn: 0, bytesOut: 0 };
@@ -85,6 +90,7 @@ export class Edge {
       log,
     );
     this.hub.setSource(this.source);
+    this.streamStats = new StreamStats(this.hub);
     const budget: ViewerBudget = {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
       stallTimeoutMs: config.viewerStallTimeoutMs,
@@ -103,6 +109,7 @@ export class Edge {
       routes,
       sourceWaitMs: config.upstreamWaitMs,
     });
+    this.meter.watch(this.live.server);
   }
 
   /** Listens; resolves with the port bound (0 in the config = any free port). */
@@ -125,6 +132,7 @@ export class Edge {
       `FLV edge (HTTP-FLV and WebSocket-FLV play) pulling from ${this.upstream}: ${urls.join('  ')}`,
     );
     this.last = { at: Date.now(), bytesIn: 0, bytesOut: 0 };
+    this.streamStats.start();
     if (this.config.statsIntervalMs > 0) {
       this.statsTimer = setInterval(() => this.logStats(), this.config.statsIntervalMs);
       this.statsTimer.unref();
@@ -137,6 +145,7 @@ export class Edge {
     if (!this.started) return;
     this.started = false;
     clearInterval(this.statsTimer);
+    this.streamStats.stop();
     this.source.close('edge shutting down');
     this.live.close();
     this.log.info('stopped');
@@ -146,19 +155,22 @@ export class Edge {
     const pulls: Record<PullState, number> = { connecting: 0, live: 0, reconnecting: 0 };
     for (const p of this.source.stats()) pulls[p.state]++;
     const live = this.hub.list().filter((s) => s.isLive);
-    const traffic = this.live.traffic();
     return {
       upstream: this.upstream,
       streams: live.length,
       viewers: live.reduce((n, s) => n + s.viewerCount, 0),
-      connections: traffic.connections,
+      connections: this.meter.connections,
       bytesIn: this.source.bytesIn,
-      bytesOut: traffic.bytesOut,
+      bytesOut: this.meter.bytesOut,
       pulls,
     };
   }
 
-  /** `GET /api/streams`: the stats line's figures, and each stream with its pull. */
+  /**
+   * `GET /api/streams`: the stats line's figures, and each live stream as the origin's API shows
+   * it (stream-info.ts: tracks, bitrate, bytes, viewers by protocol with their total), with its
+   * pull (upstream URL without the query, state, reconnects, bytes).
+   */
   describe(): unknown {
     const pulls = new Map(this.source.stats().map((p) => [p.path, p]));
     return {
@@ -166,11 +178,11 @@ export class Edge {
       streams: this.hub
         .list()
         .filter((s) => s.isLive)
+        .sort((a, b) => a.path.localeCompare(b.path))
         .map((s) => {
           const p = pulls.get(s.path);
           return {
-            app: s.name.app,
-            stream: s.name.stream,
+            ...streamInfo(s, this.streamStats, false),
             upstream: p && {
               url: p.url,
               state: p.state,
@@ -178,12 +190,6 @@ export class Edge {
               bytesIn: p.bytesIn,
               since: new Date(p.since).toISOString(),
             },
-            publishedAt: new Date(s.publishedAt).toISOString(),
-            tracks: [s.videoTrack, s.audioTrack].filter((t) => t !== undefined).map(describeTrack),
-            viewers: s.viewers,
-            viewerCount: s.viewerCount,
-            framesIn: s.framesIn,
-            bytesIn: s.bytesIn,
           };
         }),
     };

@@ -11,6 +11,7 @@ import type { Viewer, ViewerBudget } from '../hub/viewer.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
 import { answerExpectContinue } from './expect-continue.js';
 import { handleIngest, refusePublish } from './ingest.js';
+import type { LiveApiHandler } from './list-push-stream.js';
 import { handlePlay } from './play.js';
 
 /** The largest request head accepted (node:http's default, made explicit); past it: 431. */
@@ -38,13 +39,8 @@ export interface LiveHttpOptions {
   readonly routes?: Router;
   /** How long a viewer waits for a stream the hub's source is bringing (PlayContext). */
   readonly sourceWaitMs?: number;
-}
-
-/** Bytes through the port's connections (the edge's stats). */
-export interface PortTraffic {
-  readonly connections: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
+  /** `GET /api?name=…`, the seed's stream list (list-push-stream.ts); 404 without it. */
+  readonly api?: LiveApiHandler;
 }
 
 /**
@@ -58,10 +54,6 @@ export class LiveHttpServer {
   /** Connections a play owns (its response runs until the connection closes). */
   private readonly playing = new WeakMap<Socket, Viewer>();
   private readonly allowed: string;
-  private readonly sockets = new Set<Socket>();
-  /** Bytes of connections that closed (open ones are summed when asked). */
-  private closedIn = 0;
-  private closedOut = 0;
 
   constructor(private readonly opts: LiveHttpOptions) {
     this.allowed = opts.publish === false ? PLAY_ONLY_METHODS : ALLOWED_METHODS;
@@ -76,15 +68,6 @@ export class LiveHttpServer {
       (req, res) => this.route(req, res),
     );
     this.server.on('upgrade', (req, socket, head) => this.ws.handle(req, socket, head));
-    // Counted per connection, never per write: bytesRead/bytesWritten are the socket's own.
-    this.server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => {
-        this.sockets.delete(socket);
-        this.closedIn += socket.bytesRead;
-        this.closedOut += socket.bytesWritten;
-      });
-    });
     answerExpectContinue(this.server, opts.hub, opts.log, opts.publish !== false);
     // Without a listener node:http drops a CONNECT without a word.
     this.server.on('connect', (req, socket: Duplex) => {
@@ -128,17 +111,6 @@ export class LiveHttpServer {
     this.ws.close();
     this.server.close();
     this.server.closeAllConnections();
-  }
-
-  /** Connections open now and the bytes the port has moved since it started. */
-  traffic(): PortTraffic {
-    let bytesIn = this.closedIn;
-    let bytesOut = this.closedOut;
-    for (const s of this.sockets) {
-      bytesIn += s.bytesRead;
-      bytesOut += s.bytesWritten;
-    }
-    return { connections: this.sockets.size, bytesIn, bytesOut };
   }
 
   /**
@@ -191,12 +163,14 @@ export class LiveHttpServer {
           maxTagBytes: this.opts.maxTagBytes,
           idleTimeoutMs: this.opts.idleTimeoutMs,
         });
+      } else if ((req.method === 'GET' || req.method === 'HEAD') && path === '/api' && this.opts.api) {
+        this.opts.api(req, res);
       } else if ((req.method === 'GET' || req.method === 'HEAD') && path.endsWith('.flv')) {
         this.play(req, res, parseStreamPath(path, '.flv'));
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('Allow', this.allowed);
         const why = publishing
-          ? `ERR_METHOD: ${req.method} (publish) is not served on an edge, which only plays (${this.allowed})`
+          ? `ERR_METHOD_NOT_ALLOWED: ${req.method} (publish) is not served on an edge, which only plays (${this.allowed})`
           : `${req.method} is not served here (${this.allowed})`;
         if (publishing) refusePublish(req, res, 405, why);
         else sendError(res, 405, why);

@@ -124,7 +124,7 @@ export async function handlePlay(
   fanOut.add(viewer, options.join);
   socket.uncork();
   const joined = stream;
-  joined.viewerJoined('http-flv');
+  joined.viewerJoined('http-flv', socket);
   if (ctx.log.isLevelEnabled('debug')) {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     ctx.log.debug({ proto: 'http-flv-play', path: name.path, remote, ...options }, 'viewer joined');
@@ -132,7 +132,7 @@ export async function handlePlay(
   socket.once('close', () => {
     closed = true;
     fanOut.remove(viewer);
-    joined.viewerLeft('http-flv');
+    joined.viewerLeft('http-flv', socket);
   });
   return viewer;
 }

@@ -20,7 +20,7 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   // RFC 5842 7.2
   ERR_EDGE_LOOP: 508,
   ERR_PLAY_OPTION: 400,
-  ERR_METHOD: 405,
+  ERR_METHOD_NOT_ALLOWED: 405,
 };
 
 /** A plain-text error reply (if nothing was sent yet): `CODE: message`. */
@@ -52,9 +52,17 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(isHeadRequest(res) ? undefined : body);
 }
 
-/** A JSON error reply: `{"error": {"code", "message"}}`. */
-export function sendJsonError(res: ServerResponse, status: number, code: string, message: string): void {
+/** A JSON error reply: `{"error": {"code", "message"}}`, the code from the catalogue (errors.ts). */
+export function sendJsonError(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  if (res.headersSent) return;
   sendJson(res, status, { error: { code, message } });
+}
+
+/** The router's own answers (404, 405, 500) as JSON errors, for the JSON API (Router.errorsAs). */
+export function sendRouterJsonError(res: ServerResponse, status: number, message: string): void {
+  const code: ErrorCode =
+    status === 404 ? 'ERR_NOT_FOUND' : status === 405 ? 'ERR_METHOD_NOT_ALLOWED' : 'ERR_INTERNAL';
+  sendJsonError(res, status, code, message);
 }
 
 function isHeadRequest(res: ServerResponse): boolean {

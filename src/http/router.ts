@@ -7,7 +7,8 @@
  * What every route gets for free: HEAD wherever GET is routed, a 204 answer to CORS preflights
  * (OPTIONS) on every path, 405 with `Allow` for a known path and another method, 404 otherwise,
  * and a handler that throws or rejects costs that request a 500 and one log line, never the
- * process and never a stack trace to the client.
+ * process and never a stack trace to the client. Those answers are plain text, or whatever
+ * `errorsAs` sets for a prefix (the JSON API answers its errors in JSON).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -19,6 +20,14 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: R
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
 
+/** How the router's own answers (404, 405, 500) are written under a prefix. */
+export type ErrorReply = (res: ServerResponse, status: number, message: string) => void;
+
+interface ErrorStyle {
+  readonly segments: readonly string[];
+  readonly reply: ErrorReply;
+}
+
 interface Route {
   readonly methods: ReadonlySet<string>;
   readonly segments: readonly string[];
@@ -27,6 +36,7 @@ interface Route {
 
 export class Router {
   private readonly routes: Route[] = [];
+  private readonly errorStyles: ErrorStyle[] = [];
 
   get(pattern: string, handler: RouteHandler): this {
     return this.on(['GET'], pattern, handler);
@@ -55,6 +65,13 @@ export class Router {
   mount(prefix: string, other: Router): this {
     const pre = split(prefix);
     for (const r of other.routes) this.routes.push({ ...r, segments: [...pre, ...r.segments] });
+    for (const e of other.errorStyles) this.errorStyles.push({ ...e, segments: [...pre, ...e.segments] });
+    return this;
+  }
+
+  /** The router's 404, 405 and 500 under `prefix` are written by `reply` (the longest prefix wins). */
+  errorsAs(prefix: string, reply: ErrorReply): this {
+    this.errorStyles.push({ segments: split(prefix), reply });
     return this;
   }
 
@@ -79,12 +96,22 @@ export class Router {
       this.run(r, req, res, params, log, rawPath);
       return;
     }
+    const reply = this.errorReply(path);
     if (allowed.size === 0) {
-      sendError(res, 404, `not found: ${rawPath.slice(0, 200)}`);
+      reply(res, 404, `not found: ${rawPath.slice(0, 200)}`);
       return;
     }
     res.setHeader('Allow', [...allowed, 'OPTIONS'].join(', '));
-    sendError(res, 405, `${method} is not allowed here (allowed: ${[...allowed].join(', ')})`);
+    reply(res, 405, `${method} is not allowed here (allowed: ${[...allowed].join(', ')})`);
+  }
+
+  private errorReply(path: readonly string[]): ErrorReply {
+    let best: ErrorStyle | undefined;
+    for (const e of this.errorStyles) {
+      if (e.segments.length > path.length || (best && best.segments.length >= e.segments.length)) continue;
+      if (e.segments.every((s, i) => s === path[i])) best = e;
+    }
+    return best?.reply ?? sendError;
   }
 
   private run(
@@ -100,7 +127,7 @@ export class Router {
         { method: req.method, path: rawPath.slice(0, 200), reason: describeError(err) },
         'request failed',
       );
-      if (!res.headersSent) sendError(res, 500, 'internal error');
+      if (!res.headersSent) this.errorReply(split(rawPath))(res, 500, 'internal error');
       else res.destroy();
     };
     try {

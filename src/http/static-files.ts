@@ -14,6 +14,8 @@ const MIME: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
@@ -81,6 +83,8 @@ export async function serveStatic(
   res: ServerResponse,
   root: string,
   urlPath: string,
+  /** Cache-Control instead of the one the extension implies (pages: revalidate every time). */
+  cache?: string,
 ): Promise<void> {
   const file = resolveInside(root, urlPath);
   if (!file) return sendError(res, 404, 'not found');
@@ -97,7 +101,7 @@ export async function serveStatic(
     ...CORS_HEADERS,
     'Content-Type': MIME[ext] ?? 'application/octet-stream',
     'Accept-Ranges': 'bytes',
-    'Cache-Control': cacheControl(ext),
+    'Cache-Control': cache ?? cacheControl(ext),
     ETag: etag,
     'Last-Modified': info.mtime.toUTCString(),
   };

@@ -1,8 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { StreamHub } from '../hub/stream-hub.js';
-import { describeTrack } from '../media/track.js';
-import { sendJson } from './respond.js';
+import { ConnectionMeter } from './api/connection-meter.js';
+import { recordingsApi } from './api/recordings.js';
+import { type ServerPorts, serverApi } from './api/server.js';
+import type { StreamStats } from './api/stream-stats.js';
+import { streamsApi } from './api/streams.js';
+import { pageRoutes } from './pages.js';
+import { sendJson, sendRouterJsonError } from './respond.js';
 import { Router } from './router.js';
 import { guardHttpServer } from './server-guards.js';
 import { serveStatic } from './static-files.js';
@@ -11,6 +16,13 @@ export interface WebServerOptions {
   readonly hub: StreamHub;
   readonly log: Logger;
   readonly dataDir: string;
+  readonly stats: StreamStats;
+  /** DELETE /api/streams/… needs it; undefined: the admin API is off. */
+  readonly adminToken?: string;
+  /** Connection meters of the other ports ('rtmp', 'http'); the web port's own is added here. */
+  readonly meters?: Readonly<Record<string, ConnectionMeter>>;
+  /** The ports actually bound, once the servers listen (for /api/server). */
+  readonly ports?: () => ServerPorts | undefined;
 }
 
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
@@ -26,46 +38,44 @@ export function recordingRoutes(dataDir: string): Router {
 }
 
 /**
- * The web port (8000): the JSON API of live streams and the recordings (Range, caching), on a
- * router the pages and /metrics mount their parts on.
+ * The web port (8000): the JSON API (live streams, recordings, the server), the recordings
+ * (Range, caching), the player pages and the dashboard, each part a Router mounted here.
  */
 export class WebServer {
   readonly server: Server;
   readonly router = new Router();
 
-  constructor(private readonly opts: WebServerOptions) {
+  constructor(opts: WebServerOptions) {
+    const web = new ConnectionMeter();
+    const api = new Router()
+      .errorsAs('/', sendRouterJsonError)
+      .mount(
+        '/',
+        streamsApi({ hub: opts.hub, stats: opts.stats, log: opts.log, adminToken: opts.adminToken }),
+      )
+      .mount('/', recordingsApi(opts.dataDir))
+      .mount(
+        '/',
+        serverApi({
+          hub: opts.hub,
+          meters: { ...opts.meters, web },
+          ports: opts.ports ?? (() => undefined),
+        }),
+      );
     this.router
-      .get('/api/streams', (_req, res) => sendJson(res, 200, this.streams()))
+      .mount('/api', api)
       .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
-      .mount('/', recordingRoutes(opts.dataDir));
+      .mount('/', recordingRoutes(opts.dataDir))
+      .mount('/', pageRoutes());
     this.server = createServer((req: IncomingMessage, res: ServerResponse) =>
       this.router.handle(req, res, opts.log),
     );
+    web.watch(this.server);
     guardHttpServer(this.server, opts.log);
   }
 
   close(): void {
     this.server.close();
     this.server.closeAllConnections();
-  }
-
-  private streams(): unknown {
-    return {
-      streams: this.opts.hub
-        .list()
-        .filter((s) => s.isLive)
-        .map((s) => ({
-          app: s.name.app,
-          stream: s.name.stream,
-          publisher: s.publisher && { protocol: s.publisher.protocol, remote: s.publisher.remote },
-          publishedAt: new Date(s.publishedAt).toISOString(),
-          tracks: [s.videoTrack, s.audioTrack].filter((t) => t !== undefined).map(describeTrack),
-          subscribers: s.subscriberCount,
-          viewers: s.viewers,
-          viewerCount: s.viewerCount,
-          framesIn: s.framesIn,
-          bytesIn: s.bytesIn,
-        })),
-    };
   }
 }

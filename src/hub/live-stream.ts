@@ -15,6 +15,11 @@ export interface PublisherInfo {
   readonly kick: (reason: string) => void;
 }
 
+/** A viewer's connection as the API reads it: bytes written so far (net.Socket has this). */
+export interface ByteCounter {
+  readonly bytesWritten: number;
+}
+
 export interface PublishMetadata {
   /** The onMetaData values as the publisher sent them. */
   readonly values: Readonly<Record<string, unknown>>;
@@ -48,6 +53,10 @@ export class LiveStream {
   private readyWaiters: (() => void)[] | undefined;
   /** Viewers by protocol ('rtmp', 'http-flv', 'ws-flv', …), counted at join and leave (for the API). */
   private readonly viewerCounts = new Map<string, number>();
+  /** The connections of viewers that said which (read only when the API asks: no per-frame work). */
+  private readonly viewerConns = new Set<ByteCounter>();
+  /** Bytes out of viewers that left, less what the present ones had written when the publish began. */
+  private bytesOutBase = 0;
   /** Told when the subscriber count changes (the hub passes it on to its source). */
   onSubscribersChanged: ((stream: LiveStream) => void) | undefined;
   /** Per-format shared outputs (one per output format), created on demand by their protocol. */
@@ -73,15 +82,30 @@ export class LiveStream {
     return this.subscribers.size;
   }
 
-  /** A viewer of `protocol` joined (play sessions call this; recorders are not viewers). */
-  viewerJoined(protocol: string): void {
+  /**
+   * A viewer of `protocol` joined (play sessions call this; recorders are not viewers). With its
+   * connection (`socket`), the API can tell the bytes sent to this stream's viewers.
+   */
+  viewerJoined(protocol: string, conn?: ByteCounter): void {
     this.viewerCounts.set(protocol, (this.viewerCounts.get(protocol) ?? 0) + 1);
+    if (conn) this.viewerConns.add(conn);
   }
 
-  viewerLeft(protocol: string): void {
+  viewerLeft(protocol: string, conn?: ByteCounter): void {
     const n = (this.viewerCounts.get(protocol) ?? 0) - 1;
     if (n > 0) this.viewerCounts.set(protocol, n);
     else this.viewerCounts.delete(protocol);
+    if (conn && this.viewerConns.delete(conn)) this.bytesOutBase += conn.bytesWritten;
+  }
+
+  /**
+   * Bytes written to the connections of this stream's viewers since the current publish began
+   * (those that passed their connection to viewerJoined), read now from the connections.
+   */
+  get bytesOut(): number {
+    let n = this.bytesOutBase;
+    for (const c of this.viewerConns) n += c.bytesWritten;
+    return n;
   }
 
   /** Viewers now, by protocol. */
@@ -106,6 +130,8 @@ export class LiveStream {
     this.timelineId = randomBytes(8).toString('hex');
     this.framesIn = 0;
     this.bytesIn = 0;
+    this.bytesOutBase = 0;
+    for (const c of this.viewerConns) this.bytesOutBase -= c.bytesWritten;
     this.each((s) => s.onPublish?.(this));
   }
 

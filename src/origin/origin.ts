@@ -3,7 +3,10 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import { verifySignedPath } from '../auth/sign.js';
 import type { ServeConfig } from '../config/schema.js';
+import { ConnectionMeter } from '../http/api/connection-meter.js';
+import { StreamStats } from '../http/api/stream-stats.js';
 import { WebServer } from '../http/web-server.js';
+import { listPushStreamApi } from '../http-flv/list-push-stream.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
@@ -34,6 +37,9 @@ export class Origin {
   private readonly live: LiveHttpServer;
   private readonly web: WebServer;
   readonly recordings: RecordingManager;
+  /** Per-stream bitrate, frame rate and history for the API (a 1 s sampler). */
+  readonly stats: StreamStats;
+  private ports: OriginPorts | undefined;
   private started = false;
 
   constructor(
@@ -60,14 +66,27 @@ export class Origin {
       idleTimeoutMs: config.idleTimeoutMs,
       playWaitTimeoutMs: config.playWaitTimeoutMs,
     });
+    this.stats = new StreamStats(this.hub);
     this.live = new LiveHttpServer({
       hub: this.hub,
       log,
       budget,
       maxTagBytes: config.maxMessageBytes,
       idleTimeoutMs: config.idleTimeoutMs,
+      api: listPushStreamApi(this.hub, this.stats),
     });
-    this.web = new WebServer({ hub: this.hub, log, dataDir: config.dataDir });
+    this.web = new WebServer({
+      hub: this.hub,
+      log: log.child({ component: 'web' }),
+      dataDir: config.dataDir,
+      stats: this.stats,
+      adminToken: config.adminToken,
+      meters: {
+        rtmp: new ConnectionMeter().watch(this.rtmp.server),
+        http: new ConnectionMeter().watch(this.live.server),
+      },
+      ports: () => this.ports,
+    });
     this.recordings = new RecordingManager(
       this.hub,
       RECORDERS,
@@ -90,6 +109,8 @@ export class Origin {
     const rtmp = await listen(this.rtmp.server, this.config.rtmpPort, host);
     const http = await listen(this.live.server, this.config.httpPort, host);
     const web = await listen(this.web.server, this.config.webPort, host);
+    this.ports = { rtmp, http, web };
+    this.stats.start();
     this.started = true;
     const hosts = reachableHosts(host);
     const urls = (scheme: string, port: number, path: string) =>
@@ -103,7 +124,7 @@ export class Origin {
       'HTTP-FLV publish (POST) and play, WebSocket-FLV publish and play',
       urls('http', http, '/live/stream.flv'),
     );
-    announce('web', web, 'web port (recordings, JSON API)', urls('http', web, '/'));
+    announce('web', web, 'web port (dashboard, players, recordings, JSON API)', urls('http', web, '/'));
     return { rtmp, http, web };
   }
 
@@ -114,6 +135,7 @@ export class Origin {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.stats.stop();
     this.hub.kickAll('server shutting down');
     this.rtmp.close();
     this.live.close();

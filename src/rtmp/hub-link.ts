@@ -25,6 +25,8 @@ export class RtmpHubLink implements NetStreamLink {
     private readonly remote: string,
     /** The session's logger, for what one publish has to say. */
     private readonly log: Logger,
+    /** The connection, whose bytes written count as the stream's bytes out (read at API time). */
+    private readonly conn?: { readonly bytesWritten: number },
   ) {}
 
   publish(name: StreamName, query: string, kick: (reason: string) => void): PublishSink {
@@ -40,33 +42,32 @@ export class RtmpHubLink implements NetStreamLink {
 
   play(name: StreamName, streamId: number, viewer: Viewer): PlaySource {
     const { hub, log, budget } = this.ctx;
+    const conn = this.conn;
     let stream = hub.entry(name);
     let fanOut = rtmpFanOut(hub, stream, streamId, log, budget);
     fanOut.add(viewer);
-    // A paused player is still a viewer (of the entry it will resume on).
-    stream.viewerJoined('rtmp');
-    let counted: typeof stream | undefined = stream;
+    stream.viewerJoined('rtmp', conn);
+    // A paused player is no viewer (it takes no bytes), and its stream entry may be dropped meanwhile.
+    let counted = true;
+    const leave = () => {
+      fanOut.remove(viewer);
+      if (counted) stream.viewerLeft('rtmp', conn);
+      counted = false;
+    };
     return {
       get live() {
         return stream.isLive;
       },
-      pause: () => fanOut.remove(viewer),
+      pause: leave,
       resume: () => {
         // The entry may have been dropped while nobody watched it: look it up again.
         stream = hub.entry(name);
-        if (counted !== stream) {
-          counted?.viewerLeft('rtmp');
-          stream.viewerJoined('rtmp');
-          counted = stream;
-        }
         fanOut = rtmpFanOut(hub, stream, streamId, log, budget);
         fanOut.add(viewer);
+        stream.viewerJoined('rtmp', conn);
+        counted = true;
       },
-      stop: () => {
-        fanOut.remove(viewer);
-        counted?.viewerLeft('rtmp');
-        counted = undefined;
-      },
+      stop: leave,
     };
   }
 }

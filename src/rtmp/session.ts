@@ -63,7 +63,7 @@ export class RtmpSession implements RtmpPeer {
       maxPartialBytes: preLimit,
       limitContext: 'before a publish starts',
     });
-    this.machine = new RtmpCommandMachine(this, new RtmpHubLink(ctx, remote, this.log), this.log, {
+    this.machine = new RtmpCommandMachine(this, new RtmpHubLink(ctx, remote, this.log, socket), this.log, {
       playWaitTimeoutMs: ctx.playWaitTimeoutMs ?? 0,
     });
     socket.setNoDelay(true);

@@ -87,11 +87,11 @@ export class WsFlvPlay {
     };
     const fanOut = flvFanOut(this.ctx.hub, stream, this.ctx.log, this.ctx.budget, options);
     fanOut.add(viewer, options.join);
-    stream.viewerJoined('ws-flv');
+    stream.viewerJoined('ws-flv', req.socket);
     log.debug({ ...options }, 'viewer joined');
     ws.on('close', () => {
       fanOut.remove(viewer);
-      stream.viewerLeft('ws-flv');
+      stream.viewerLeft('ws-flv', req.socket);
     });
     ws.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
   }

@@ -44,7 +44,7 @@ export class WsFlvUpgrade {
       } else {
         refuse(
           new EstuaryError(
-            'ERR_METHOD',
+            'ERR_METHOD_NOT_ALLOWED',
             'a WebSocket-FLV publish is not served on an edge, which only plays',
           ),
         );

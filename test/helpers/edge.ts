@@ -34,8 +34,8 @@ export interface EdgeApi {
     app: string;
     stream: string;
     upstream?: { url: string; state: string; reconnects: number };
-    viewers: Record<string, number>;
-    viewerCount: number;
+    /** Viewers by protocol and their total, as on the origin's /api/streams. */
+    viewers: { total: number } & Record<string, number>;
   }[];
 }
 

@@ -37,7 +37,7 @@ function rawViewer(port: number, path: string): { socket: Socket; bytes: () => n
 }
 
 interface OriginApi {
-  streams: { app: string; stream: string; viewers: Record<string, number>; viewerCount: number }[];
+  streams: { app: string; stream: string; viewers: Record<string, number> }[];
 }
 
 describe('three-tier cascade', { timeout: 60_000 }, () => {
@@ -76,17 +76,24 @@ describe('three-tier cascade', { timeout: 60_000 }, () => {
       for (let i = 0; i < 20; i++) viewers.push(rawViewer(e3.port, PATH));
       for (let i = 0; i < 3; i++) viewers.push(rawViewer(e2.port, PATH), rawViewer(e1.port, PATH));
       await until('every viewer has bytes', () => viewers.every((v) => v.bytes() > 1000), 10_000);
-      await until('FFmpeg reads the last tier', async () => (await e3.api()).streams[0]?.viewerCount === 21);
+      await until(
+        'FFmpeg reads the last tier',
+        async () => (await e3.api()).streams[0]?.viewers.total === 21,
+      );
 
       const originApi = (await (
         await fetch(`http://127.0.0.1:${o.ports.web}/api/streams`)
       ).json()) as OriginApi;
       const atOrigin = originApi.streams.find((s) => `${s.app}/${s.stream}` === PATH);
-      assert.deepEqual(atOrigin?.viewers, { 'http-flv': 1 }, 'the origin serves one pull, to edge 1');
+      assert.deepEqual(
+        atOrigin?.viewers,
+        { total: 1, 'http-flv': 1 },
+        'the origin serves one pull, to edge 1',
+      );
       const [a1, a2, a3] = await Promise.all([e1.api(), e2.api(), e3.api()]);
-      assert.equal(a1.streams[0]?.viewerCount, 1 + 3, 'edge 1: the pull of edge 2 and its own viewers');
-      assert.equal(a2.streams[0]?.viewerCount, 1 + 3, 'edge 2: the pull of edge 3 and its own viewers');
-      assert.equal(a3.streams[0]?.viewerCount, 21, 'edge 3: FFmpeg and 20 raw viewers');
+      assert.equal(a1.streams[0]?.viewers.total, 1 + 3, 'edge 1: the pull of edge 2 and its own viewers');
+      assert.equal(a2.streams[0]?.viewers.total, 1 + 3, 'edge 2: the pull of edge 3 and its own viewers');
+      assert.equal(a3.streams[0]?.viewers.total, 21, 'edge 3: FFmpeg and 20 raw viewers');
       for (const api of [a1, a2, a3]) {
         assert.equal(api.edge.streams, 1);
         assert.equal(api.edge.pulls.live, 1, 'one pull per stream on each edge');

@@ -283,11 +283,11 @@ describe('edge faults', { timeout: 60_000 }, () => {
     try {
       await until(
         'both joined',
-        async () => (await e.api()).streams.find((s) => s.stream === 'flood')?.viewerCount === 2,
+        async () => (await e.api()).streams.find((s) => s.stream === 'flood')?.viewers.total === 2,
       );
       await until(
         'the stuck viewer is closed',
-        async () => (await e.api()).streams.find((s) => s.stream === 'flood')?.viewerCount === 1,
+        async () => (await e.api()).streams.find((s) => s.stream === 'flood')?.viewers.total === 1,
         15_000,
       );
       assert.ok(logged(/^viewer stalled: could not take data for 1000 ms$/));

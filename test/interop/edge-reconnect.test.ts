@@ -103,7 +103,7 @@ describe('edge reconnects', { timeout: 90_000 }, () => {
       reader = readToFile(ffmpeg, e2.flvUrl(PATH), out);
       await until(
         'the reader is a tier-2 viewer',
-        async () => (await e2.api()).streams[0]?.viewerCount === 1,
+        async () => (await e2.api()).streams[0]?.viewers.total === 1,
       );
       await new Promise((r) => setTimeout(r, 2500));
       pub.child.kill('SIGKILL');
@@ -115,7 +115,7 @@ describe('edge reconnects', { timeout: 90_000 }, () => {
       const ms = await resumeTime(e2, back);
       t.diagnostic(`frames resumed on the tier-2 edge ${ms} ms after the publisher came back`);
       assert.ok(ms < 3000, `frames resumed ${ms} ms after the publisher came back`);
-      assert.equal((await e2.api()).streams[0]?.viewerCount, 1, 'the viewer never left');
+      assert.equal((await e2.api()).streams[0]?.viewers.total, 1, 'the viewer never left');
       assert.ok(((await e1.api()).streams[0]?.upstream?.reconnects ?? 0) >= 1);
       await new Promise((r) => setTimeout(r, 1500));
       await stopReader(reader);
@@ -152,7 +152,7 @@ describe('edge reconnects', { timeout: 90_000 }, () => {
       reader = readToFile(ffmpeg, e2.flvUrl(PATH), out);
       await until(
         'the reader is a tier-2 viewer',
-        async () => (await e2.api()).streams[0]?.viewerCount === 1,
+        async () => (await e2.api()).streams[0]?.viewers.total === 1,
       );
       await new Promise((r) => setTimeout(r, 2500));
       origin.running.child.kill('SIGKILL');
@@ -166,7 +166,7 @@ describe('edge reconnects', { timeout: 90_000 }, () => {
       t.diagnostic(`frames resumed on the tier-2 edge ${ms} ms after the restarted origin's publisher began`);
       assert.ok(ms < 3000, `frames resumed ${ms} ms after the restarted origin's publisher began`);
       const api = await e2.api();
-      assert.equal(api.streams[0]?.viewerCount, 1, 'the viewer never left');
+      assert.equal(api.streams[0]?.viewers.total, 1, 'the viewer never left');
       await new Promise((r) => setTimeout(r, 1500));
       await stopReader(reader);
       const n = await assertTimestampsIncrease(ffprobe, out);
@@ -197,7 +197,7 @@ describe('edge reconnects', { timeout: 90_000 }, () => {
       reader = readToFile(ffmpeg, e2.flvUrl(PATH), out);
       await until(
         'the reader is a tier-2 viewer',
-        async () => (await e2.api()).streams[0]?.viewerCount === 1,
+        async () => (await e2.api()).streams[0]?.viewers.total === 1,
       );
       await new Promise((r) => setTimeout(r, 2500));
       pub.child.kill('SIGKILL');

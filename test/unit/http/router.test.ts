@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { sendJson } from '../../../src/http/respond.js';
+import { sendJson, sendRouterJsonError } from '../../../src/http/respond.js';
 import { Router } from '../../../src/http/router.js';
 import { silentLogger } from '../../../src/log.js';
 
@@ -33,7 +33,7 @@ describe('Router', () => {
         sendJson(res, 202, { deleted: `${p.app}/${p.stream}` }),
       );
     const router = new Router()
-      .mount('/api', api)
+      .mount('/api', new Router().errorsAs('/', sendRouterJsonError).mount('/', api))
       .get('/files/*', (_q, res, p) => sendJson(res, 200, { rest: p['*'] }))
       .get('/boom', () => {
         throw new Error('secret internals');
@@ -41,6 +41,9 @@ describe('Router', () => {
       .get('/later', async () => {
         await Promise.resolve();
         throw new Error('async internals');
+      })
+      .get('/api/fails', () => {
+        throw new Error('secret internals');
       });
     server = createServer((req, res) => router.handle(req, res, silentLogger()));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -91,5 +94,24 @@ describe('Router', () => {
       assert.equal(r.status, 500);
       assert.doesNotMatch(r.body, /internals|at /);
     }
+  });
+
+  test('under a prefix with errorsAs, the router answers 404, 405 and 500 in that style (JSON here)', async () => {
+    const cases: [string, string, number, string][] = [
+      ['GET', '/api/nothing', 404, 'ERR_NOT_FOUND'],
+      ['POST', '/api/streams', 405, 'ERR_METHOD_NOT_ALLOWED'],
+      ['GET', '/api/fails', 500, 'ERR_INTERNAL'],
+    ];
+    for (const [method, path, status, code] of cases) {
+      const r = await call(port, method, path);
+      assert.equal(r.status, status, path);
+      assert.match(String(r.headers['content-type']), /^application\/json/);
+      const body = JSON.parse(r.body) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, code);
+      assert.doesNotMatch(body.error.message, /internals/);
+    }
+    const plain = await call(port, 'GET', '/nowhere');
+    assert.equal(plain.status, 404);
+    assert.match(String(plain.headers['content-type']), /^text\/plain/);
   });
 });

@@ -130,3 +130,23 @@ test('viewers are counted by protocol, apart from other subscribers', () => {
   assert.equal(s.viewerCount, 2);
   assert.equal(s.subscriberCount, 1);
 });
+
+test('bytes out: what the viewers connections wrote since the publish began, those that left included', () => {
+  const s = stream();
+  const early = { bytesWritten: 100 }; // joined before the publish: its 100 bytes are not counted
+  s.viewerJoined('rtmp', early);
+  s.startPublish(pub);
+  const a = { bytesWritten: 0 };
+  s.viewerJoined('http-flv', a);
+  early.bytesWritten = 150;
+  a.bytesWritten = 40;
+  assert.equal(s.bytesOut, 50 + 40);
+  s.viewerLeft('http-flv', a);
+  a.bytesWritten = 1000; // after it left: no longer read
+  assert.equal(s.bytesOut, 90);
+  s.viewerLeft('rtmp', early);
+  assert.equal(s.bytesOut, 90);
+  assert.equal(s.viewerCount, 0);
+  s.startPublish(pub);
+  assert.equal(s.bytesOut, 0);
+});

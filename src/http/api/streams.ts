@@ -1,0 +1,89 @@
+/**
+ * `/api/streams`: the live streams (GET), one stream (GET `/api/streams/{app}/{stream}`) and
+ * ending a publish (DELETE, with the admin token). Shapes: stream-info.ts and the README.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { LiveStream } from '../../hub/live-stream.js';
+import type { StreamHub } from '../../hub/stream-hub.js';
+import { sendJson, sendJsonError } from '../respond.js';
+import { Router } from '../router.js';
+import { streamInfo } from './stream-info.js';
+import type { StreamStats } from './stream-stats.js';
+
+export interface StreamsApiOptions {
+  readonly hub: StreamHub;
+  readonly stats: StreamStats;
+  readonly log: Logger;
+  /** The admin token DELETE needs; undefined: the admin API is off. */
+  readonly adminToken: string | undefined;
+}
+
+/** How long DELETE waits for the kicked publisher's connection to close before it answers. */
+const KICK_WAIT_MS = 2000;
+
+export function streamsApi(opts: StreamsApiOptions): Router {
+  const live = (app: string, stream: string): LiveStream | undefined => {
+    const s = opts.hub.get(`${app}/${stream}`);
+    return s?.isLive ? s : undefined;
+  };
+  const notLive = (res: ServerResponse, app: string, stream: string) =>
+    sendJsonError(res, 404, 'ERR_STREAM_NOT_FOUND', `stream ${app}/${stream} is not being published`);
+  return new Router()
+    .get('/streams', (req, res) => {
+      const history = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('history') === '1';
+      const streams = opts.hub
+        .list()
+        .filter((s) => s.isLive)
+        .sort((a, b) => a.path.localeCompare(b.path))
+        .map((s) => streamInfo(s, opts.stats, history));
+      sendJson(res, 200, { streams });
+    })
+    .get('/streams/:app/:stream', (_req, res, p) => {
+      const s = live(p.app!, p.stream!);
+      if (!s) return notLive(res, p.app!, p.stream!);
+      sendJson(res, 200, streamInfo(s, opts.stats, true));
+    })
+    .delete('/streams/:app/:stream', async (req, res, p) => {
+      if (!authorized(req, res, opts.adminToken)) return;
+      const s = live(p.app!, p.stream!);
+      const publisher = s?.publisher;
+      if (!s || !publisher) return notLive(res, p.app!, p.stream!);
+      opts.log.info({ path: s.path, protocol: publisher.protocol }, 'publish ended through the admin API');
+      publisher.kick('publish ended through the admin API');
+      const deadline = Date.now() + KICK_WAIT_MS;
+      while (s.publisher === publisher && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      sendJson(res, 200, { stream: s.path, ended: s.publisher !== publisher });
+    });
+}
+
+/**
+ * `Authorization: Bearer TOKEN` against the configured token, compared in constant time (both
+ * hashed first, so neither the content nor the length of the token leaks through timing).
+ * Answers 401/403 itself and returns false when the request may not go on.
+ */
+function authorized(req: IncomingMessage, res: ServerResponse, token: string | undefined): boolean {
+  if (token === undefined) {
+    sendJsonError(
+      res,
+      403,
+      'ERR_ADMIN_TOKEN',
+      'the admin API is off: set adminToken (--admin-token) to use it',
+    );
+    return false;
+  }
+  const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  if (!m || !timingSafeEqual(digest(m[1]!), digest(token))) {
+    res.setHeader('WWW-Authenticate', m ? 'Bearer error="invalid_token"' : 'Bearer');
+    sendJsonError(
+      res,
+      401,
+      'ERR_ADMIN_TOKEN',
+      m ? 'the admin token is wrong' : 'this call needs the admin token: Authorization: Bearer TOKEN',
+    );
+    return false;
+  }
+  return true;
+}

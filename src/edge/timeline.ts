@@ -6,7 +6,10 @@
  *
  * Within one connection times pass through shifted by one offset (A/V sync is the upstream's).
  * At the first frame of a new connection the offset is chosen so that it follows the last frame
- * sent by GAP_MS; and since the upstream's first frames interleave its tracks loosely (its GOP
+ * sent by GAP_MS, in decode and in presentation order: a connection cut after a P frame whose
+ * B frames never came leaves a last presentation time a few frames past the last decode time, and
+ * a new keyframe shown before it would repeat a timestamp (FFmpeg: "non monotonically increasing
+ * dts"). And since the upstream's first frames interleave its tracks loosely (its GOP
  * cache starts at a video keyframe, with audio a few ms either side), a frame that would still
  * land at or before the last frame of its own track pushes the offset forward: every track's
  * times stay strictly increasing.
@@ -19,6 +22,8 @@ export class ContinuousTimeline {
   private offset = 0;
   private anchored = false;
   private lastOut = Number.NEGATIVE_INFINITY;
+  /** The latest presentation time sent, over every track. */
+  private lastPtsOut = Number.NEGATIVE_INFINITY;
   private readonly lastByTrack = new Map<string, number>();
   /** Upstream decode time of the last frame of each track (to see repeats after `resume`). */
   private readonly lastInByTrack = new Map<string, number>();
@@ -42,16 +47,20 @@ export class ContinuousTimeline {
 
   /**
    * The output decode time of a frame of `track` ('video' | 'audio') with upstream decode time
-   * `dts`; undefined for a frame sent again after `resume`, which viewers already had.
+   * `dts` and presentation time `pts` (shifted by the same amount); undefined for a frame sent
+   * again after `resume`, which viewers already had.
    */
-  map(track: string, dts: number): number | undefined {
+  map(track: string, dts: number, pts = dts): number | undefined {
     if (this.repeating.has(track)) {
       if (dts <= this.lastInByTrack.get(track)!) return undefined;
       this.repeating.delete(track);
     }
     this.lastInByTrack.set(track, dts);
     if (!this.anchored) {
-      this.offset = this.lastOut === Number.NEGATIVE_INFINITY ? 0 : this.lastOut + GAP_MS - dts;
+      this.offset =
+        this.lastOut === Number.NEGATIVE_INFINITY
+          ? 0
+          : Math.max(this.lastOut + GAP_MS - dts, this.lastPtsOut + GAP_MS - pts);
       this.anchored = true;
     }
     let out = dts + this.offset;
@@ -62,6 +71,8 @@ export class ContinuousTimeline {
     }
     this.lastByTrack.set(track, out);
     if (out > this.lastOut) this.lastOut = out;
+    const ptsOut = pts + (out - dts);
+    if (ptsOut > this.lastPtsOut) this.lastPtsOut = ptsOut;
     return out;
   }
 }

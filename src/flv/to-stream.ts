@@ -7,8 +7,11 @@ import { TimestampUnwrapper } from '../media/time.js';
 
 /** Maps frame times onto the stream's timeline (an edge keeps one over upstream reconnects). */
 export interface IngestTimeline {
-  /** The frame's time on the stream's timeline, or undefined to drop it (a repeat). */
-  map(track: 'video' | 'audio', dts: number): number | undefined;
+  /**
+   * The frame's decode time on the stream's timeline (its presentation time moves with it), or
+   * undefined to drop it (a repeat).
+   */
+  map(track: 'video' | 'audio', dts: number, pts: number): number | undefined;
   /** The next frame comes over a new connection with its own clock. */
   reanchor(): void;
   /** The next frame comes over a new connection on the same clock (what it repeats is dropped). */
@@ -81,7 +84,7 @@ export class FlvTagIngest {
 }
 
 function retime(frame: MediaFrame, timeline: IngestTimeline): MediaFrame | undefined {
-  const dts = timeline.map(frame.track.kind, frame.dts);
+  const dts = timeline.map(frame.track.kind, frame.dts, frame.pts);
   if (dts === undefined) return undefined;
   return dts === frame.dts ? frame : { ...frame, dts, pts: frame.pts + (dts - frame.dts) };
 }

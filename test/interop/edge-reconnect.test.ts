@@ -25,7 +25,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'estuary-reconnect-'));
 /** The default backoff (250 ms doubling to 1 s): what the 3 s promise rests on. */
 const DEFAULT_BACKOFF: Partial<EdgeConfig> = { reconnectInitialMs: 250, reconnectMaxMs: 1000 };
 
-after(() => rmSync(tmp, { recursive: true, force: true }));
+// ESTUARY_KEEP_TMP=1 keeps the viewers' files for a look at a failure.
+after(() => {
+  if (!process.env.ESTUARY_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
+});
 
 function publish(ffmpeg: string, rtmpUrl: string, file = 'h264-aac-bframes-10s.flv'): Running {
   return start(

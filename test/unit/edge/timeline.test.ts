@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ContinuousTimeline, GAP_MS } from '../../../src/edge/timeline.js';
 
-type Step = ['v' | 'a', number] | 'reconnect' | 'resume';
+/** A frame: track, upstream dts and (B-frames) pts; or a reconnect on a new or the same clock. */
+type Step = ['v' | 'a', number] | ['v' | 'a', number, number] | 'reconnect' | 'resume';
 
 /**
  * [what, upstream frames (track, dts) with reconnects between (a new clock, or a resume of the
@@ -42,6 +43,12 @@ const CASES: [string, Step[], (number | null)[]][] = [
     [1000, 1050, 1050 + GAP_MS, 1051, 1074],
   ],
   [
+    'a cut after a P frame whose B frames never came: the new keyframe is shown after it',
+    // The last frame decodes at 2760 and is shown at 2920 (two B frames were to come).
+    [['v', 2720, 2760], ['v', 2760, 2920], 'reconnect', ['v', 0, 80], ['v', 40, 200]],
+    [2720, 2760, 2920 + GAP_MS - 80, 2960 + GAP_MS - 80],
+  ],
+  [
     'a resume on the same clock drops what the upstream sends again and keeps the offset',
     [
       ['v', 0],
@@ -73,7 +80,7 @@ for (const [what, steps, expected] of CASES) {
     for (const s of steps) {
       if (s === 'reconnect') t.reanchor();
       else if (s === 'resume') t.resume();
-      else out.push(t.map(s[0], s[1]) ?? null);
+      else out.push(t.map(s[0], s[1], s[2]) ?? null);
     }
     assert.deepEqual(out, expected);
   });

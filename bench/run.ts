@@ -7,6 +7,7 @@
 import { parseBenchArgs } from './lib/args.js';
 import { ProcessGroup } from './lib/processes.js';
 import { writeReport } from './lib/report.js';
+import { edgeCascade, edgeReconnect, edgeScale } from './scenarios/edge.js';
 import { ingest } from './scenarios/ingest.js';
 import { latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
@@ -14,12 +15,24 @@ import { originScale } from './scenarios/origin-scale.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { throughput } from './scenarios/throughput.js';
 
-const SCENARIOS: readonly Scenario[] = [originScale, throughput, latency, ingest, memory];
+const SCENARIOS: readonly Scenario[] = [
+  originScale,
+  throughput,
+  latency,
+  ingest,
+  memory,
+  edgeScale,
+  edgeCascade,
+  edgeReconnect,
+];
+/** `npm run bench -- edge [options]`: the three edge rows in turn, the options applied to each. */
+const EDGE_SCENARIOS: readonly Scenario[] = [edgeScale, edgeCascade, edgeReconnect];
 
 const USAGE = `Usage: npm run bench -- SCENARIO [options]
 
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(14)}${s.summary}`).join('\n')}
+  edge             edge-scale, edge-cascade and edge-reconnect in turn
   report           rewrite the figures in bench/RESULTS.md from the labelled runs in bench/results/
   mp4-merge [MIN]  peak memory of the fMP4 → MP4 merge over a long recording (bench/mp4-merge.ts)
 
@@ -49,19 +62,21 @@ async function main(argv: string[]): Promise<number> {
     await import('./mp4-merge.js');
     return 0;
   }
-  const scenario = SCENARIOS.find((s) => s.name === name);
-  if (!scenario) {
+  const scenarios = name === 'edge' ? EDGE_SCENARIOS : SCENARIOS.filter((s) => s.name === name);
+  if (scenarios.length === 0) {
     console.log(USAGE);
     return name === undefined || name === '--help' ? 0 : 2;
   }
-  const opts = parseBenchArgs(rest, scenario.defaults);
-  const group = new ProcessGroup();
-  try {
-    await scenario.run({ group, opts, command: `npm run bench -- ${argv.join(' ')}` });
-    return 0;
-  } finally {
-    await group.stopAll();
+  for (const scenario of scenarios) {
+    const opts = parseBenchArgs(rest, scenario.defaults);
+    const group = new ProcessGroup();
+    try {
+      await scenario.run({ group, opts, command: `npm run bench -- ${argv.join(' ')}` });
+    } finally {
+      await group.stopAll();
+    }
   }
+  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
     'The upstream an edge pulls from failed: unreachable, an error status, not FLV, or it stalled',
   ERR_EDGE_LOOP:
     'A pull came back to the edge that sent it (a tier points at itself, directly or through others)',
+  ERR_PLAY_OPTION:
+    'A per-viewer play option (?disableAudio, ?disableVideo, ?disableGop) has a value other than 1/0, or the options leave nothing to play',
   ERR_NOT_FOUND: 'No such resource on this port (an unknown API path or API name, a missing file)',
   ERR_METHOD_NOT_ALLOWED: 'The path exists but not for this HTTP method',
   ERR_ADMIN_TOKEN:

@@ -20,6 +20,12 @@ export interface ServerUnderTest {
   version: string;
   child: ChildProcess;
   pid: number;
+  /** The ports it listens on (Estuary: a restart on the same ports reuses them). */
+  ports: { rtmp: number; http: number; web: number };
+  /** `http://127.0.0.1:PORT`: what an edge pulls from (Estuary and NMS). */
+  httpBase: string;
+  /** Estuary's JSON API of live streams (web port), or undefined. */
+  apiUrl: string | undefined;
   rtmpUrl(stream: string): string;
   /** HTTP-FLV play URL, or undefined when the server has none (nginx-rtmp). */
   httpFlvUrl(stream: string): string | undefined;
@@ -35,6 +41,8 @@ export interface StartOptions {
   extraArgs?: string[];
   /** Extra arguments for node when the server is a Node process (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Listen on these ports (a restart of a server that was killed), else on free ones. */
+  ports?: { rtmp: number; http: number; web: number };
 }
 
 /** Why a server cannot run here, or undefined when it can. */
@@ -89,9 +97,9 @@ export async function startServer(
   opts: StartOptions,
 ): Promise<ServerUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), `estuary-bench-${kind}-`));
-  const rtmp = await freePort();
-  const http = await freePort();
-  const web = await freePort();
+  const rtmp = opts.ports?.rtmp ?? (await freePort());
+  const http = opts.ports?.http ?? (await freePort());
+  const web = opts.ports?.web ?? (await freePort());
   let child: ChildProcess;
   let version: string;
   if (kind === 'estuary') {
@@ -150,6 +158,9 @@ export async function startServer(
     version,
     child,
     pid,
+    ports: { rtmp, http, web },
+    httpBase: `http://${HOST}:${http}`,
+    apiUrl: kind === 'estuary' ? `http://${HOST}:${web}/api/streams` : undefined,
     dataDir: join(dir, 'data'),
     rtmpUrl: (s) => `rtmp://${HOST}:${rtmp}/live/${s}`,
     httpFlvUrl: (s) => (kind === 'nginx' ? undefined : `http://${HOST}:${http}/live/${s}.flv`),
@@ -174,4 +185,51 @@ rtmp {
   }
 }
 `;
+}
+
+export interface EdgeUnderTest {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  /** `http://127.0.0.1:PORT`: what the next tier pulls from. */
+  base: string;
+  flvUrl(stream: string): string;
+  wsFlvUrl(stream: string): string;
+  apiUrl: string;
+}
+
+/**
+ * `estuary flv-gateway PORT UPSTREAM` (compiled, like the origin), pulling from `upstream`
+ * (`http://HOST:PORT` of an origin's live port or another edge). No stats lines: the harness
+ * reads /api/streams itself.
+ */
+export async function startEdge(
+  group: ProcessGroup,
+  upstream: string,
+  opts: { extraArgs?: string[]; nodeArgs?: string[] } = {},
+): Promise<EdgeUnderTest> {
+  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build');
+  const port = await freePort();
+  const child = group.spawn(
+    process.execPath,
+    [
+      ...(opts.nodeArgs ?? []),
+      join(ROOT, 'bin/estuary.js'),
+      ...['flv-gateway', String(port), upstream, '--host', HOST, '--log-level', 'warn'],
+      ...['--stats-interval-ms', '0'],
+      ...(opts.extraArgs ?? []),
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  await waitListening(port, child);
+  const base = `http://${HOST}:${port}`;
+  return {
+    child,
+    pid: child.pid!,
+    port,
+    base,
+    flvUrl: (s) => `${base}/live/${s}.flv`,
+    wsFlvUrl: (s) => `ws://${HOST}:${port}/live/${s}.flv`,
+    apiUrl: `${base}/api/streams`,
+  };
 }

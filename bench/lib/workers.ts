@@ -99,12 +99,17 @@ export interface MergedViews {
   plateauStart: number;
   plateauEnd: number;
   loadCpuSeconds: number;
+  /** Video resumes after an outage (ViewJob.resumeGapMs): epoch ms → viewers, and the pauses. */
+  resumes: Map<number, number>;
+  gapsMs: ReturnType<Histogram['summary']>;
 }
 
 export function mergeViews(reports: ViewReport[]): MergedViews {
   const ttfb = new Histogram();
   const ttfk = new Histogram();
   const lat = new Histogram();
+  const gaps = new Histogram();
+  const resumes = new Map<number, number>();
   const failures: Record<string, number> = {};
   const perSecond = new Map<number, number>();
   let attempted = 0;
@@ -121,6 +126,11 @@ export function mergeViews(reports: ViewReport[]): MergedViews {
     ttfb.merge(Histogram.fromSparse(r.ttfb));
     ttfk.merge(Histogram.fromSparse(r.ttfk));
     lat.merge(Histogram.fromSparse(r.latency));
+    gaps.merge(Histogram.fromSparse(r.gaps));
+    for (const [k, v] of Object.entries(r.resumes)) {
+      const ms = Number(k) * 10;
+      resumes.set(ms, (resumes.get(ms) ?? 0) + v);
+    }
     for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.perSecond))
       perSecond.set(Number(k), (perSecond.get(Number(k)) ?? 0) + v);
@@ -150,5 +160,7 @@ export function mergeViews(reports: ViewReport[]): MergedViews {
     plateauStart: from * 1000,
     plateauEnd: to * 1000,
     loadCpuSeconds: Math.round(cpu * 10) / 10,
+    resumes,
+    gapsMs: gaps.summary(),
   };
 }

@@ -24,6 +24,11 @@ export interface ViewJob {
   stallMs: number;
   /** Read the SEI clock of each video frame and record the delay. */
   latency: boolean;
+  /**
+   * A pause in video longer than this is an outage (edge-reconnect): record when video resumed
+   * and how long it paused. Undefined: not watched.
+   */
+  resumeGapMs?: number;
 }
 
 export interface PublishJob {
@@ -52,6 +57,10 @@ export interface ViewReport {
   bytes: number;
   /** Bytes received per wall-clock second (epoch seconds → bytes). */
   perSecond: Record<string, number>;
+  /** Video resumes after a pause over resumeGapMs: epoch time in 10 ms units → viewers. */
+  resumes: Record<string, number>;
+  /** Those pauses' lengths (sparse ms histogram). */
+  gaps: [number, number][];
   /** Wall clock when the last viewer had been opened and when the first one's hold ended. */
   allConnectedAt: number;
   firstClosedAt: number;

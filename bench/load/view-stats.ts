@@ -11,6 +11,8 @@ export class ViewStats {
   readonly latency = new Histogram();
   bytes = 0;
   private readonly perSecond = new Map<number, number>();
+  private readonly resumes = new Map<number, number>();
+  readonly gaps = new Histogram();
   allConnectedAt = 0;
   firstClosedAt = 0;
 
@@ -18,6 +20,13 @@ export class ViewStats {
     this.bytes += n;
     const sec = Math.floor(nowMs / 1000);
     this.perSecond.set(sec, (this.perSecond.get(sec) ?? 0) + n);
+  }
+
+  /** Video came back at `nowMs` (epoch) after a pause of `gapMs`. */
+  resumed(nowMs: number, gapMs: number): void {
+    const at = Math.floor(nowMs / 10);
+    this.resumes.set(at, (this.resumes.get(at) ?? 0) + 1);
+    this.gaps.record(gapMs);
   }
 
   fail(reason: string): void {
@@ -36,6 +45,8 @@ export class ViewStats {
       latency: this.latency.toSparse(),
       bytes: this.bytes,
       perSecond: Object.fromEntries(this.perSecond),
+      resumes: Object.fromEntries(this.resumes),
+      gaps: this.gaps.toSparse(),
       allConnectedAt: this.allConnectedAt,
       firstClosedAt: this.firstClosedAt,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,

@@ -9,6 +9,8 @@ export interface ViewerOptions {
   latency: boolean;
   /** Source address to bind (spreads connections over 127.0.0.0/8), or undefined. */
   localAddress: string | undefined;
+  /** Record video resuming after a pause longer than this (ms), if set. */
+  resumeGapMs?: number;
 }
 
 /**
@@ -20,6 +22,8 @@ export abstract class BenchViewer {
   /** Wall clock at start (µs): frames stamped before it came from the GOP cache, not live. */
   private readonly startedMicros = nowMicros();
   lastDataAt = this.startedAt;
+  /** When the last video frame's bytes arrived (the chunk's time, not one clock read per frame). */
+  private lastVideoAt = 0;
   connectedAt = 0;
   private firstByte = false;
   finished = false;
@@ -34,17 +38,28 @@ export abstract class BenchViewer {
     this.check = new FlvStreamCheck({
       headBytes: opts.latency ? CLOCK_HEAD_BYTES : 2,
       onFirstKeyframe: () => this.stats.ttfk.record(performance.now() - this.startedAt),
-      onVideo: opts.latency
-        ? (head, len) => {
-            const sent = readClock(head, len);
-            // Only frames sent after the viewer connected measure the live path: the cached GOP
-            // a joining viewer gets first is seconds old by design.
-            if (sent !== undefined && sent >= this.startedMicros) {
-              this.stats.latency.record((nowMicros() - sent) / 1000);
+      onVideo:
+        opts.latency || opts.resumeGapMs !== undefined
+          ? (head, len) => {
+              if (opts.resumeGapMs !== undefined) this.noteVideo(opts.resumeGapMs);
+              if (!opts.latency) return;
+              const sent = readClock(head, len);
+              // Only frames sent after the viewer connected measure the live path: the cached
+              // GOP a joining viewer gets first is seconds old by design.
+              if (sent !== undefined && sent >= this.startedMicros) {
+                this.stats.latency.record((nowMicros() - sent) / 1000);
+              }
             }
-          }
-        : undefined,
+          : undefined,
     });
+  }
+
+  private noteVideo(gapMs: number): void {
+    const at = this.lastDataAt;
+    if (this.lastVideoAt > 0 && at - this.lastVideoAt > gapMs) {
+      this.stats.resumed(performance.timeOrigin + at, at - this.lastVideoAt);
+    }
+    this.lastVideoAt = at;
   }
 
   /** Closes the connection without judging (the shell's close handler must not count it). */

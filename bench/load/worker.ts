@@ -44,6 +44,7 @@ async function runView(job: ViewJob): Promise<WorkerReport> {
       keyframeTimeoutMs: job.keyframeTimeoutMs,
       stallMs: job.stallMs,
       latency: job.latency,
+      resumeGapMs: job.resumeGapMs,
       localAddress: `127.0.0.${2 + (globalIndex % SOURCE_ADDRESSES)}`,
     };
     const Shell =

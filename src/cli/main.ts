@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileGatewayCommand } from './file-gateway-command.js';
+import { flvGatewayCommand } from './flv-gateway-command.js';
 import { pushCommand } from './push-command.js';
 import { serveCommand } from './serve-command.js';
 import { signCommand } from './sign-command.js';
@@ -7,8 +8,8 @@ import { signCommand } from './sign-command.js';
 const USAGE = `Usage: estuary <command> [options]
 
 Commands:
-  serve [--config FILE]                 origin: RTMP + HTTP-FLV ingest, RTMP/HTTP-FLV/WS-FLV play, web port
-  flv-gateway PORT UPSTREAM_URL         FLV edge tier (not yet implemented)
+  serve [--config FILE]                 origin: RTMP/HTTP-FLV/WS-FLV ingest, RTMP/HTTP-FLV/WS-FLV play, web port
+  flv-gateway PORT UPSTREAM_URL         FLV edge tier: pulls from an origin or another edge, fans out
   file-gateway [HOST] [PORT] [--root DIR]   static file gateway (recordings and pages)
   push FILE URL [--speed 1.0] [--loop] [--no-reconnect]   publish an FLV/MP4 file in real time
   sign /{app}/{stream} --secret SECRET [--expires S]   print the ?sign=… query for a publish URL
@@ -44,8 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'file-gateway':
       return fileGatewayCommand(rest);
     case 'flv-gateway':
-      console.error(`estuary ${command}: not yet implemented`);
-      return 2;
+      return flvGatewayCommand(rest);
     case '--version':
     case '-v':
     case 'version':

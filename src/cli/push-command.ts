@@ -13,6 +13,7 @@ export const PUSH_USAGE = `Usage: estuary push FILE URL [--speed 1.0] [--loop] [
 
 Publishes an FLV or MP4/MOV file in real time:
   URL http://HOST:8501/{app}/{stream}    HTTP-FLV (chunked POST, as FFmpeg does)
+      ws://HOST:8501/{app}/{stream}      WebSocket-FLV (binary messages)
       rtmp://HOST:1935/{app}/{stream}    RTMP publish
 
 Options:

@@ -10,7 +10,7 @@ const SPEC: CommandSpec<typeof SERVE_SETTINGS> = {
   table: SERVE_SETTINGS,
   synopsis: `Usage: estuary serve [options]
 
-The origin: RTMP and HTTP-FLV ingest; RTMP, HTTP-FLV and WebSocket-FLV play; recordings; web port.`,
+The origin: RTMP, HTTP-FLV and WebSocket-FLV ingest; RTMP, HTTP-FLV and WebSocket-FLV play; recordings; web port.`,
 };
 
 export const SERVE_USAGE = usage(SPEC);

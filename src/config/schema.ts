@@ -29,11 +29,31 @@ export const COMMON_SETTINGS = {
   ),
 } as const;
 
+/** How viewers are served and what a stream keeps for them: the origin's and every edge's. */
+export const VIEWER_SETTINGS = {
+  viewerMaxBufferedBytes: int(
+    4 * MiB,
+    'bytes a viewer may have queued before it skips to the next keyframe',
+    { min: 64 * KiB },
+    { flag: false },
+  ),
+  viewerStallTimeoutMs: int(
+    15_000,
+    'a viewer that cannot take data this long is closed, ms',
+    { min: 1000 },
+    {
+      flag: false,
+    },
+  ),
+  gopCacheMaxBytes: int(32 * MiB, 'most bytes the GOP cache of a stream holds', { min: 0 }, { flag: false }),
+  gopCacheMaxMs: int(30_000, 'longest span the GOP cache of a stream holds, ms', { min: 0 }, { flag: false }),
+} as const;
+
 /** `estuary serve`: the origin. */
 export const SERVE_SETTINGS = {
   ...COMMON_SETTINGS,
   rtmpPort: port(1935, 'RTMP publish and play'),
-  httpPort: port(8501, 'HTTP-FLV publish (POST) and play, WebSocket-FLV play'),
+  httpPort: port(8501, 'HTTP-FLV publish (POST) and play, WebSocket-FLV publish and play'),
   webPort: port(8000, 'web port: dashboard and players, recordings, JSON API'),
   dataDir: text('./data', 'recordings (and crash recovery) live here', { arg: 'DIR' }),
   record: group('recording toggles (config file: record: {flv, hls, mp4})', {
@@ -64,25 +84,10 @@ export const SERVE_SETTINGS = {
     'admin API (DELETE /api/streams/{app}/{stream}) needs Authorization: Bearer TOKEN; unset: admin API off',
     { arg: 'TOKEN', secret: true },
   ),
-  viewerMaxBufferedBytes: int(
-    4 * MiB,
-    'bytes a viewer may have queued before it skips to the next keyframe',
-    { min: 64 * KiB },
-    { flag: false },
-  ),
-  viewerStallTimeoutMs: int(
-    15_000,
-    'a viewer that cannot take data this long is closed, ms',
-    { min: 1000 },
-    {
-      flag: false,
-    },
-  ),
-  gopCacheMaxBytes: int(32 * MiB, 'most bytes the GOP cache of a stream holds', { min: 0 }, { flag: false }),
-  gopCacheMaxMs: int(30_000, 'longest span the GOP cache of a stream holds, ms', { min: 0 }, { flag: false }),
+  ...VIEWER_SETTINGS,
   idleTimeoutMs: int(
     30_000,
-    'a publisher that completes no message (RTMP) or tag (HTTP-FLV) this long, or an RTMP connection that neither publishes nor plays, is closed, ms',
+    'a publisher that completes no message (RTMP) or tag (HTTP-FLV, WebSocket-FLV) this long, or an RTMP connection that neither publishes nor plays, is closed, ms',
     { min: 1000 },
     { flag: false },
   ),
@@ -131,3 +136,52 @@ export const FILES_SETTINGS = {
 } as const;
 
 export type FilesConfig = ConfigOf<typeof FILES_SETTINGS>;
+
+/** `estuary flv-gateway PORT UPSTREAM_URL`: an FLV edge tier. */
+export const EDGE_SETTINGS = {
+  ...COMMON_SETTINGS,
+  port: port(8080, 'listen port: HTTP-FLV and WebSocket-FLV play, /api/streams (also the first argument)'),
+  upstream: optionalText(
+    'the origin or edge to pull from, http://HOST:PORT (also the second argument); a path prefix is kept',
+    { arg: 'URL' },
+  ),
+  debug: toggle(false, 'detailed logs (the same as --log-level debug)'),
+  reconnectInitialMs: int(250, 'first reconnect to a lost upstream after this; the delay doubles, ms', {
+    min: 10,
+    max: 60_000,
+  }),
+  reconnectMaxMs: int(1000, 'longest delay between reconnects, ms', { min: 10, max: 600_000 }),
+  giveUpMs: int(
+    30_000,
+    'viewers stay connected this long while the upstream is gone, then are closed cleanly, ms',
+    { min: 100 },
+  ),
+  idleReleaseMs: int(10_000, 'the pull of a stream is released this long after its last viewer left, ms', {
+    min: 0,
+  }),
+  stallTimeoutMs: int(10_000, 'an upstream that sends nothing this long is lost (and reconnected), ms', {
+    min: 100,
+  }),
+  upstreamConnectTimeoutMs: int(
+    5000,
+    'connecting to the upstream and its response head may take this long, ms',
+    { min: 100 },
+    { flag: false },
+  ),
+  upstreamWaitMs: int(
+    10_000,
+    "a viewer of a stream the edge does not have yet waits this long for the upstream's first frame, then 404, ms",
+    { min: 100 },
+    { flag: false },
+  ),
+  statsIntervalMs: int(10_000, 'a stats line this often; 0: none, ms', { min: 0 }),
+  ...VIEWER_SETTINGS,
+  maxMessageBytes: int(
+    8 * MiB,
+    'largest FLV tag accepted from the upstream',
+    { min: 64 * KiB, max: 64 * MiB },
+    { flag: false },
+  ),
+} as const;
+
+export type EdgeConfig = ConfigOf<typeof EDGE_SETTINGS>;

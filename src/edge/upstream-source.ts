@@ -31,6 +31,8 @@ export interface UpstreamOptions {
   readonly idleReleaseMs: number;
   /** An upstream that sends nothing this long is lost. */
   readonly stallTimeoutMs: number;
+  /** Connecting and the response head may take this long. */
+  readonly connectTimeoutMs?: number;
   readonly maxTagBytes: number;
 }
 
@@ -38,6 +40,8 @@ export type PullState = 'connecting' | 'live' | 'reconnecting';
 
 export interface PullStats {
   readonly path: string;
+  /** The upstream URL of the stream, without the viewer's query. */
+  readonly url: string;
   readonly state: PullState;
   readonly bytesIn: number;
   readonly reconnects: number;
@@ -48,6 +52,8 @@ export class UpstreamSource implements StreamSource {
   /** This edge's name in `Via` headers: a pull that comes back to it is a loop. */
   readonly id = `estuary-edge-${randomBytes(4).toString('hex')}`;
   private readonly pulls = new Map<string, UpstreamPull>();
+  /** Bytes pulled by pulls that have been released (stats: bytes in since start). */
+  private releasedBytesIn = 0;
 
   constructor(
     private readonly hub: StreamHub,
@@ -60,23 +66,30 @@ export class UpstreamSource implements StreamSource {
     return via?.split(',').some((hop) => hop.trim().endsWith(this.id)) === true;
   }
 
-  async open(name: StreamName, request: SourceRequest): Promise<void> {
+  /** A request that came back through this edge is refused at once, never joined to the open. */
+  admit(name: StreamName, request: SourceRequest): void {
     if (this.isLoop(request.via)) {
       throw new EstuaryError(
         'ERR_EDGE_LOOP',
-        `the pull for ${name.path} came back to this edge (${this.id})`,
+        `the pull for ${name.path} came back to this edge (${this.id}): its upstream leads back to itself`,
       );
     }
+  }
+
+  async open(name: StreamName, request: SourceRequest): Promise<void> {
+    this.admit(name, request);
     if (this.pulls.has(name.path)) return;
     const via = `${request.via ? `${request.via}, ` : ''}1.1 ${this.id}`;
-    const pull = new UpstreamPull(this.hub, name, request.query, via, this.opts, this.log, () =>
-      this.pulls.delete(name.path),
-    );
+    const pull = new UpstreamPull(this.hub, name, request.query, via, this.opts, this.log, () => {
+      if (this.pulls.get(name.path) === pull) this.pulls.delete(name.path);
+      this.releasedBytesIn += pull.stats().bytesIn;
+    });
     this.pulls.set(name.path, pull);
     try {
       await pull.start();
     } catch (err) {
-      this.pulls.delete(name.path);
+      if (this.pulls.get(name.path) === pull) this.pulls.delete(name.path);
+      this.releasedBytesIn += pull.stats().bytesIn;
       throw err;
     }
   }
@@ -87,6 +100,13 @@ export class UpstreamSource implements StreamSource {
 
   stats(): PullStats[] {
     return [...this.pulls.values()].map((p) => p.stats());
+  }
+
+  /** Bytes received from the upstream since the edge started, by every pull. */
+  get bytesIn(): number {
+    let n = this.releasedBytesIn;
+    for (const p of this.pulls.values()) n += p.stats().bytesIn;
+    return n;
   }
 
   /** Ends every pull (shutdown). */
@@ -109,6 +129,8 @@ class UpstreamPull {
   private idleTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private reconnects = 0;
+  /** The upstream's timeline id on the last connection (HttpFlvPull.timelineId). */
+  private timelineId: string | undefined;
   private bytesBefore = 0;
   private readonly since = Date.now();
   private readonly url: string;
@@ -135,16 +157,27 @@ class UpstreamPull {
   /** The first connection: resolves once the upstream sends the stream, rejects with its refusal. */
   async start(): Promise<void> {
     const pull = this.connect();
-    await pull.ready;
-    this.stream = this.hub.publish(this.name, this.publisher);
+    const first = await pull.ready;
+    if (this.stopped) return;
+    try {
+      this.stream = this.hub.publish(this.name, this.publisher);
+    } catch (err) {
+      pull.close();
+      throw err;
+    }
     this.ingest = new FlvTagIngest(this.stream, this.log, this.timeline);
+    this.timelineId = pull.timelineId;
     this.state = 'live';
     this.log.info({ upstream: this.shownUrl }, 'pulling');
+    // Viewers that asked may all have given up by now: the pull must still be released.
+    this.subscribersChanged(this.stream.subscriberCount);
+    this.onTags(pull, first);
   }
 
   stats(): PullStats {
     return {
       path: this.name.path,
+      url: this.shownUrl,
       state: this.state,
       bytesIn: this.bytesBefore + (this.pull?.bytesIn ?? 0),
       reconnects: this.reconnects,
@@ -177,13 +210,22 @@ class UpstreamPull {
 
   private connect(): HttpFlvPull {
     if (this.pull) this.bytesBefore += this.pull.bytesIn;
+    this.log.debug(
+      { upstream: this.shownUrl, attempt: this.attempt, via: this.via },
+      'connecting to the upstream',
+    );
     const pull = new HttpFlvPull(
       this.url,
       {
         onTags: (tags) => this.onTags(pull, tags),
         onEnd: (kind, reason) => this.onEnd(pull, kind, reason),
       },
-      { maxTagBytes: this.opts.maxTagBytes, stallTimeoutMs: this.opts.stallTimeoutMs, via: this.via },
+      {
+        maxTagBytes: this.opts.maxTagBytes,
+        stallTimeoutMs: this.opts.stallTimeoutMs,
+        connectTimeoutMs: this.opts.connectTimeoutMs,
+        via: this.via,
+      },
     );
     this.pull = pull;
     return pull;
@@ -221,8 +263,9 @@ class UpstreamPull {
   private async retry(): Promise<void> {
     if (this.stopped) return;
     const pull = this.connect();
+    let first: FlvTag[];
     try {
-      await pull.ready;
+      first = await pull.ready;
     } catch (err) {
       if (this.stopped || pull !== this.pull) return;
       this.log.debug({ attempt: this.attempt, reason: describeError(err) }, 'reconnect failed');
@@ -232,9 +275,16 @@ class UpstreamPull {
     if (this.stopped || pull !== this.pull) return;
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
-    this.ingest?.newConnection();
+    // An upstream edge that still holds the same publish resends its GOP on the same clock.
+    const sameClock = pull.timelineId !== undefined && pull.timelineId === this.timelineId;
+    this.timelineId = pull.timelineId;
+    this.ingest?.newConnection(sameClock);
     this.reconnects++;
     this.state = 'live';
-    this.log.info({ reconnects: this.reconnects }, 'upstream back; the stream goes on');
+    this.log.info(
+      { reconnects: this.reconnects, timeline: sameClock ? 'same' : 'new' },
+      'upstream back; the stream goes on',
+    );
+    this.onTags(pull, first);
   }
 }

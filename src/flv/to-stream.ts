@@ -7,9 +7,15 @@ import { TimestampUnwrapper } from '../media/time.js';
 
 /** Maps frame times onto the stream's timeline (an edge keeps one over upstream reconnects). */
 export interface IngestTimeline {
-  map(track: 'video' | 'audio', dts: number): number;
+  /**
+   * The frame's decode time on the stream's timeline (its presentation time moves with it), or
+   * undefined to drop it (a repeat).
+   */
+  map(track: 'video' | 'audio', dts: number, pts: number): number | undefined;
   /** The next frame comes over a new connection with its own clock. */
   reanchor(): void;
+  /** The next frame comes over a new connection on the same clock (what it repeats is dropped). */
+  resume(): void;
 }
 
 /**
@@ -34,9 +40,15 @@ export class FlvTagIngest {
 
   /**
    * The tags that follow come over a new connection (an edge reconnected to its upstream): its
-   * clock starts afresh. Tracks carry over, so a repeated identical sequence header is no change.
+   * clock starts afresh, unless `sameClock` (the upstream says it is the same timeline). Tracks
+   * carry over, so a repeated identical sequence header is no change.
    */
-  newConnection(): void {
+  newConnection(sameClock = false): void {
+    if (sameClock) {
+      // The upstream's 32-bit timestamps go on where they were: so does their unwrapping.
+      this.timeline?.resume();
+      return;
+    }
     this.clock = new TimestampUnwrapper();
     this.timeline?.reanchor();
   }
@@ -48,9 +60,11 @@ export class FlvTagIngest {
         case 'track':
           this.stream.setTrack(ev.track);
           break;
-        case 'frame':
-          this.stream.pushFrame(this.timeline ? retime(ev.frame, this.timeline) : ev.frame);
+        case 'frame': {
+          const frame = this.timeline ? retime(ev.frame, this.timeline) : ev.frame;
+          if (frame) this.stream.pushFrame(frame);
           break;
+        }
         case 'metadata':
           this.stream.setMetadata({ values: ev.values, body: ev.body });
           break;
@@ -69,7 +83,8 @@ export class FlvTagIngest {
   }
 }
 
-function retime(frame: MediaFrame, timeline: IngestTimeline): MediaFrame {
-  const dts = timeline.map(frame.track.kind, frame.dts);
+function retime(frame: MediaFrame, timeline: IngestTimeline): MediaFrame | undefined {
+  const dts = timeline.map(frame.track.kind, frame.dts, frame.pts);
+  if (dts === undefined) return undefined;
   return dts === frame.dts ? frame : { ...frame, dts, pts: frame.pts + (dts - frame.dts) };
 }

@@ -11,10 +11,16 @@ import { refusePublish } from './ingest.js';
  * name is free are checked before the publisher sends any media, and a refusal is the final
  * answer instead of 100 Continue. `estuary push` asks for it, so a refused push learns why at
  * once; FFmpeg does not, and gets the same refusal after its first bytes. Anything else is
- * answered 100 Continue and handled as a normal request.
+ * answered 100 Continue and handled as a normal request. With `publish` false (an edge) a publish
+ * gets its 405 without a 100 Continue.
  */
-export function answerExpectContinue(server: Server, hub: StreamHub, log: Logger): void {
+export function answerExpectContinue(server: Server, hub: StreamHub, log: Logger, publish = true): void {
   server.on('checkContinue', (req, res) => {
+    // A port that takes no publish (an edge) gives its 405 as the final answer, not after a 100.
+    if (!publish && (req.method === 'POST' || req.method === 'PUT')) {
+      server.emit('request', req, res);
+      return;
+    }
     if (req.method === 'POST' || req.method === 'PUT') {
       const url = req.url ?? '/';
       const q = url.indexOf('?');

@@ -1,17 +1,12 @@
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
-import { CORS_HEADERS, sendError } from '../http/respond.js';
+import { CORS_HEADERS, rawReply, sendError } from '../http/respond.js';
+import type { Router } from '../http/router.js';
 import type { StreamHub } from '../hub/stream-hub.js';
-import { parseStreamPath } from '../hub/stream-name.js';
+import { parseStreamPath, type StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
 import { answerExpectContinue } from './expect-continue.js';
@@ -24,22 +19,10 @@ const MAX_HEADER_BYTES = 16 * 1024;
 /** A request head must arrive within this (node:http's own check); past it: 408. */
 const HEADERS_TIMEOUT_MS = 30_000;
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, OPTIONS';
+/** An edge only plays. */
+const PLAY_ONLY_METHODS = 'GET, HEAD, OPTIONS';
 /** node:http's own error code for a head slower than headersTimeout (not one of Estuary's). */
 const NODE_REQUEST_TIMEOUT = /^ERR_HTTP_REQUEST_TIMEOUT$/;
-
-/** An error reply written on a socket node:http has given up on (RFC 9110 15.5). */
-function rawReply(status: number, message: string, headers: Record<string, string> = {}): string {
-  const body = `${message}\n`;
-  const head = Object.entries({
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(body)),
-    Connection: 'close',
-    ...headers,
-  })
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('');
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`;
-}
 
 export interface LiveHttpOptions {
   readonly hub: StreamHub;
@@ -47,22 +30,34 @@ export interface LiveHttpOptions {
   readonly budget: ViewerBudget;
   readonly maxTagBytes: number;
   readonly idleTimeoutMs: number;
+  /**
+   * Whether this port takes publishes (HTTP-FLV POST/PUT, WebSocket-FLV). False on an edge,
+   * which only plays: a publish there gets 405 (default true).
+   */
+  readonly publish?: boolean;
+  /** Other GET paths this port serves (the edge's /api/streams); anything else is 404. */
+  readonly routes?: Router;
+  /** How long a viewer waits for a stream the hub's source is bringing (PlayContext). */
+  readonly sourceWaitMs?: number;
   /** `GET /api?name=…`, the seed's stream list (list-push-stream.ts); 404 without it. */
   readonly api?: LiveApiHandler;
 }
 
 /**
- * The live port (8501): `POST /{app}/{stream}` publishes FLV, `GET /{app}/{stream}.flv` plays
- * it, and a WebSocket upgrade on the same URL plays it as WS-FLV.
+ * The live port (8501): `POST /{app}/{stream}` (or a WebSocket on the same URL) publishes FLV,
+ * `GET /{app}/{stream}.flv` plays it, and a WebSocket upgrade on that URL plays it as WS-FLV. An
+ * edge runs it play-only, with its API routes beside.
  */
 export class LiveHttpServer {
   readonly server: Server;
   private readonly ws: WsFlvUpgrade;
   /** Connections a play owns (its response runs until the connection closes). */
   private readonly playing = new WeakMap<Socket, Viewer>();
+  private readonly allowed: string;
 
   constructor(private readonly opts: LiveHttpOptions) {
-    this.ws = new WsFlvUpgrade(opts);
+    this.allowed = opts.publish === false ? PLAY_ONLY_METHODS : ALLOWED_METHODS;
+    this.ws = new WsFlvUpgrade({ ...opts, publish: opts.publish !== false });
     this.server = createServer(
       {
         // A publish is one request that lasts as long as the stream: no request timeout.
@@ -73,12 +68,12 @@ export class LiveHttpServer {
       (req, res) => this.route(req, res),
     );
     this.server.on('upgrade', (req, socket, head) => this.ws.handle(req, socket, head));
-    answerExpectContinue(this.server, opts.hub, opts.log);
+    answerExpectContinue(this.server, opts.hub, opts.log, opts.publish !== false);
     // Without a listener node:http drops a CONNECT without a word.
     this.server.on('connect', (req, socket: Duplex) => {
       opts.log.debug({ method: req.method }, 'CONNECT refused');
       socket.on('error', () => {});
-      socket.end(rawReply(405, `${req.method} is not served here`, { Allow: ALLOWED_METHODS }));
+      socket.end(rawReply(405, `${req.method} is not served here`, { Allow: this.allowed }));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
       this.badRequest(err, socket),
@@ -118,6 +113,35 @@ export class LiveHttpServer {
     this.server.closeAllConnections();
   }
 
+  /**
+   * A play owns its connection from the moment it is routed, also while an edge waits for the
+   * upstream: a request pipelined behind it closes it then too. A play that ends in an error
+   * reply (404, 502) gives the connection back.
+   */
+  private play(req: IncomingMessage, res: ServerResponse, name: StreamName): void {
+    const socket = req.socket;
+    const waiting: Viewer = {
+      write: () => {},
+      buffered: 0,
+      close: (reason) => {
+        this.opts.log.info({ proto: 'http-flv-play', path: name.path, reason }, 'viewer closed');
+        socket.destroy();
+      },
+      streamEnded: () => socket.destroy(),
+    };
+    this.playing.set(socket, waiting);
+    handlePlay(req, res, name, this.opts).then(
+      (viewer) => {
+        if (viewer) this.playing.set(socket, viewer);
+        else if (this.playing.get(socket) === waiting) this.playing.delete(socket);
+      },
+      (err: unknown) => {
+        this.opts.log.error({ path: name.path, reason: describeError(err) }, 'play failed');
+        socket.destroy();
+      },
+    );
+  }
+
   private route(req: IncomingMessage, res: ServerResponse): void {
     const owner = this.playing.get(req.socket);
     if (owner) {
@@ -128,10 +152,11 @@ export class LiveHttpServer {
     }
     const path = (req.url ?? '/').split('?', 1)[0]!;
     try {
+      const publishing = req.method === 'POST' || req.method === 'PUT';
       if (req.method === 'OPTIONS') {
         res.writeHead(204, CORS_HEADERS);
         res.end();
-      } else if (req.method === 'POST' || req.method === 'PUT') {
+      } else if (publishing && this.opts.publish !== false) {
         handleIngest(req, res, parseStreamPath(path), {
           hub: this.opts.hub,
           log: this.opts.log,
@@ -141,11 +166,16 @@ export class LiveHttpServer {
       } else if ((req.method === 'GET' || req.method === 'HEAD') && path === '/api' && this.opts.api) {
         this.opts.api(req, res);
       } else if ((req.method === 'GET' || req.method === 'HEAD') && path.endsWith('.flv')) {
-        const viewer = handlePlay(req, res, parseStreamPath(path, '.flv'), this.opts);
-        if (viewer) this.playing.set(req.socket, viewer);
+        this.play(req, res, parseStreamPath(path, '.flv'));
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('Allow', ALLOWED_METHODS);
-        sendError(res, 405, `${req.method} is not served here (${ALLOWED_METHODS})`);
+        res.setHeader('Allow', this.allowed);
+        const why = publishing
+          ? `ERR_METHOD_NOT_ALLOWED: ${req.method} (publish) is not served on an edge, which only plays (${this.allowed})`
+          : `${req.method} is not served here (${this.allowed})`;
+        if (publishing) refusePublish(req, res, 405, why);
+        else sendError(res, 405, why);
+      } else if (this.opts.routes) {
+        this.opts.routes.handle(req, res, this.opts.log);
       } else {
         sendError(res, 404, `no such resource: ${req.method} ${path.slice(0, 200)}`);
       }

@@ -1,14 +1,16 @@
 /**
  * One HTTP-FLV pull: `GET {upstream}/{app}/{stream}.flv` as an edge (or a worker) reads it from an
  * origin or another edge. The socket shell around an FlvTagReader: it answers, once, whether the
- * upstream has the stream (`ready`), hands on whole tags as they arrive, and ends in exactly one
- * place (`onEnd`) saying why: the upstream ended the stream, the connection was lost, the upstream
- * stalled, or it sent something that is not FLV.
+ * upstream sends the stream (`ready`: a 200 with FLV, the FLV header and a first whole tag), hands
+ * on whole tags as they arrive, and ends in exactly one place (`onEnd`) saying why: the upstream
+ * ended the stream, the connection was lost (also in the middle of a tag), the upstream stalled,
+ * or it sent something that is not FLV.
  */
 import { type ClientRequest, type IncomingMessage, request } from 'node:http';
 import { describeError, EstuaryError } from '../errors.js';
 import type { FlvTag } from '../formats/flv/tag.js';
 import { FlvTagReader } from '../formats/flv/tag-reader.js';
+import { TIMELINE_HEADER } from './play.js';
 
 export interface PullOptions {
   /** No byte from the upstream for this long counts as a loss (default 10 s). */
@@ -35,28 +37,42 @@ function refusal(status: number, url: string, body: string): EstuaryError {
   const why = `upstream ${url} answered HTTP ${status}${said ? `: ${said}` : ''}`;
   if (status === 404) return new EstuaryError('ERR_STREAM_NOT_FOUND', why);
   if (status === 401 || status === 403) return new EstuaryError('ERR_AUTH', why);
+  // A tier further up found its own name in Via: the loop is told to the viewer as it is.
+  if (status === 508) return new EstuaryError('ERR_EDGE_LOOP', why);
   return new EstuaryError('ERR_UPSTREAM', why);
 }
 
 export class HttpFlvPull {
-  /** Resolves when the upstream answered 200 with FLV; rejects (coded) when it will not send it. */
-  readonly ready: Promise<void>;
+  /**
+   * Resolves, with the first tags, once the upstream answered 200 with FLV and sent the FLV
+   * header and a first whole tag; later tags go to onTags. Rejects (coded) when it will not
+   * send the stream: a refusal, not FLV, garbage, or nothing within the stall timeout.
+   */
+  readonly ready: Promise<FlvTag[]>;
+  /**
+   * The upstream's name for the clock of its publish (an Estuary upstream's X-Estuary-Timeline),
+   * once the response head is in: the same value after a reconnect means the same timeline.
+   */
+  timelineId: string | undefined;
   private readonly req: ClientRequest;
   private readonly reader: FlvTagReader;
   private stallTimer: NodeJS.Timeout | undefined;
   private ended = false;
   private readyState: 'pending' | 'ok' | 'failed' = 'pending';
-  private settleReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private settleReady: { resolve: (tags: FlvTag[]) => void; reject: (e: Error) => void } | undefined;
   /** Bytes received from the upstream (stats). */
   bytesIn = 0;
+  /** The URL without its query (which may carry credentials): what messages and logs show. */
+  private readonly shownUrl: string;
 
   constructor(
     readonly url: string,
     private readonly handlers: PullHandlers,
     private readonly opts: PullOptions,
   ) {
+    this.shownUrl = url.split('?', 1)[0]!;
     this.reader = new FlvTagReader({ maxTagSize: opts.maxTagBytes });
-    this.ready = new Promise<void>((resolve, reject) => {
+    this.ready = new Promise<FlvTag[]>((resolve, reject) => {
       this.settleReady = { resolve, reject };
     });
     // A caller that only waits for onEnd must not see an unhandled rejection.
@@ -66,9 +82,9 @@ export class HttpFlvPull {
     this.req = request(url, { agent: false, headers, timeout: opts.connectTimeoutMs ?? 5000 });
     this.req.on('response', (res) => this.onResponse(res));
     this.req.on('timeout', () =>
-      this.finish('lost', `no answer from ${url} in ${opts.connectTimeoutMs ?? 5000} ms`),
+      this.finish('lost', `no answer from ${this.shownUrl} in ${opts.connectTimeoutMs ?? 5000} ms`),
     );
-    this.req.on('error', (err) => this.finish('lost', `${url}: ${err.message}`));
+    this.req.on('error', (err) => this.finish('lost', `${this.shownUrl}: ${err.message}`));
     this.req.end();
   }
 
@@ -88,8 +104,8 @@ export class HttpFlvPull {
       res.on('data', (d: string) => {
         if (body.length < 1024) body += d;
       });
-      res.on('end', () => this.finish('lost', '', refusal(status, this.url, body)));
-      res.on('error', () => this.finish('lost', '', refusal(status, this.url, body)));
+      res.on('end', () => this.finish('lost', '', refusal(status, this.shownUrl, body)));
+      res.on('error', () => this.finish('lost', '', refusal(status, this.shownUrl, body)));
       return;
     }
     const type = String(res.headers['content-type'] ?? '');
@@ -99,18 +115,26 @@ export class HttpFlvPull {
         '',
         new EstuaryError(
           'ERR_UPSTREAM',
-          `upstream ${this.url} answered ${type || 'no Content-Type'}, not video/x-flv`,
+          `upstream ${this.shownUrl} answered ${type || 'no Content-Type'}, not video/x-flv`,
         ),
       );
       return;
     }
+    const timeline = res.headers[TIMELINE_HEADER.toLowerCase()];
+    this.timelineId = typeof timeline === 'string' ? timeline : undefined;
     // The response head is in; from now on the stall timeout watches the body.
     this.req.setTimeout(0);
-    this.readyState = 'ok';
-    this.settleReady?.resolve();
     this.armStall();
     res.on('data', (chunk: Buffer) => this.onData(chunk));
-    res.on('end', () => this.finish('ended', 'the upstream ended the stream'));
+    res.on('end', () => {
+      const partial = this.reader.bytesBuffered;
+      this.finish(
+        partial > 0 ? 'lost' : 'ended',
+        partial > 0
+          ? `the upstream closed in the middle of a tag (${partial} bytes of it received)`
+          : 'the upstream ended the stream',
+      );
+    });
     res.on('close', () => this.finish('lost', 'connection to the upstream closed'));
     res.on('error', (err) => this.finish('lost', `upstream read error: ${err.message}`));
   }
@@ -123,10 +147,17 @@ export class HttpFlvPull {
     try {
       tags = this.reader.push(chunk);
     } catch (err) {
-      this.finish('lost', `upstream sent bad FLV: ${describeError(err)}`);
+      const why = `upstream sent bad FLV: ${describeError(err)}`;
+      this.finish('lost', why, new EstuaryError('ERR_UPSTREAM', `${this.shownUrl}: ${why}`));
       return;
     }
-    if (tags.length > 0) this.handlers.onTags(tags);
+    if (tags.length === 0) return;
+    if (this.readyState === 'pending') {
+      this.readyState = 'ok';
+      this.settleReady?.resolve(tags);
+      return;
+    }
+    this.handlers.onTags(tags);
   }
 
   private armStall(): void {

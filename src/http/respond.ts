@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { type ErrorCode, EstuaryError } from '../errors.js';
 
 /** CORS headers for the live port: browser players (mpegts.js) fetch HTTP-FLV from other origins. */
@@ -19,6 +19,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ERR_UPSTREAM: 502,
   // RFC 5842 7.2
   ERR_EDGE_LOOP: 508,
+  ERR_PLAY_OPTION: 400,
+  ERR_METHOD_NOT_ALLOWED: 405,
 };
 
 /** A plain-text error reply (if nothing was sent yet): `CODE: message`. */
@@ -65,4 +67,22 @@ export function sendRouterJsonError(res: ServerResponse, status: number, message
 
 function isHeadRequest(res: ServerResponse): boolean {
   return res.req?.method === 'HEAD';
+}
+
+/**
+ * A whole plain-text reply as raw bytes, for a socket node:http has handed over or given up on
+ * (a refused WebSocket upgrade, an unparsable request): RFC 9110 15.5, then the connection closes.
+ */
+export function rawReply(status: number, message: string, headers: Record<string, string> = {}): string {
+  const body = `${message}\n`;
+  const head = Object.entries({
+    ...CORS_HEADERS,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+    ...headers,
+  })
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head}\r\n${body}`;
 }

@@ -22,7 +22,21 @@ export interface FormatEncoder {
   /** A codec sequence header stamped `ts`, or undefined when the format needs none for this track. */
   track(track: Track, ts: number): Buffer | undefined;
   frame(frame: MediaFrame): Buffer;
+  /**
+   * Whether this output carries a track kind at all (per-viewer options such as
+   * `?disableAudio=1` make one more output that leaves a kind out). Asked once, when the fan-out
+   * is made; frames, sequence headers and GOP frames of a kind it does not carry are never
+   * encoded or queued. Absent: every kind.
+   */
+  carries?(kind: 'audio' | 'video'): boolean;
 }
+
+/**
+ * Where a joining viewer starts: with the cached GOP (at once, the default), or at the next
+ * keyframe after it joined (`?disableGop=1`: the lowest delay). The bytes are the same; only the
+ * join differs, so both kinds of viewer share one fan-out.
+ */
+export type JoinMode = 'gop' | 'next-keyframe';
 
 interface ViewerState {
   skipping: boolean;
@@ -121,6 +135,9 @@ export class FanOut implements StreamSubscriber {
   private lastDropLog = 0;
   /** Viewers skipped forward, in total (metrics). */
   skips = 0;
+  /** The track kinds this output carries (FormatEncoder.carries), fixed at construction. */
+  private readonly audio: boolean;
+  private readonly video: boolean;
 
   constructor(
     private readonly stream: LiveStream,
@@ -128,7 +145,19 @@ export class FanOut implements StreamSubscriber {
     private readonly log: Logger,
     private readonly release: (fanOut: FanOut) => void,
     private readonly budget: ViewerBudget = DEFAULT_VIEWER_BUDGET,
-  ) {}
+  ) {
+    this.audio = encoder.carries?.('audio') ?? true;
+    this.video = encoder.carries?.('video') ?? true;
+  }
+
+  /** Whether the output has video to pace it and anchor resumes (else every frame is a start). */
+  private get hasVideo(): boolean {
+    return this.video && this.stream.videoTrack !== undefined;
+  }
+
+  private carried(frame: MediaFrame): boolean {
+    return frame.track.kind === 'video' ? this.video : this.audio;
+  }
 
   get viewerCount(): number {
     return this.viewers.size;
@@ -140,12 +169,21 @@ export class FanOut implements StreamSubscriber {
    * starts at once. The pending batch is not flushed for it: the join write already holds those
    * frames, so this viewer's next write starts after them (ViewerState.has).
    */
-  add(viewer: Viewer): void {
+  add(viewer: Viewer, join: JoinMode = 'gop'): void {
     const state: ViewerState = { skipping: false, skipSince: 0, has: this.pendingBytes };
     this.viewers.set(viewer, state);
+    if (join === 'next-keyframe') {
+      // The state a viewer that fell behind is in: the next keyframe queued after now resumes
+      // it with metadata and sequence headers in front (deliver). Only the file header first.
+      state.skipping = true;
+      state.skipSince = Date.now();
+      const h = this.stream.isLive ? this.encoder.header(this.stream) : undefined;
+      if (h && h.length > 0) viewer.write(h);
+      return;
+    }
     if (!this.stream.isLive) return;
     this.writeJoin(viewer);
-    if (this.stream.gop.truncated || (this.stream.gop.frames.length === 0 && this.stream.videoTrack)) {
+    if (this.stream.gop.truncated || (this.stream.gop.frames.length === 0 && this.hasVideo)) {
       // What the cache holds does not run up to now: wait for the next keyframe.
       state.skipping = true;
       state.skipSince = Date.now();
@@ -190,6 +228,7 @@ export class FanOut implements StreamSubscriber {
   }
 
   onTrack(track: Track): void {
+    if (!(track.kind === 'video' ? this.video : this.audio)) return;
     this.joinCache = undefined;
     const bytes = this.encoder.track(track, this.lastDts);
     if (bytes) this.enqueue(bytes, false, false);
@@ -197,7 +236,8 @@ export class FanOut implements StreamSubscriber {
 
   onFrame(frame: MediaFrame): void {
     this.lastDts = frame.dts;
-    const paced = frame.track.kind === 'video' || !this.stream.videoTrack;
+    if (!this.carried(frame)) return;
+    const paced = frame.track.kind === 'video' || !this.hasVideo;
     const resumable = frame.keyframe && paced;
     if (resumable && this.resumeIndex < 0) this.resumeDts = frame.dts;
     this.enqueue(this.encode(frame), resumable, paced);
@@ -365,6 +405,7 @@ export class FanOut implements StreamSubscriber {
     if (cache && tailFrames >= 0) {
       let tailBytes = 0;
       for (let i = cache.frames; i < frames.length; i++) {
+        if (!this.carried(frames[i]!)) continue;
         const b = this.encode(frames[i]!);
         tail.push(b);
         tailBytes += b.length;
@@ -375,7 +416,7 @@ export class FanOut implements StreamSubscriber {
     }
     if (!cache) {
       const parts = this.preamble(true);
-      for (const f of frames) parts.push(this.encode(f));
+      for (const f of frames) if (this.carried(f)) parts.push(this.encode(f));
       cache = { bytes: Buffer.concat(parts), head: frames[0], frames: frames.length };
       this.joinCache = cache;
       tail = [];
@@ -401,8 +442,8 @@ export class FanOut implements StreamSubscriber {
     const parts: (Buffer | undefined)[] = [
       withHeader ? this.encoder.header(s) : undefined,
       this.metadata(),
-      s.videoTrack && this.encoder.track(s.videoTrack, ts),
-      s.audioTrack && this.encoder.track(s.audioTrack, ts),
+      this.video && s.videoTrack ? this.encoder.track(s.videoTrack, ts) : undefined,
+      this.audio && s.audioTrack ? this.encoder.track(s.audioTrack, ts) : undefined,
     ];
     return parts.filter((p): p is Buffer => p !== undefined && p.length > 0);
   }

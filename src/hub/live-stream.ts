@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MediaFrame } from '../media/frame.js';
 import type { AudioTrack, Track, VideoTrack } from '../media/track.js';
@@ -38,6 +39,13 @@ export class LiveStream {
   readonly gop: GopCache;
   /** Wall clock of the current publish start (ms since epoch), for the API. */
   publishedAt = 0;
+  /**
+   * Names the clock of the current publish: new at each publish, the same for as long as it
+   * lasts (on an edge, across its upstream reconnects). Sent to HTTP-FLV viewers, so an edge
+   * that reconnects to another edge can tell the same timeline (the GOP it is sent again is a
+   * repeat) from a new one.
+   */
+  timelineId = '';
   framesIn = 0;
   bytesIn = 0;
   private readonly subscribers = new Set<StreamSubscriber>();
@@ -119,6 +127,7 @@ export class LiveStream {
     this.audioTrack = undefined;
     this.gop.clear();
     this.publishedAt = Date.now();
+    this.timelineId = randomBytes(8).toString('hex');
     this.framesIn = 0;
     this.bytesIn = 0;
     this.bytesOutBase = 0;

@@ -56,6 +56,7 @@ export class StreamHub {
     const now = this.streams.get(name.path);
     const source = this.source;
     if (!source) return now?.isLive ? now : undefined;
+    source.admit?.(name, request);
     if (now?.isLive && now.framesIn > 0) return now;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {

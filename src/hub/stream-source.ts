@@ -17,6 +17,12 @@ export interface SourceRequest {
 
 export interface StreamSource {
   /**
+   * Checked for every viewer's request, before it joins one under way: throws (a coded error)
+   * to refuse this request alone, e.g. ERR_EDGE_LOOP for a pull that came back to this edge —
+   * that one must not wait on the open it is itself part of.
+   */
+  admit?(name: StreamName, request: SourceRequest): void;
+  /**
    * Starts providing `name`. Resolves once the source has it coming (the hub then waits for the
    * first frame); rejects with a coded error when it cannot, e.g. ERR_STREAM_NOT_FOUND when the
    * upstream has no such stream, so the viewer is told at once instead of waiting. Called once

@@ -122,7 +122,7 @@ export class Origin {
     announce(
       'http-flv',
       http,
-      'HTTP-FLV publish (POST) and play, WebSocket-FLV play',
+      'HTTP-FLV publish (POST) and play, WebSocket-FLV publish and play',
       urls('http', http, '/live/stream.flv'),
     );
     announce('web', web, 'web port (dashboard, players, recordings, JSON API)', urls('http', web, '/'));

@@ -2,7 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { describeError } from '../errors.js';
 import { flvFanOut } from '../flv/from-stream.js';
+import { type PlayOptions, parsePlayOptions, queryOf, sourceRequest } from '../flv/play-options.js';
+import { rawReply, statusOf } from '../http/respond.js';
+import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
@@ -11,11 +15,14 @@ export interface WsPlayContext {
   readonly hub: StreamHub;
   readonly log: Logger;
   readonly budget: ViewerBudget;
+  /** How long a viewer waits for a stream the hub's source is bringing (see PlayContext). */
+  readonly sourceWaitMs?: number;
 }
 
 /**
- * `ws://HOST:8501/{app}/{stream}.flv`: the same FLV bytes as HTTP-FLV (the same fan-out, so the
- * same Buffers), each batch sent as one binary WebSocket message, as mpegts.js expects.
+ * `ws://HOST:8501/{app}/{stream}.flv[?disableAudio=1|disableVideo=1|disableGop=1]`: the same FLV
+ * bytes as HTTP-FLV (the same fan-outs, so the same Buffers), each batch sent as one binary
+ * WebSocket message, as mpegts.js expects.
  */
 export class WsFlvPlay {
   private readonly wss = new WebSocketServer({
@@ -27,15 +34,31 @@ export class WsFlvPlay {
 
   constructor(private readonly ctx: WsPlayContext) {}
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, name: StreamName): void {
-    const stream = this.ctx.hub.get(name.path);
-    if (!stream?.isLive) {
-      socket.end(
-        `HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nstream ${name.path} is not being published\n`,
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, name: StreamName): Promise<void> {
+    let options: PlayOptions;
+    let stream: LiveStream | undefined;
+    try {
+      options = parsePlayOptions(queryOf(req.url));
+      stream = await this.ctx.hub.awaitLive(
+        name,
+        sourceRequest(req.url, req.headers.via),
+        this.ctx.sourceWaitMs,
       );
+    } catch (err) {
+      const status = statusOf(err);
+      this.ctx.log[status === 404 ? 'debug' : 'info'](
+        { proto: 'ws-flv-play', path: name.path, reason: describeError(err) },
+        'play refused',
+      );
+      socket.end(rawReply(status, describeError(err)));
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, req, name));
+    if (socket.destroyed) return;
+    if (!stream?.isLive) {
+      socket.end(rawReply(404, `stream ${name.path} is not being published`));
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, req, name, options));
   }
 
   close(): void {
@@ -43,7 +66,7 @@ export class WsFlvPlay {
     this.wss.close();
   }
 
-  private attach(ws: WebSocket, req: IncomingMessage, name: StreamName): void {
+  private attach(ws: WebSocket, req: IncomingMessage, name: StreamName, options: PlayOptions): void {
     const stream = this.ctx.hub.get(name.path);
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     const log = this.ctx.log.child({ proto: 'ws-flv-play', path: name.path, remote });
@@ -62,9 +85,10 @@ export class WsFlvPlay {
       },
       streamEnded: () => ws.close(1000, 'stream ended'),
     };
-    const fanOut = flvFanOut(this.ctx.hub, stream, this.ctx.log, this.ctx.budget);
-    fanOut.add(viewer);
+    const fanOut = flvFanOut(this.ctx.hub, stream, this.ctx.log, this.ctx.budget, options);
+    fanOut.add(viewer, options.join);
     stream.viewerJoined('ws-flv', req.socket);
+    log.debug({ ...options }, 'viewer joined');
     ws.on('close', () => {
       fanOut.remove(viewer);
       stream.viewerLeft('ws-flv', req.socket);

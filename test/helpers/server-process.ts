@@ -25,13 +25,17 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the server with `config` (a config-file object) and waits until it listens. */
+/**
+ * Starts the server with `config` (a config-file object) and waits until it listens: on free
+ * ports, or on `ports` (a restart on the ports of a server that was killed).
+ */
 export async function startServerProcess(
   config: Record<string, unknown>,
   heapMb = 512,
+  fixedPorts?: ServerProcess['ports'],
 ): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'estuary-proc-'));
-  const ports = { rtmp: await freePort(), http: await freePort(), web: await freePort() };
+  const ports = fixedPorts ?? { rtmp: await freePort(), http: await freePort(), web: await freePort() };
   const configFile = join(dataDir, 'config.json');
   writeFileSync(
     configFile,

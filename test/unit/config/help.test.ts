@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { renderOptions, renderSettingsTable } from '../../../src/config/help.js';
 import { describeSettings, resolveSettings, settingEntries } from '../../../src/config/load.js';
-import { SERVE_SETTINGS } from '../../../src/config/schema.js';
+import { EDGE_SETTINGS, SERVE_SETTINGS } from '../../../src/config/schema.js';
 import { envName, flagName } from '../../../src/config/setting.js';
 
 const README = new URL('../../../README.md', import.meta.url);
@@ -18,11 +18,26 @@ test('--help names every flag and every file-only setting of estuary serve', () 
   assert.match(help, /--rtmp-port N +RTMP publish and play \(default 1935\)/);
 });
 
-test('the README settings table is the one the schema renders', () => {
-  const text = readFileSync(README, 'utf8');
-  const m = /<!-- settings:serve -->\n([\s\S]*?)\n<!-- \/settings:serve -->/.exec(text);
-  assert.ok(m, 'README has a <!-- settings:serve --> section');
-  assert.equal(m[1], renderSettingsTable(SERVE_SETTINGS), 'run `npm run docs` to regenerate it');
+for (const [name, table] of [
+  ['serve', SERVE_SETTINGS],
+  ['edge', EDGE_SETTINGS],
+] as const) {
+  test(`the README ${name} settings table is the one the schema renders`, () => {
+    const text = readFileSync(README, 'utf8');
+    const m = new RegExp(`<!-- settings:${name} -->\\n([\\s\\S]*?)\\n<!-- /settings:${name} -->`).exec(text);
+    assert.ok(m, `README has a <!-- settings:${name} --> section`);
+    assert.equal(m[1], renderSettingsTable(table), 'run `npm run docs` to regenerate it');
+  });
+}
+
+test('--help of estuary flv-gateway names every flag and every file-only setting', () => {
+  const help = renderOptions(EDGE_SETTINGS);
+  for (const e of settingEntries(EDGE_SETTINGS)) {
+    if (e.setting.flag === false) assert.ok(help.includes(envName(e.names[0]!)), `${e.path} missing`);
+    else assert.ok(help.includes(`--${flagName(e.names[0]!, e.setting)}`), `${e.path} missing`);
+  }
+  assert.match(help, /--reconnect-initial-ms N +first reconnect .* \(default 250\)/);
+  assert.match(help, /--debug +turn on detailed logs/);
 });
 
 test('--print-config says where each value came from and masks secrets', () => {

@@ -21,6 +21,10 @@ const audio: AudioTrack = {
 /** Encodes events as readable text so tests can see exactly what each viewer got. */
 class TextEncoder implements FormatEncoder {
   frames = 0;
+  constructor(private readonly kinds?: { audio: boolean; video: boolean }) {}
+  carries(kind: 'audio' | 'video') {
+    return this.kinds?.[kind] ?? true;
+  }
   header() {
     return Buffer.from('H|');
   }
@@ -56,11 +60,14 @@ function frame(track: Track, dts: number, keyframe = false, size = 10): MediaFra
   return { track, dts, pts: dts, keyframe, data: Buffer.alloc(size) };
 }
 
-function setup(budget = { maxBufferedBytes: 1000, stallTimeoutMs: 50 }) {
+function setup(
+  budget = { maxBufferedBytes: 1000, stallTimeoutMs: 50 },
+  kinds?: { audio: boolean; video: boolean },
+) {
   const hub = new StreamHub(silentLogger());
   const publisher: PublisherInfo = { protocol: 'test', remote: 'x', kick: () => {} };
   const stream = hub.publish(makeStreamName('live', 'a'), publisher);
-  const encoder = new TextEncoder();
+  const encoder = new TextEncoder(kinds);
   let released = false;
   const fan = stream.sharedOutput(
     'text',
@@ -215,5 +222,72 @@ describe('StreamHub', () => {
       assert.throws(() => makeStreamName(app!, stream!), { code: 'ERR_STREAM_NAME' }, `${app}/${stream}`);
     }
     assert.equal(makeStreamName('my_app-1', 'Stream-9_x').path, 'my_app-1/Stream-9_x');
+  });
+
+  test('an output without audio never encodes or queues audio, on join or live', () => {
+    const { stream, fan, encoder } = setup(undefined, { audio: false, video: true });
+    stream.setTrack(video);
+    stream.setTrack(audio);
+    stream.pushFrame(frame(video, 0, true));
+    stream.pushFrame(frame(audio, 10));
+    const v = new FakeViewer();
+    fan.add(v);
+    assert.equal(v.got, 'H|Tv|vK0|');
+    stream.pushFrame(frame(audio, 30));
+    stream.pushFrame(frame(video, 40));
+    stream.setTrack({ ...audio, config: Buffer.from([0x11, 0x90]) });
+    fan.flush();
+    assert.equal(v.got, 'H|Tv|vK0|v40|');
+    assert.equal(encoder.frames, 2, 'audio frames were never encoded');
+  });
+
+  test('an output without video is paced and resumed by its audio', () => {
+    const { stream, fan } = setup(
+      { maxBufferedBytes: 1000, stallTimeoutMs: 10_000 },
+      { audio: true, video: false },
+    );
+    stream.setTrack(video);
+    stream.setTrack(audio);
+    stream.pushFrame(frame(video, 0, true));
+    stream.pushFrame(frame(audio, 10, true));
+    const v = new FakeViewer();
+    fan.add(v);
+    assert.equal(v.got, 'H|Ta|aK10|');
+    v.buffered = 5000;
+    stream.pushFrame(frame(audio, 33, true));
+    fan.flush();
+    v.buffered = 0;
+    stream.pushFrame(frame(video, 40));
+    stream.pushFrame(frame(audio, 56, true));
+    fan.flush();
+    // Skipped while over budget, resumed at the next audio frame (every one is a random access
+    // point, as the FLV ingest marks them), with no video keyframe to wait for.
+    assert.equal(v.got, 'H|Ta|aK10|Ta|aK56|');
+  });
+
+  test('a next-keyframe join gets the header, then starts at the first keyframe queued after it', () => {
+    const { stream, fan } = setup({ maxBufferedBytes: 1000, stallTimeoutMs: 10_000 });
+    stream.setTrack(video);
+    stream.setTrack(audio);
+    stream.pushFrame(frame(video, 0, true));
+    stream.pushFrame(frame(audio, 10));
+    const gop = new FakeViewer();
+    const low = new FakeViewer();
+    fan.add(gop);
+    fan.add(low, 'next-keyframe');
+    assert.equal(low.got, 'H|', 'no cached GOP');
+    stream.pushFrame(frame(video, 40));
+    stream.pushFrame(frame(audio, 50));
+    fan.flush();
+    assert.equal(low.got, 'H|');
+    stream.pushFrame(frame(video, 80, true));
+    stream.pushFrame(frame(audio, 90));
+    fan.flush();
+    assert.equal(low.got, 'H|Tv|Ta|vK80|a90|');
+    assert.equal(gop.got, 'H|Tv|Ta|vK0|a10|v40|a50|vK80|a90|');
+    stream.pushFrame(frame(video, 120));
+    fan.flush();
+    assert.match(low.got as string, /a90\|v120\|$/);
+    assert.match(gop.got as string, /a90\|v120\|$/);
   });
 });

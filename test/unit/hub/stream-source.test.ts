@@ -99,3 +99,31 @@ test('the source hears when subscribers come and go', () => {
   hub.unsubscribe(s, sub);
   assert.deepEqual(source.changes, [1, 0]);
 });
+
+test('admit is asked for every request, before it joins an open under way', async () => {
+  const hub = new StreamHub(silentLogger());
+  let release: () => void = () => {};
+  const source = new ScriptedSource(
+    () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+  );
+  const admitted: (string | undefined)[] = [];
+  Object.assign(source, {
+    admit: (_name: StreamName, request: SourceRequest) => {
+      admitted.push(request.via);
+      if (request.via?.includes('me')) throw new EstuaryError('ERR_EDGE_LOOP', 'came back to me');
+    },
+  });
+  hub.setSource(source);
+  const first = hub.awaitLive(NAME, { query: '' }, 200);
+  const t0 = Date.now();
+  // The open for NAME is pending; a looped request must not wait on it.
+  await assert.rejects(hub.awaitLive(NAME, { query: '', via: '1.1 me' }, 5000), { code: 'ERR_EDGE_LOOP' });
+  assert.ok(Date.now() - t0 < 100);
+  assert.deepEqual(admitted, [undefined, '1.1 me']);
+  release();
+  assert.equal(await first, undefined, 'the source never published: the first wait times out');
+  assert.equal(source.opened.length, 1);
+});

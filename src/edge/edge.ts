@@ -1,0 +1,215 @@
+/**
+ * `estuary flv-gateway PORT UPSTREAM_URL`: an FLV edge tier. Wiring only: a hub whose source is
+ * the upstream (UpstreamSource: one pull per stream, shared by every viewer, kept over upstream
+ * losses), the live port's server in its play-only form (the same HTTP-FLV and WS-FLV play, hub,
+ * GOP cache and fan-out as the origin), `/api/streams` beside it, and a stats line.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { EdgeConfig } from '../config/schema.js';
+import { EstuaryError } from '../errors.js';
+import { ConnectionMeter } from '../http/api/connection-meter.js';
+import { streamInfo } from '../http/api/stream-info.js';
+import { StreamStats } from '../http/api/stream-stats.js';
+import { sendJson } from '../http/respond.js';
+import { Router } from '../http/router.js';
+import { LiveHttpServer } from '../http-flv/live-server.js';
+import { StreamHub } from '../hub/stream-hub.js';
+import type { ViewerBudget } from '../hub/viewer.js';
+import { reachableHosts } from '../util/reachable-hosts.js';
+import { type PullState, UpstreamSource } from './upstream-source.js';
+
+/** The edge's figures: the stats line and /api/streams say the same. */
+export interface EdgeStats {
+  readonly upstream: string;
+  readonly streams: number;
+  readonly viewers: number;
+  /** Connections open on the edge's port (viewers, waiting viewers, API requests). */
+  readonly connections: number;
+  /** Bytes received from the upstream, and sent on the port, since the edge started. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Pulls by state. */
+  readonly pulls: Readonly<Record<PullState, number>>;
+}
+
+/** `http://HOST:PORT[/prefix]`, checked: the pull speaks plain HTTP. */
+export function checkUpstream(url: string | undefined): string {
+  if (!url) throw new EstuaryError('ERR_CONFIG', 'no upstream: give UPSTREAM_URL, e.g. http://ORIGIN:8501');
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new EstuaryError('ERR_CONFIG', `upstream "${url}" is not a URL (want http://HOST:PORT)`);
+  }
+  if (u.protocol !== 'http:') {
+    throw new EstuaryError('ERR_CONFIG', `upstream "${url}": only http:// upstreams are pulled from`);
+  }
+  if (u.search || u.hash || u.username || u.password) {
+    throw new EstuaryError(
+      'ERR_CONFIG',
+      'the upstream URL takes no query, fragment or credentials: each viewer query goes upstream with its pull',
+    );
+  }
+  return url.replace(/\/+$/, '');
+}
+
+export class Edge {
+  readonly hub: StreamHub;
+  readonly source: UpstreamSource;
+  private readonly live: LiveHttpServer;
+  private readonly meter = new ConnectionMeter();
+  /** The origin's per-stream figures (bitrate, fps, clients), so /api/streams reads the same. */
+  private readonly streamStats: StreamStats;
+  private readonly upstream: string;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private last = { at: 0, bytesIn: 0, bytesOut: 0 };
+  private started = false;
+
+  constructor(
+    readonly config: EdgeConfig,
+    private readonly log: Logger,
+  ) {
+    this.upstream = checkUpstream(config.upstream);
+    this.hub = new StreamHub(log.child({ component: 'hub' }), {
+      maxBytes: config.gopCacheMaxBytes,
+      maxDurationMs: config.gopCacheMaxMs,
+    });
+    this.source = new UpstreamSource(
+      this.hub,
+      {
+        upstream: this.upstream,
+        reconnectInitialMs: config.reconnectInitialMs,
+        reconnectMaxMs: Math.max(config.reconnectMaxMs, config.reconnectInitialMs),
+        giveUpMs: config.giveUpMs,
+        idleReleaseMs: config.idleReleaseMs,
+        stallTimeoutMs: config.stallTimeoutMs,
+        connectTimeoutMs: config.upstreamConnectTimeoutMs,
+        maxTagBytes: config.maxMessageBytes,
+      },
+      log,
+    );
+    this.hub.setSource(this.source);
+    this.streamStats = new StreamStats(this.hub);
+    const budget: ViewerBudget = {
+      maxBufferedBytes: config.viewerMaxBufferedBytes,
+      stallTimeoutMs: config.viewerStallTimeoutMs,
+    };
+    const routes = new Router()
+      .get('/api/streams', (_req, res) => sendJson(res, 200, this.describe()))
+      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+    this.live = new LiveHttpServer({
+      hub: this.hub,
+      log,
+      budget,
+      maxTagBytes: config.maxMessageBytes,
+      // Nobody publishes to an edge; the live port's publish bound is unused.
+      idleTimeoutMs: 30_000,
+      publish: false,
+      routes,
+      sourceWaitMs: config.upstreamWaitMs,
+    });
+    this.meter.watch(this.live.server);
+  }
+
+  /** Listens; resolves with the port bound (0 in the config = any free port). */
+  async start(): Promise<number> {
+    const { host } = this.config;
+    const server = this.live.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // A deep accept queue, as on the origin: a ramp of 1,000 viewers a second (origin.ts).
+      server.listen({ port: this.config.port, host, backlog: 4096 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.started = true;
+    const port = (server.address() as AddressInfo).port;
+    const urls = reachableHosts(host).map((h) => `http://${h}:${port}/live/stream.flv`);
+    this.log.info(
+      { proto: 'edge', host, port, upstream: this.upstream, id: this.source.id, urls },
+      `FLV edge (HTTP-FLV and WebSocket-FLV play) pulling from ${this.upstream}: ${urls.join('  ')}`,
+    );
+    this.last = { at: Date.now(), bytesIn: 0, bytesOut: 0 };
+    this.streamStats.start();
+    if (this.config.statsIntervalMs > 0) {
+      this.statsTimer = setInterval(() => this.logStats(), this.config.statsIntervalMs);
+      this.statsTimer.unref();
+    }
+    return port;
+  }
+
+  /** Ends every pull (its viewers are ended cleanly) and closes the port. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    clearInterval(this.statsTimer);
+    this.streamStats.stop();
+    this.source.close('edge shutting down');
+    this.live.close();
+    this.log.info('stopped');
+  }
+
+  stats(): EdgeStats {
+    const pulls: Record<PullState, number> = { connecting: 0, live: 0, reconnecting: 0 };
+    for (const p of this.source.stats()) pulls[p.state]++;
+    const live = this.hub.list().filter((s) => s.isLive);
+    return {
+      upstream: this.upstream,
+      streams: live.length,
+      viewers: live.reduce((n, s) => n + s.viewerCount, 0),
+      connections: this.meter.connections,
+      bytesIn: this.source.bytesIn,
+      bytesOut: this.meter.bytesOut,
+      pulls,
+    };
+  }
+
+  /**
+   * `GET /api/streams`: the stats line's figures, and each live stream as the origin's API shows
+   * it (stream-info.ts: tracks, bitrate, bytes, viewers by protocol with their total), with its
+   * pull (upstream URL without the query, state, reconnects, bytes).
+   */
+  describe(): unknown {
+    const pulls = new Map(this.source.stats().map((p) => [p.path, p]));
+    return {
+      edge: { id: this.source.id, ...this.stats() },
+      streams: this.hub
+        .list()
+        .filter((s) => s.isLive)
+        .sort((a, b) => a.path.localeCompare(b.path))
+        .map((s) => {
+          const p = pulls.get(s.path);
+          return {
+            ...streamInfo(s, this.streamStats, false),
+            upstream: p && {
+              url: p.url,
+              state: p.state,
+              reconnects: p.reconnects,
+              bytesIn: p.bytesIn,
+              since: new Date(p.since).toISOString(),
+            },
+          };
+        }),
+    };
+  }
+
+  private logStats(): void {
+    const st = this.stats();
+    const now = Date.now();
+    const secs = Math.max(0.001, (now - this.last.at) / 1000);
+    const mbps = (bytes: number) => ((bytes * 8) / secs / 1e6).toFixed(2);
+    const inRate = mbps(st.bytesIn - this.last.bytesIn);
+    const outRate = mbps(st.bytesOut - this.last.bytesOut);
+    this.last = { at: now, bytesIn: st.bytesIn, bytesOut: st.bytesOut };
+    const states = Object.entries(st.pulls)
+      .filter(([, n]) => n > 0)
+      .map(([state, n]) => `${n} ${state}`)
+      .join(', ');
+    this.log.info(
+      { proto: 'edge', ...st, inMbps: Number(inRate), outMbps: Number(outRate) },
+      `stats: ${st.streams} streams, ${st.viewers} viewers, in ${inRate} Mbit/s, out ${outRate} Mbit/s, upstream ${states || 'idle'}`,
+    );
+  }
+}

@@ -14,6 +14,7 @@ import { StreamStats } from '../http/api/stream-stats.js';
 import { sendJson } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
+import { Admission } from '../hub/admission.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
@@ -56,6 +57,8 @@ export function checkUpstream(url: string | undefined): string {
 
 export class Edge {
   readonly hub: StreamHub;
+  /** What every play goes through before the hub (access rules, callbacks, limits). */
+  readonly admission = new Admission();
   readonly source: UpstreamSource;
   private readonly live: LiveHttpServer;
   private readonly meter = new ConnectionMeter();
@@ -99,6 +102,7 @@ export class Edge {
       .get('/api/streams', (_req, res) => sendJson(res, 200, this.describe()))
       .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
     this.live = new LiveHttpServer({
+      admission: this.admission,
       hub: this.hub,
       log,
       budget,

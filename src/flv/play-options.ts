@@ -5,8 +5,11 @@
  * Each audio/video combination is one more shared output of the stream (flvFanOut), never a
  * per-viewer filter; disableGop changes no bytes, only where the viewer joins (JoinMode).
  */
+import type { IncomingMessage } from 'node:http';
 import { EstuaryError } from '../errors.js';
+import type { AdmissionRequest } from '../hub/admission.js';
 import type { JoinMode } from '../hub/fan-out.js';
+import type { StreamName } from '../hub/stream-name.js';
 import type { SourceRequest } from '../hub/stream-source.js';
 
 export interface PlayOptions {
@@ -82,4 +85,16 @@ export function queryOf(url: string | undefined): string {
  */
 export function sourceRequest(url: string | undefined, via: string | undefined): SourceRequest {
   return { query: upstreamQuery(queryOf(url)), ...(via ? { via } : {}) };
+}
+
+/** The admission question for an HTTP-FLV or WS-FLV play. */
+export function playRequest(req: IncomingMessage, name: StreamName, protocol: string): AdmissionRequest {
+  return {
+    action: 'play' as const,
+    name,
+    query: queryOf(req.url),
+    address: req.socket.remoteAddress ?? '',
+    protocol,
+    clientId: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+  };
 }

@@ -3,11 +3,14 @@ import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
 import { FlvBodyPublish } from '../flv/body-publish.js';
 import { CORS_HEADERS, sendError, statusOf } from '../http/respond.js';
+import { type Admission, admit } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
 
 export interface IngestContext {
   readonly hub: StreamHub;
+  /** What a publish goes through first (access rules, callbacks, limits); none: all admitted. */
+  readonly admission?: Admission;
   readonly log: Logger;
   readonly maxTagBytes: number;
   /** A publisher that completes no FLV tag for this long is dropped so its stream name is freed. */
@@ -25,20 +28,61 @@ export interface IngestContext {
 export function handleIngest(
   req: IncomingMessage,
   res: ServerResponse,
-  name: StreamName,
+  asked: StreamName,
   ctx: IngestContext,
 ): void {
   const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-  const log = ctx.log.child({ proto: 'http-flv-publish', path: name.path, remote });
   const url = req.url ?? '';
   const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
-  try {
-    ctx.hub.checkPublish(name, query);
-  } catch (err) {
-    log.warn({ reason: describeError(err) }, 'publish refused');
+  const refuse = (err: unknown) => {
+    ctx.log
+      .child({ proto: 'http-flv-publish', path: asked.path, remote })
+      .warn({ reason: describeError(err) }, 'publish refused');
     refusePublish(req, res, statusOf(err), describeError(err));
-    return;
-  }
+  };
+  // The body is not read until the publish is admitted (the request stays paused till then).
+  let gone = false;
+  req.once('close', () => {
+    gone = true;
+  });
+  const admitted = admittedBeforeBody.get(req);
+  const start = (name: StreamName) => {
+    if (gone) return;
+    try {
+      ctx.hub.checkPublish(name, query);
+    } catch (err) {
+      return refuse(err);
+    }
+    startPublish(req, res, name, query, remote, ctx);
+  };
+  if (admitted) start(admitted);
+  else admit(ctx.admission, publishRequest(req, asked, query), start, refuse);
+}
+
+/** Publishes `Expect: 100-continue` already admitted (expect-continue.ts), under the admitted name. */
+export const admittedBeforeBody = new WeakMap<IncomingMessage, StreamName>();
+
+/** The admission question for an HTTP-FLV publish. */
+export function publishRequest(req: IncomingMessage, name: StreamName, query: string) {
+  return {
+    action: 'publish' as const,
+    name,
+    query,
+    address: req.socket.remoteAddress ?? '',
+    protocol: 'http-flv',
+    clientId: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+  };
+}
+
+function startPublish(
+  req: IncomingMessage,
+  res: ServerResponse,
+  name: StreamName,
+  query: string,
+  remote: string,
+  ctx: IngestContext,
+): void {
+  const log = ctx.log.child({ proto: 'http-flv-publish', path: name.path, remote });
   const publish = new FlvBodyPublish({
     hub: ctx.hub,
     name,

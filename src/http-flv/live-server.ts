@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
 import { CORS_HEADERS, rawReply, sendError } from '../http/respond.js';
 import type { Router } from '../http/router.js';
+import type { Admission } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath, type StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
@@ -26,6 +27,8 @@ const NODE_REQUEST_TIMEOUT = /^ERR_HTTP_REQUEST_TIMEOUT$/;
 
 export interface LiveHttpOptions {
   readonly hub: StreamHub;
+  /** What a publish or play goes through first (access rules, callbacks, limits); none: all admitted. */
+  readonly admission?: Admission;
   readonly log: Logger;
   readonly budget: ViewerBudget;
   readonly maxTagBytes: number;
@@ -68,7 +71,7 @@ export class LiveHttpServer {
       (req, res) => this.route(req, res),
     );
     this.server.on('upgrade', (req, socket, head) => this.ws.handle(req, socket, head));
-    answerExpectContinue(this.server, opts.hub, opts.log, opts.publish !== false);
+    answerExpectContinue(this.server, opts.hub, opts.log, opts.publish !== false, opts.admission);
     // Without a listener node:http drops a CONNECT without a word.
     this.server.on('connect', (req, socket: Duplex) => {
       opts.log.debug({ method: req.method }, 'CONNECT refused');
@@ -159,6 +162,7 @@ export class LiveHttpServer {
       } else if (publishing && this.opts.publish !== false) {
         handleIngest(req, res, parseStreamPath(path), {
           hub: this.opts.hub,
+          admission: this.opts.admission,
           log: this.opts.log,
           maxTagBytes: this.opts.maxTagBytes,
           idleTimeoutMs: this.opts.idleTimeoutMs,

@@ -2,8 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
 import { flvFanOut } from '../flv/from-stream.js';
-import { type PlayOptions, parsePlayOptions, queryOf, sourceRequest } from '../flv/play-options.js';
+import {
+  type PlayOptions,
+  parsePlayOptions,
+  playRequest,
+  queryOf,
+  sourceRequest,
+} from '../flv/play-options.js';
 import { CORS_HEADERS, sendError, statusOf } from '../http/respond.js';
+import type { Admission } from '../hub/admission.js';
+import { admitted } from '../hub/admission.js';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
@@ -11,6 +19,8 @@ import type { Viewer, ViewerBudget } from '../hub/viewer.js';
 
 export interface PlayContext {
   readonly hub: StreamHub;
+  /** What a play goes through first (access rules, callbacks, limits); none: all admitted. */
+  readonly admission?: Admission;
   readonly log: Logger;
   readonly budget: ViewerBudget;
   /**
@@ -72,6 +82,7 @@ export async function handlePlay(
   let stream: LiveStream | undefined;
   try {
     options = parsePlayOptions(queryOf(req.url));
+    await admitted(ctx.admission, playRequest(req, name, 'http-flv'));
     stream = await ctx.hub.awaitLive(name, sourceRequest(req.url, req.headers.via), ctx.sourceWaitMs);
   } catch (err) {
     const status = statusOf(err);

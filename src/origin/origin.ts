@@ -8,6 +8,7 @@ import { StreamStats } from '../http/api/stream-stats.js';
 import { WebServer } from '../http/web-server.js';
 import { listPushStreamApi } from '../http-flv/list-push-stream.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
+import { Admission } from '../hub/admission.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
@@ -33,6 +34,11 @@ export interface OriginPorts {
  */
 export class Origin {
   readonly hub: StreamHub;
+  /**
+   * What every publish and play goes through before the hub (access rules, callbacks, limits,
+   * the workers' claim on a name): the same for RTMP, HTTP-FLV and WebSocket-FLV.
+   */
+  readonly admission = new Admission();
   private readonly rtmp: RtmpServer;
   private readonly live: LiveHttpServer;
   private readonly web: WebServer;
@@ -60,6 +66,7 @@ export class Origin {
     };
     this.rtmp = new RtmpServer({
       hub: this.hub,
+      admission: this.admission,
       log,
       budget,
       maxMessageBytes: config.maxMessageBytes,
@@ -69,6 +76,7 @@ export class Origin {
     this.stats = new StreamStats(this.hub);
     this.live = new LiveHttpServer({
       hub: this.hub,
+      admission: this.admission,
       log,
       budget,
       maxTagBytes: config.maxMessageBytes,

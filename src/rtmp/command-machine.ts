@@ -56,6 +56,11 @@ export interface PlaySource {
 
 /** How NetStreams reach the hub (src/rtmp/hub-link.ts). */
 export interface NetStreamLink {
+  /**
+   * Whether `name` may be published or played (access rules, callbacks, limits: the hub's
+   * Admission), and under which name: at once, or later; throws or rejects to refuse.
+   */
+  admit(action: 'publish' | 'play', name: StreamName, query: string): StreamName | Promise<StreamName>;
   /** Starts publishing `name`; throws (ERR_AUTH, ERR_STREAM_BUSY, …) to refuse. */
   publish(name: StreamName, query: string, kick: (reason: string) => void): PublishSink;
   /** Adds `viewer` to the RTMP output of `name` on message stream `streamId`. */
@@ -67,6 +72,8 @@ const WINDOW_ACK_SIZE = 5_000_000;
 
 type NetStreamState =
   | { kind: 'idle' }
+  /** A publish or play waiting for its admission (a callback, another worker). */
+  | { kind: 'pending' }
   | { kind: 'publish'; name: StreamName; sink: PublishSink }
   | {
       kind: 'play';
@@ -213,27 +220,78 @@ export class RtmpCommandMachine {
   }
 
   private onPublish(cmd: RtmpCommand, streamId: number): void {
-    let name: StreamName;
-    let sink: PublishSink;
+    let req: { name: StreamName; query: string };
     try {
-      const req = this.request(cmd, streamId);
-      name = req.name;
-      sink = this.link.publish(name, req.query, (reason) => this.peer.close(reason));
+      req = this.request(cmd, streamId);
     } catch (err) {
       return this.refuse(streamId, 'NetStream.Publish.BadName', err);
     }
-    this.streams.set(streamId, { kind: 'publish', name, sink });
-    this.peer.send(streamBegin(streamId));
-    this.peer.send(onStatus(streamId, 'status', 'NetStream.Publish.Start', `${name.path} is now published.`));
+    this.whenAdmitted('publish', streamId, req, 'NetStream.Publish.BadName', (name) => {
+      let sink: PublishSink;
+      try {
+        sink = this.link.publish(name, req.query, (reason) => this.peer.close(reason));
+      } catch (err) {
+        this.streams.set(streamId, { kind: 'idle' });
+        return this.refuse(streamId, 'NetStream.Publish.BadName', err);
+      }
+      this.streams.set(streamId, { kind: 'publish', name, sink });
+      this.peer.send(streamBegin(streamId));
+      this.peer.send(
+        onStatus(streamId, 'status', 'NetStream.Publish.Start', `${name.path} is now published.`),
+      );
+    });
+  }
+
+  /**
+   * Runs `go` once the hub's admission let the request through (at once, or when a callback or
+   * another worker answered); the message stream waits meanwhile, and a refusal is told to the
+   * client with `code` before the connection closes.
+   */
+  private whenAdmitted(
+    action: 'publish' | 'play',
+    streamId: number,
+    req: { name: StreamName; query: string },
+    code: string,
+    go: (name: StreamName) => void,
+  ): void {
+    const pending: NetStreamState = { kind: 'pending' };
+    this.streams.set(streamId, pending);
+    // Still waited for: the connection did not end, nor the stream get deleted meanwhile.
+    const current = () => !this.ended && this.streams.get(streamId) === pending;
+    const refused = (err: unknown) => {
+      if (!current()) return;
+      this.streams.set(streamId, { kind: 'idle' });
+      this.refuse(streamId, code, err);
+    };
+    let result: StreamName | Promise<StreamName>;
+    try {
+      result = this.link.admit(action, req.name, req.query);
+    } catch (err) {
+      return refused(err);
+    }
+    if (result instanceof Promise) {
+      result.then((name) => {
+        if (current()) go(name);
+      }, refused);
+    } else {
+      go(result);
+    }
   }
 
   private onPlay(cmd: RtmpCommand, streamId: number): void {
-    let name: StreamName;
+    let req: { name: StreamName; query: string };
     try {
-      name = this.request(cmd, streamId).name;
+      req = this.request(cmd, streamId);
     } catch (err) {
       return this.refuse(streamId, 'NetStream.Play.StreamNotFound', err);
     }
+    // A play the rules refuse is NetStream.Play.Failed; the admitted name is the one asked for.
+    this.whenAdmitted('play', streamId, req, 'NetStream.Play.Failed', () =>
+      this.startPlay(streamId, req.name),
+    );
+  }
+
+  private startPlay(streamId: number, name: StreamName): void {
     // start / duration / reset (args 1–3) select a position in a recorded stream; a live
     // stream has one position, now, so they are accepted and ignored (as nginx-rtmp does).
     this.peer.send(streamIsRecorded(streamId));
@@ -339,6 +397,11 @@ export class RtmpCommandMachine {
   private endNetStream(streamId: number, reason: string): void {
     const ns = this.streams.get(streamId);
     if (!ns || ns.kind === 'idle') return;
+    if (ns.kind === 'pending') {
+      // Its admission answers later and finds the stream gone.
+      this.streams.set(streamId, { kind: 'idle' });
+      return;
+    }
     if (ns.kind === 'publish') {
       ns.sink.end(reason);
       if (!this.ended) {

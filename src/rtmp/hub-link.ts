@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Admission } from '../hub/admission.js';
 import type { PublisherInfo } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
@@ -9,6 +10,8 @@ import { RtmpPublishToStream } from './to-stream.js';
 
 export interface RtmpHubContext {
   readonly hub: StreamHub;
+  /** Access rules, callbacks, limits a publish or play goes through first (none: all admitted). */
+  readonly admission?: Admission;
   readonly log: Logger;
   readonly budget: ViewerBudget;
   readonly maxMessageBytes: number;
@@ -26,8 +29,23 @@ export class RtmpHubLink implements NetStreamLink {
     /** The session's logger, for what one publish has to say. */
     private readonly log: Logger,
     /** The connection, whose bytes written count as the stream's bytes out (read at API time). */
-    private readonly conn?: { readonly bytesWritten: number },
+    private readonly conn?: { readonly bytesWritten: number; readonly remoteAddress?: string },
+    /** The connection's id in the logs. */
+    private readonly clientId = '',
   ) {}
+
+  admit(action: 'publish' | 'play', name: StreamName, query: string): StreamName | Promise<StreamName> {
+    const admission = this.ctx.admission;
+    if (!admission || admission.empty) return name;
+    return admission.admit({
+      action,
+      name,
+      query,
+      address: this.conn?.remoteAddress ?? '',
+      protocol: 'rtmp',
+      clientId: this.clientId,
+    });
+  }
 
   publish(name: StreamName, query: string, kick: (reason: string) => void): PublishSink {
     const { hub, maxMessageBytes } = this.ctx;

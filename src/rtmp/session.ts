@@ -63,9 +63,14 @@ export class RtmpSession implements RtmpPeer {
       maxPartialBytes: preLimit,
       limitContext: 'before a publish starts',
     });
-    this.machine = new RtmpCommandMachine(this, new RtmpHubLink(ctx, remote, this.log, socket), this.log, {
-      playWaitTimeoutMs: ctx.playWaitTimeoutMs ?? 0,
-    });
+    this.machine = new RtmpCommandMachine(
+      this,
+      new RtmpHubLink(ctx, remote, this.log, socket, String(conn)),
+      this.log,
+      {
+        playWaitTimeoutMs: ctx.playWaitTimeoutMs ?? 0,
+      },
+    );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));

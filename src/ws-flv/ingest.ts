@@ -15,11 +15,14 @@ import { FlvBodyPublish, type PublishEndStatus } from '../flv/body-publish.js';
 import { queryOf } from '../flv/play-options.js';
 import { FLV_HEADER_SIZE, PREVIOUS_TAG_SIZE_SIZE } from '../formats/flv/header.js';
 import { rawReply, statusOf } from '../http/respond.js';
+import { type Admission, admit } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
 
 export interface WsIngestContext {
   readonly hub: StreamHub;
+  /** What a publish goes through first (access rules, callbacks, limits); none: all admitted. */
+  readonly admission?: Admission;
   readonly log: Logger;
   readonly maxTagBytes: number;
   readonly idleTimeoutMs: number;
@@ -60,18 +63,38 @@ export class WsFlvIngest {
     });
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, name: StreamName): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, asked: StreamName): void {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-    const log = this.ctx.log.child({ proto: 'ws-flv-publish', path: name.path, remote });
     const query = queryOf(req.url);
-    try {
-      this.ctx.hub.checkPublish(name, query);
-    } catch (err) {
-      log.warn({ reason: describeError(err) }, 'publish refused');
+    const refuse = (err: unknown) => {
+      this.ctx.log
+        .child({ proto: 'ws-flv-publish', path: asked.path, remote })
+        .warn({ reason: describeError(err) }, 'publish refused');
       socket.end(rawReply(statusOf(err), describeError(err)));
-      return;
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, name, query, remote, log));
+    };
+    const request = {
+      action: 'publish' as const,
+      name: asked,
+      query,
+      address: req.socket.remoteAddress ?? '',
+      protocol: 'ws-flv',
+      clientId: remote,
+    };
+    admit(
+      this.ctx.admission,
+      request,
+      (name) => {
+        if (socket.destroyed) return;
+        try {
+          this.ctx.hub.checkPublish(name, query);
+        } catch (err) {
+          return refuse(err);
+        }
+        const log = this.ctx.log.child({ proto: 'ws-flv-publish', path: name.path, remote });
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, name, query, remote, log));
+      },
+      refuse,
+    );
   }
 
   close(): void {

@@ -4,8 +4,15 @@ import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { describeError } from '../errors.js';
 import { flvFanOut } from '../flv/from-stream.js';
-import { type PlayOptions, parsePlayOptions, queryOf, sourceRequest } from '../flv/play-options.js';
+import {
+  type PlayOptions,
+  parsePlayOptions,
+  playRequest,
+  queryOf,
+  sourceRequest,
+} from '../flv/play-options.js';
 import { rawReply, statusOf } from '../http/respond.js';
+import { type Admission, admitted } from '../hub/admission.js';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
@@ -13,6 +20,8 @@ import type { Viewer, ViewerBudget } from '../hub/viewer.js';
 
 export interface WsPlayContext {
   readonly hub: StreamHub;
+  /** What a play goes through first (access rules, callbacks, limits); none: all admitted. */
+  readonly admission?: Admission;
   readonly log: Logger;
   readonly budget: ViewerBudget;
   /** How long a viewer waits for a stream the hub's source is bringing (see PlayContext). */
@@ -39,6 +48,7 @@ export class WsFlvPlay {
     let stream: LiveStream | undefined;
     try {
       options = parsePlayOptions(queryOf(req.url));
+      await admitted(this.ctx.admission, playRequest(req, name, 'ws-flv'));
       stream = await this.ctx.hub.awaitLive(
         name,
         sourceRequest(req.url, req.headers.via),

@@ -99,18 +99,42 @@ export function parseCommand<T extends SettingTable>(
   }
 }
 
-/** Resolves at SIGINT/SIGTERM after `stop` finished: 0, or 1 when stopping failed. */
-export function untilSignal(stop: () => Promise<void>): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const onSignal = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      stop().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+/**
+ * Starts a server and runs it until SIGINT/SIGTERM, then stops it: resolves with 0, or 1 when
+ * starting or stopping failed (the start failure is printed as `estuary NAME: CODE: message`).
+ * The signal handlers are in place before the start, so a signal that comes while the server is
+ * still starting (recovering recordings, binding ports) stops it as soon as it has started,
+ * instead of killing the process half-way.
+ */
+export async function serveUntilSignal(
+  name: string,
+  start: () => Promise<unknown>,
+  stop: () => Promise<void>,
+): Promise<number> {
+  let signalled: () => void = () => {};
+  const signal = new Promise<void>((resolve) => {
+    signalled = resolve;
   });
+  process.on('SIGINT', signalled);
+  process.on('SIGTERM', signalled);
+  const off = () => {
+    process.off('SIGINT', signalled);
+    process.off('SIGTERM', signalled);
+  };
+  try {
+    await start();
+  } catch (err) {
+    off();
+    console.error(`estuary ${name}: ${describeError(err)}`);
+    return 1;
+  }
+  await signal;
+  off();
+  try {
+    await stop();
+    return 0;
+  } catch (err) {
+    console.error(`estuary ${name}: stopping failed: ${describeError(err)}`);
+    return 1;
+  }
 }

@@ -1,9 +1,8 @@
 /** `estuary file-gateway [HOST] [PORT] [--root DIR] [--dir]`: the static file gateway. */
 import { FILES_SETTINGS } from '../config/schema.js';
-import { describeError } from '../errors.js';
 import { FileGateway } from '../files/file-gateway.js';
 import { createLogger } from '../log.js';
-import { type CommandSpec, parseCommand, untilSignal } from './command-settings.js';
+import { type CommandSpec, parseCommand, serveUntilSignal } from './command-settings.js';
 
 const SPEC: CommandSpec<typeof FILES_SETTINGS> = {
   name: 'file-gateway',
@@ -25,11 +24,9 @@ export async function fileGatewayCommand(
   if (parsed.kind === 'exit') return parsed.code;
   const config = parsed.resolved.config;
   const gateway = new FileGateway(config, createLogger(config.logLevel, config.logFormat));
-  try {
-    await gateway.start();
-  } catch (err) {
-    console.error(`estuary file-gateway: ${describeError(err)}`);
-    return 1;
-  }
-  return untilSignal(() => gateway.stop());
+  return serveUntilSignal(
+    'file-gateway',
+    () => gateway.start(),
+    () => gateway.stop(),
+  );
 }

@@ -3,7 +3,7 @@ import { EDGE_SETTINGS } from '../config/schema.js';
 import { Edge } from '../edge/edge.js';
 import { describeError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { type CommandSpec, parseCommand, untilSignal, usage } from './command-settings.js';
+import { type CommandSpec, parseCommand, serveUntilSignal, usage } from './command-settings.js';
 
 const SPEC: CommandSpec<typeof EDGE_SETTINGS> = {
   name: 'flv-gateway',
@@ -37,10 +37,13 @@ export async function flvGatewayCommand(
   let edge: Edge;
   try {
     edge = new Edge(config, createLogger(level, config.logFormat));
-    await edge.start();
   } catch (err) {
     console.error(`estuary flv-gateway: ${describeError(err)}`);
     return 1;
   }
-  return untilSignal(() => edge.stop());
+  return serveUntilSignal(
+    'flv-gateway',
+    () => edge.start(),
+    () => edge.stop(),
+  );
 }

@@ -1,9 +1,8 @@
 /** `estuary serve`: the origin, until SIGINT/SIGTERM. */
 import { SERVE_SETTINGS } from '../config/schema.js';
-import { describeError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Origin } from '../origin/origin.js';
-import { type CommandSpec, parseCommand, untilSignal, usage } from './command-settings.js';
+import { type CommandSpec, parseCommand, serveUntilSignal, usage } from './command-settings.js';
 
 const SPEC: CommandSpec<typeof SERVE_SETTINGS> = {
   name: 'serve',
@@ -21,11 +20,9 @@ export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = proc
   if (parsed.kind === 'exit') return parsed.code;
   const config = parsed.resolved.config;
   const origin = new Origin(config, createLogger(config.logLevel, config.logFormat));
-  try {
-    await origin.start();
-  } catch (err) {
-    console.error(`estuary serve: ${describeError(err)}`);
-    return 1;
-  }
-  return untilSignal(() => origin.stop());
+  return serveUntilSignal(
+    'serve',
+    () => origin.start(),
+    () => origin.stop(),
+  );
 }

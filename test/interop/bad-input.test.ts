@@ -3,7 +3,7 @@
  * run, each malformed connection is closed, and the stream and its viewer carry on.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -220,6 +220,11 @@ describe('bad input is contained', { timeout: 90_000 }, () => {
       30_000,
     );
     assert.equal(published.code, 0, published.stderr);
+    // FFmpeg exits once its bytes are sent, which may be before the server read the first tag:
+    // wait for the session's complete MP4 (its end), not only for "not live".
+    await until('the session to be recorded and finished', () =>
+      existsSync(join(o.dataDir, 'mp4/live/loop/output_merge/loop_full.mp4')),
+    );
     await waitEnded(o.origin, loop);
     const files = () =>
       ['flv/live', 'hls/live', 'mp4/live']

@@ -347,6 +347,8 @@ describe('edge faults', { timeout: 60_000 }, () => {
     await until('the good viewer still gets data', () => good.bytes() > at + 5000, 5000);
     assert.equal(good.ended(), undefined);
     const s = (await e.api()).streams.find((x) => x.stream === 'good');
-    assert.equal(s?.upstream?.reconnects, 0);
+    // The faults never cost the good stream its viewer. (Its own pull may have been reconnected
+    // once if a loaded machine held it past this edge's short stallTimeoutMs: that is the feature.)
+    assert.ok((s?.upstream?.reconnects ?? 0) <= 1, `${s?.upstream?.reconnects} reconnects`);
   });
 });

@@ -169,7 +169,14 @@ class HttpFlvTarget implements PushTarget {
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Waits for room in the socket, or for the loss. A request that is already closed emits neither
+   * 'drain' nor 'close' again (its write() just returned false), so waiting for those alone hung a
+   * push for ever when the server dropped it mid-publish; the loss (after its grace) ends the wait.
+   */
   private drained(): Promise<void> {
+    if (this.req.destroyed || this.req.closed)
+      return this.ours ? Promise.resolve() : this.lost.then(() => {});
     return new Promise((resolve) => {
       const done = () => {
         this.req.off('drain', done);
@@ -178,6 +185,7 @@ class HttpFlvTarget implements PushTarget {
       };
       this.req.on('drain', done);
       this.req.on('close', done);
+      void this.lost.then(done);
     });
   }
 

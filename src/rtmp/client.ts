@@ -177,7 +177,8 @@ export class RtmpClient extends EventEmitter {
 
   /** Waits until the socket has room again. */
   drained(): Promise<void> {
-    if (!this.socket.writableNeedDrain) return Promise.resolve();
+    // A closed client emits no more 'drain' or 'close': waiting would never end.
+    if (this.closed || !this.socket.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.socket.off('drain', done);

@@ -141,7 +141,12 @@ describe('pusher: loop and reconnect', { concurrency: true, timeout: 60_000 }, (
         before.close();
         b = await startOrigin({ rtmpPort: a.ports.rtmp, httpPort: a.ports.http, webPort: a.ports.web });
         const after = await rtmpReader(b.rtmpUrl(path));
-        const result = await push;
+        const result = await Promise.race([
+          push,
+          new Promise<never>((_, reject) =>
+            setTimeout(() => reject(new Error(`the push did not end; ${logs.join(' | ')}`)), 30_000).unref(),
+          ),
+        ]);
         await until('the end of the stream', () => after.tags.some((t) => t.timestamp >= 9900), 5000);
         after.close();
         assert.ok(result.reconnects >= 1, `reconnects: ${result.reconnects}; ${logs.join(' | ')}`);
@@ -163,7 +168,8 @@ describe('pusher: loop and reconnect', { concurrency: true, timeout: 60_000 }, (
         );
         assertMonotonic(after.tags, 'after restart');
       } finally {
-        await push.catch(() => {});
+        // Bounded: a push that never settles must fail this test, not hold the file open for ever.
+        await Promise.race([push.catch(() => {}), new Promise((r) => setTimeout(r, 10_000).unref())]);
         await a.stop();
         await b?.stop();
       }

@@ -125,7 +125,13 @@ export async function startServer(
       bind: HOST,
       notify: { url: '' },
       store: { path: join(dir, 'store'), maxHistory: 100 },
-      auth: { play: false, publish: false, secret: 'bench', jwt: { secret: 'bench', users: [] } },
+      // One API user: the relay scenario logs in to create its pull task (NMS 4's relay is API-driven).
+      auth: {
+        play: false,
+        publish: false,
+        secret: 'bench',
+        jwt: { secret: 'bench', users: [{ username: 'bench', password: 'bench', role: 'admin' }] },
+      },
       rtmp: { port: rtmp },
       http: { port: http },
       webadmin: { enable: false },
@@ -231,5 +237,47 @@ export async function startEdge(
     flvUrl: (s) => `${base}/live/${s}.flv`,
     wsFlvUrl: (s) => `ws://${HOST}:${port}/live/${s}.flv`,
     apiUrl: `${base}/api/streams`,
+  };
+}
+
+/**
+ * Node-Media-Server as an edge: its relay (4.x, API-driven: log in, then POST /api/v1/relay)
+ * pulls the stream over RTMP from `originRtmpUrl` into its own `/live/{stream}` and serves its
+ * HTTP-FLV and WS-FLV viewers from there. NMS has no HTTP-FLV pull, so its relay is RTMP.
+ */
+export async function startNmsRelayEdge(
+  group: ProcessGroup,
+  originRtmpUrl: string,
+  stream: string,
+): Promise<EdgeUnderTest & { version: string }> {
+  const nms = await startServer(group, 'nms', { record: false });
+  const api = `${nms.httpBase}/api/v1`;
+  const login = await fetch(`${api}/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username: 'bench', password: 'bench' }),
+  });
+  const token = ((await login.json()) as { data?: { token?: string } }).data?.token;
+  if (!login.ok || !token) throw new Error(`NMS login failed: HTTP ${login.status}`);
+  const relay = await fetch(`${api}/relay`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      url: originRtmpUrl,
+      mode: 'pull',
+      streamPath: `/live/${stream}`,
+      reconnect: true,
+    }),
+  });
+  if (!relay.ok) throw new Error(`NMS relay task refused: HTTP ${relay.status} ${await relay.text()}`);
+  return {
+    child: nms.child,
+    pid: nms.pid,
+    port: nms.ports.http,
+    base: nms.httpBase,
+    flvUrl: (s) => nms.httpFlvUrl(s)!,
+    wsFlvUrl: (s) => nms.wsFlvUrl(s)!,
+    apiUrl: `${api}/streams`,
+    version: nms.version,
   };
 }

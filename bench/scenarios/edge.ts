@@ -18,7 +18,14 @@ import { makeSource } from '../lib/media.js';
 import { ProcSampler, type ProcTrace } from '../lib/proc-stats.js';
 import type { ProcessGroup } from '../lib/processes.js';
 import { startFfmpegPublisher } from '../lib/publisher.js';
-import { type EdgeUnderTest, type ServerUnderTest, startEdge, startServer } from '../lib/servers.js';
+import {
+  type EdgeUnderTest,
+  type ServerUnderTest,
+  startEdge,
+  startNmsRelayEdge,
+  startServer,
+  unavailable,
+} from '../lib/servers.js';
 import { waitForStream } from '../lib/stream-probe.js';
 import {
   type MergedViews,
@@ -155,40 +162,53 @@ export const edgeScale: Scenario = {
   async run(ctx) {
     const { group, opts } = ctx;
     const source = makeSource({ kbps: opts.kbps, seconds: 60 });
-    for (const viewers of opts.viewers) {
-      const origin = await startOrigin(group);
-      const edge = await startEdge(group, origin.httpBase, { extraArgs: opts.estuaryArgs });
-      const publisher = startFfmpegPublisher(group, source, origin.rtmpUrl(STREAM));
-      const workers = await startWorkers(group, opts.workers ?? workersFor(viewers, 2));
-      try {
-        await waitForStream(edge.flvUrl(STREAM), origin.rtmpUrl(STREAM));
-        await new Promise((r) => setTimeout(r, WARM_UP_MS));
-        const s = sample(edge.pid, edge.child, opts);
-        const atOrigin = watchCount(() => viewersAt(origin.apiUrl!));
-        const views = mergeViews(await runViewers(workers, viewPlan(ctx, playUrl(ctx, edge), viewers)));
-        const originViewers = atOrigin.stop();
-        const edgeFigures = figures(s.sampler.stop(), s.killed());
-        const targets = {
-          zeroFailures: views.failed === 0,
-          firstKeyframeP99Under1s: views.firstKeyframeMs.p99 < 1000,
-          originSawOneViewer: originViewers.min === 1 && originViewers.max === 1,
-        };
-        console.log(
-          `[edge-scale] ${viewers} viewers on one edge: ${summaryLine(views, viewers)}; edge CPU ${edgeFigures.cpuSeconds} s, peak RSS ${edgeFigures.peakRssMiB} MiB; origin viewers ${originViewers.min}..${originViewers.max}`,
-        );
-        saveRun('edge-scale', ctx, {
-          server: { kind: 'estuary', version: origin.version },
-          protocol: opts.protocol,
-          viewers,
-          views: { ...views, resumes: undefined },
-          serverFigures: edgeFigures,
-          originViewers,
-          targets: { ...targets, met: Object.values(targets).every(Boolean) && viewers >= 19500 },
-        });
-        if (views.failed > 0) break;
-      } finally {
-        await group.stop(publisher);
-        await group.stopAll();
+    // Estuary's edge pulls HTTP-FLV; `--server nms` puts Node-Media-Server's relay (an RTMP pull
+    // of the same Estuary origin) in the edge's place, viewers on its HTTP-FLV port.
+    for (const kind of opts.servers) {
+      const skip = kind === 'nginx' ? 'skipped: nginx-rtmp has no HTTP-FLV edge' : unavailable(kind);
+      if (skip) {
+        console.log(`[edge-scale] ${kind}: ${skip}`);
+        continue;
+      }
+      for (const viewers of opts.viewers) {
+        const origin = await startOrigin(group);
+        const publisher = startFfmpegPublisher(group, source, origin.rtmpUrl(STREAM));
+        const edge =
+          kind === 'nms'
+            ? await startNmsRelayEdge(group, origin.rtmpUrl(STREAM), STREAM)
+            : await startEdge(group, origin.httpBase, { extraArgs: opts.estuaryArgs });
+        const edgeVersion = 'version' in edge ? edge.version : origin.version;
+        const workers = await startWorkers(group, opts.workers ?? workersFor(viewers, 2));
+        try {
+          await waitForStream(edge.flvUrl(STREAM), origin.rtmpUrl(STREAM));
+          await new Promise((r) => setTimeout(r, WARM_UP_MS));
+          const s = sample(edge.pid, edge.child, opts);
+          const atOrigin = watchCount(() => viewersAt(origin.apiUrl!));
+          const views = mergeViews(await runViewers(workers, viewPlan(ctx, playUrl(ctx, edge), viewers)));
+          const originViewers = atOrigin.stop();
+          const edgeFigures = figures(s.sampler.stop(), s.killed());
+          const targets = {
+            zeroFailures: views.failed === 0,
+            firstKeyframeP99Under1s: views.firstKeyframeMs.p99 < 1000,
+            originSawOneViewer: originViewers.min === 1 && originViewers.max === 1,
+          };
+          console.log(
+            `[edge-scale] ${kind}: ${viewers} viewers on one edge: ${summaryLine(views, viewers)}; edge CPU ${edgeFigures.cpuSeconds} s, peak RSS ${edgeFigures.peakRssMiB} MiB; origin viewers ${originViewers.min}..${originViewers.max}`,
+          );
+          saveRun('edge-scale', ctx, {
+            server: { kind, version: edgeVersion },
+            protocol: opts.protocol,
+            viewers,
+            views: { ...views, resumes: undefined },
+            serverFigures: edgeFigures,
+            originViewers,
+            targets: { ...targets, met: Object.values(targets).every(Boolean) && viewers >= 19500 },
+          });
+          if (views.failed > 0) break;
+        } finally {
+          await group.stop(publisher);
+          await group.stopAll();
+        }
       }
     }
   },

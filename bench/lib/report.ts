@@ -5,7 +5,16 @@ const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 const RESULTS_MD = fileURLToPath(new URL('../RESULTS.md', import.meta.url));
 const START = '<!-- figures:start (written by `npm run bench -- report`) -->';
 const END = '<!-- figures:end -->';
-const SCENARIOS = ['origin-scale', 'throughput', 'latency', 'ingest', 'memory'];
+const SCENARIOS = [
+  'origin-scale',
+  'throughput',
+  'latency',
+  'ingest',
+  'memory',
+  'edge-scale',
+  'edge-cascade',
+  'edge-reconnect',
+];
 
 // The JSON lines are the harness's own records; these are the fields the tables read.
 interface Summary {
@@ -39,6 +48,13 @@ interface Run {
   rssPerViewerKB?: number;
   sendLagMs?: Summary;
   targets?: Record<string, boolean>;
+  // The edge scenarios' own fields (bench/scenarios/edge.ts).
+  originViewers?: { min: number | null; max: number | null };
+  latencyByTier?: Summary[];
+  addedPerTierMs?: { p50: number; p99: number };
+  resumedViewers?: number;
+  resumeAfterOriginMs?: Summary & { max: number };
+  originDownMs?: number;
 }
 
 function load(scenario: string): Run[] {
@@ -93,6 +109,28 @@ function table(scenario: string, runs: Run[]): string {
       'peak RSS MiB',
     ],
     memory: ['viewers', 'failed', 'RSS base → plateau MiB', 'RSS per viewer KB', 'peak RSS MiB'],
+    'edge-scale': [
+      'viewers',
+      'failed',
+      'first keyframe p50/p95/p99 ms',
+      'plateau Mbit/s',
+      'edge CPU s',
+      'edge peak RSS MiB',
+      'viewers at the origin',
+    ],
+    'edge-cascade': [
+      'viewers (tier 3)',
+      'failed',
+      'delay p50/p99 ms: origin, tier 1, 2, 3',
+      'added per tier p50 / p99 ms',
+    ],
+    'edge-reconnect': [
+      'viewers',
+      'lost',
+      'origin down ms',
+      'resumed',
+      'resume after the origin was back p50/p99/max ms',
+    ],
   };
   const row = (r: Run): string[] => {
     const v = r.views;
@@ -127,6 +165,33 @@ function table(scenario: string, runs: Run[]): string {
           String(f.percentOfCorePerStream),
           String(f.peakRssMiB),
         ];
+      case 'edge-scale':
+        return [
+          String(r.viewers),
+          fails(r),
+          p3(v.firstKeyframeMs),
+          String(v.plateauMbps),
+          String(f.cpuSeconds),
+          String(f.peakRssMiB),
+          `${r.originViewers?.min}..${r.originViewers?.max}`,
+        ];
+      case 'edge-cascade':
+        return [
+          String(r.viewers),
+          fails(r),
+          (r.latencyByTier ?? []).map((l) => `${l.p50}/${l.p99}`).join(', '),
+          `${r.addedPerTierMs?.p50} / ${r.addedPerTierMs?.p99}`,
+        ];
+      case 'edge-reconnect': {
+        const m = r.resumeAfterOriginMs;
+        return [
+          String(r.viewers),
+          fails(r),
+          String(r.originDownMs),
+          String(r.resumedViewers),
+          m ? `${m.p50} / ${m.p99} / ${m.max}` : '',
+        ];
+      }
       default:
         return [
           String(r.viewers),

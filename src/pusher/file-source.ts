@@ -35,6 +35,11 @@ export interface MediaFileSource {
   readonly durationMs: number | undefined;
   /** Tracks the file has and the pusher leaves out, with why (MP4 only). */
   readonly skipped: readonly string[];
+  /**
+   * After a pass that read to the end: bytes at the end that were not a whole FLV tag (a file cut
+   * short by a crash or a copy), left out of the pass. 0 for MP4, whose damage the demuxer reports.
+   */
+  readonly trailingBytes: number;
   events(): AsyncGenerator<SourceEvent>;
   close(): Promise<void>;
 }
@@ -106,6 +111,7 @@ class FlvFileSource implements MediaFileSource {
   readonly format = 'flv' as const;
   readonly skipped: readonly string[] = [];
   durationMs: number | undefined;
+  trailingBytes = 0;
 
   constructor(
     readonly path: string,
@@ -137,6 +143,7 @@ class FlvFileSource implements MediaFileSource {
       }
     }
     // A truncated last tag (a recording cut by a crash) is left out rather than failing the push.
+    this.trailingBytes = tags.bytesBuffered;
   }
 
   close(): Promise<void> {
@@ -147,6 +154,7 @@ class FlvFileSource implements MediaFileSource {
 class Mp4FileSource implements MediaFileSource {
   readonly format = 'mp4' as const;
   readonly skipped: readonly string[];
+  readonly trailingBytes = 0;
   /** MP3 tracks get their FLV header byte once, so frames share one Track object. */
   private readonly ready = new Map<Track, Track>();
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { convertCommand } from './convert-command.js';
 import { fileGatewayCommand } from './file-gateway-command.js';
 import { flvGatewayCommand } from './flv-gateway-command.js';
 import { pushCommand } from './push-command.js';
@@ -13,6 +14,7 @@ Commands:
   file-gateway [HOST] [PORT] [--root DIR]   static file gateway (recordings and pages)
   push FILE URL [--speed 1.0] [--loop] [--no-reconnect]   publish an FLV/MP4 file in real time
   sign /{app}/{stream} --secret SECRET [--expires S]   print the ?sign=… query for a publish URL
+  convert INPUT OUTPUT [--fragmented] [--fmp4] [--force]   FLV / MP4 → MP4, FLV or HLS, offline (no re-encode)
 
 Options:
   -h, --help       this text ('estuary <command> --help' for a command's options)
@@ -37,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
       return serveCommand(rest);
     case 'push':
       return pushCommand(rest);
+    case 'convert':
+      return convertCommand(rest);
     case 'sign': {
       const r = signCommand(rest);
       (r.code === 0 ? console.log : console.error)(r.out);

@@ -17,8 +17,8 @@ import { describeTrack, type Track } from '../media/track.js';
 import { type MediaFileSource, openMediaFile } from '../pusher/file-source.js';
 import { isPushError } from '../pusher/push-error.js';
 import { ConvertError, type ConvertErrorKind } from './convert-error.js';
-import { Fmp4FileOutput, HlsFmp4Output } from './fmp4-output.js';
 import { FlvOutput } from './flv-output.js';
+import { Fmp4FileOutput, HlsFmp4Output } from './fmp4-output.js';
 import { HlsTsOutput } from './hls-ts-output.js';
 import { Mp4Output } from './mp4-output.js';
 import type { ConvertOutput } from './output.js';
@@ -98,10 +98,15 @@ async function openInput(path: string): Promise<MediaFileSource> {
   } catch (err) {
     if (isPushError(err)) {
       const kind: ConvertErrorKind =
-        err.kind === 'file-missing' ? 'input-missing' : err.kind === 'codec-unsupported' ? err.kind : 'not-media';
+        err.kind === 'file-missing'
+          ? 'input-missing'
+          : err.kind === 'codec-unsupported'
+            ? err.kind
+            : 'not-media';
       throw new ConvertError(kind, err.message.replace('can push', 'can convert'), { cause: err });
     }
-    if (isEstuaryError(err, 'ERR_CODEC_UNSUPPORTED')) throw new ConvertError('codec-unsupported', err.message);
+    if (isEstuaryError(err, 'ERR_CODEC_UNSUPPORTED'))
+      throw new ConvertError('codec-unsupported', err.message);
     if (isEstuaryError(err) && INPUT_DAMAGE.has(err.code)) {
       throw new ConvertError('not-media', `${path}: ${describeError(err)}`, { cause: err });
     }
@@ -129,7 +134,10 @@ interface PassOutcome {
 export async function convertFile(options: ConvertOptions): Promise<ConvertResult> {
   const segmentSeconds = options.segmentSeconds ?? 2;
   if (!(segmentSeconds > 0) || !Number.isFinite(segmentSeconds)) {
-    throw new ConvertError('usage', `segment duration must be a positive number of seconds, got ${segmentSeconds}`);
+    throw new ConvertError(
+      'usage',
+      `segment duration must be a positive number of seconds, got ${segmentSeconds}`,
+    );
   }
   let kind: OutputKind;
   try {
@@ -155,7 +163,10 @@ export async function convertFile(options: ConvertOptions): Promise<ConvertResul
     }
     const o = { ...outcome!, problem };
     const summary = await output.finish();
-    const notes = [...source.skipped.map((s) => `left out: ${s}`), ...[...o.leftOut].map((s) => `left out: ${s}`)];
+    const notes = [
+      ...source.skipped.map((s) => `left out: ${s}`),
+      ...[...o.leftOut].map((s) => `left out: ${s}`),
+    ];
     const tracks = [o.gate?.tracks.video, o.gate?.tracks.audio].filter((t): t is Track => t !== undefined);
     return {
       kind,
@@ -197,7 +208,12 @@ async function runPass(
   previous: PassOutcome | undefined,
   options: ConvertOptions,
 ): Promise<PassOutcome> {
-  const outcome: PassOutcome = { frames: { video: 0, audio: 0 }, firstDts: undefined, lastDts: 0, leftOut: new Set() };
+  const outcome: PassOutcome = {
+    frames: { video: 0, audio: 0 },
+    firstDts: undefined,
+    lastDts: 0,
+    leftOut: new Set(),
+  };
   const limit = previous ? previous.frames.video + previous.frames.audio : Number.POSITIVE_INFINITY;
   const gate = new TrackGate();
   let open: GateOpen | undefined;
@@ -275,9 +291,7 @@ async function runPass(
       }
       if (next.done) break;
       const ev = next.value;
-      if (ev.kind === 'track') {
-        gate.announce(ev.track);
-      } else if (ev.kind === 'frame') {
+      if (ev.kind === 'frame') {
         if (open) {
           if (!(await deliver(shifted(ev.frame, open.shiftMs)))) break;
         } else {

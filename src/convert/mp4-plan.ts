@@ -9,13 +9,13 @@
  * stay within half a frame of the clock, so durations do not jitter with ms rounding.
  */
 import { EstuaryError } from '../errors.js';
-import type { MediaFrame } from '../media/frame.js';
-import { msToTimescale } from '../media/time.js';
-import type { Track } from '../media/track.js';
 import { fixedFrameSamples } from '../formats/mp4/fragment-timing.js';
 import { type FastStartLayout, layoutFastStart } from '../formats/mp4/movie.js';
 import { SampleTableBuilder } from '../formats/mp4/sample-table-builder.js';
 import { AUDIO_TRACK_ID, trackTimescale, VIDEO_TRACK_ID } from '../formats/mp4/track-box.js';
+import type { MediaFrame } from '../media/frame.js';
+import { msToTimescale } from '../media/time.js';
+import type { Track } from '../media/track.js';
 import { sameTrackConfig } from '../record/fmp4/segmenter.js';
 import type { OutputTracks } from './track-gate.js';
 
@@ -46,7 +46,11 @@ class TrackPlan {
 
   add(frame: MediaFrame, at: number): void {
     let t = msToTimescale(frame.dts - this.originMs, this.timescale);
-    if (this.fixed !== undefined && this.expected !== undefined && Math.abs(t - this.expected) <= this.fixed / 2)
+    if (
+      this.fixed !== undefined &&
+      this.expected !== undefined &&
+      Math.abs(t - this.expected) <= this.fixed / 2
+    )
       t = this.expected;
     // Decode times never go backwards (8.6.1.2: sample deltas are unsigned).
     t = Math.max(t, this.last, 0);

@@ -29,13 +29,16 @@ export function outputKindFor(path: string, choice: OutputChoice = {}): OutputKi
     case '.mp4':
     case '.m4v':
     case '.mov':
-      if (choice.fmp4) throw new Error('--fmp4 is for an .m3u8 output; for a fragmented .mp4 use --fragmented');
+      if (choice.fmp4)
+        throw new Error('--fmp4 is for an .m3u8 output; for a fragmented .mp4 use --fragmented');
       return choice.fragmented ? 'fmp4' : 'mp4';
     case '.flv':
-      if (choice.fragmented || choice.fmp4) throw new Error('--fragmented and --fmp4 do not apply to an .flv output');
+      if (choice.fragmented || choice.fmp4)
+        throw new Error('--fragmented and --fmp4 do not apply to an .flv output');
       return 'flv';
     case '.m3u8':
-      if (choice.fragmented) throw new Error('--fragmented is for an .mp4 output; for fMP4 HLS segments use --fmp4');
+      if (choice.fragmented)
+        throw new Error('--fragmented is for an .mp4 output; for fMP4 HLS segments use --fmp4');
       return choice.fmp4 ? 'hls-fmp4' : 'hls-ts';
     default:
       throw new Error(

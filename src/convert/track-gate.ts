@@ -1,13 +1,14 @@
 /**
  * The first step between demuxer and muxer: which tracks the output carries, and the shift that
  * makes its clock start at or above 0. Every muxer here needs its track set before its first byte
- * (the PMT, the moov, the FLV header flags), but an FLV file announces a track only with its
- * sequence header, so the first frames are held until every announced track has shown a frame
- * (or HOLD_MS of media / HOLD_FRAMES frames went by: a track announced and never used does not
- * hold the file up). Pure: events in, a decision and the held frames out.
+ * (the PMT, the moov, the FLV header flags), but an FLV file shows a track only with its first
+ * sequence header or, for MP3 and other codecs without one, its first frame, which may come after
+ * a few video frames. So the first frames are held until both a video and an audio frame came, or
+ * HOLD_MS of media / HOLD_FRAMES frames went by (a file with one track is held that long, no more).
+ * Pure: frames in, a decision and the held frames out.
  */
 import type { MediaFrame } from '../media/frame.js';
-import type { AudioTrack, Track, VideoTrack } from '../media/track.js';
+import type { AudioTrack, VideoTrack } from '../media/track.js';
 
 /** Media time the gate may hold, ms: far more than any muxer interleaves tracks by. */
 const HOLD_MS = 3000;
@@ -36,7 +37,6 @@ export function shifted(frame: MediaFrame, shiftMs: number): MediaFrame {
 }
 
 export class TrackGate {
-  private readonly announced = new Set<Track['kind']>();
   private held: MediaFrame[] = [];
   private video: VideoTrack | undefined;
   private audio: AudioTrack | undefined;
@@ -46,19 +46,15 @@ export class TrackGate {
     return this.held.length > 0;
   }
 
-  announce(track: Track): void {
-    this.announced.add(track.kind);
-  }
-
   /** Holds the frame; returns the decision once the track set is known. */
   push(frame: MediaFrame): GateOpen | undefined {
     this.held.push(frame);
     const t = frame.track;
     if (t.kind === 'video') this.video ??= t;
     else this.audio ??= t;
-    const all = [...this.announced].every((k) => (k === 'video' ? this.video : this.audio) !== undefined);
+    const both = this.video !== undefined && this.audio !== undefined;
     const span = frame.dts - this.held[0].dts;
-    if (all || span >= HOLD_MS || this.held.length >= HOLD_FRAMES) return this.open();
+    if (both || span >= HOLD_MS || this.held.length >= HOLD_FRAMES) return this.open();
     return undefined;
   }
 

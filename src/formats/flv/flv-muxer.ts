@@ -14,7 +14,7 @@ import {
   videoSequenceHeaderBody,
 } from './frame-to-flv.js';
 import { encodeFlvHeader } from './header.js';
-import { FLV_TAG_HEADER_SIZE, encodeFlvTag, FlvTagType } from './tag.js';
+import { encodeFlvTag, FLV_TAG_HEADER_SIZE, FlvTagType } from './tag.js';
 
 export interface FlvMuxerTracks {
   video?: VideoTrack;
@@ -47,7 +47,10 @@ export class FlvMuxer {
 
   /** The start of the file; `metadata` are onMetaData's values (E.5), e.g. duration: 0 to patch later. */
   head(metadata: Record<string, unknown>): FlvHead {
-    const header = encodeFlvHeader({ audio: this.tracks.audio !== undefined, video: this.tracks.video !== undefined });
+    const header = encodeFlvHeader({
+      audio: this.tracks.audio !== undefined,
+      video: this.tracks.video !== undefined,
+    });
     const body = metadataBody(metadata);
     const parts = [header, encodeFlvTag(FlvTagType.Script, 0, body)];
     for (const t of [this.tracks.video, this.tracks.audio]) {

@@ -53,7 +53,12 @@ export class Fmp4Muxer {
   fragment(input: Fmp4FragmentInput): Fmp4Fragment | undefined {
     const tracks: FragmentTrack[] = [];
     let seconds = 0;
-    const add = (tl: TrackTimeline | undefined, id: number, frames?: readonly MediaFrame[], next?: number) => {
+    const add = (
+      tl: TrackTimeline | undefined,
+      id: number,
+      frames?: readonly MediaFrame[],
+      next?: number,
+    ) => {
       if (!frames || frames.length === 0) return;
       if (!tl) throw new EstuaryError('ERR_MP4_FORMAT', `track ${id} is not in the init segment`);
       const t = tl.fragment(id, frames, next);

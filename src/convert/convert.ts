@@ -114,9 +114,21 @@ async function openInput(path: string): Promise<MediaFileSource> {
   }
 }
 
-/** A track the output cannot carry, named so the user can tell which: legacy FLV codecs by their id. */
+/** FLV VideoTagHeader CodecIDs (E.4.3.1) the model carries as `legacy`. */
+const LEGACY_VIDEO: Readonly<Record<number, string>> = {
+  2: 'Sorenson H.263',
+  3: 'Screen Video',
+  4: 'On2 VP6',
+  5: 'On2 VP6 with alpha',
+  6: 'Screen Video 2',
+};
+
+/** A track named so the user can tell which: legacy FLV codecs by name and id. */
 function trackName(t: Track): string {
-  if (t.kind === 'video' && t.codec === 'legacy') return `video FLV codec id ${t.legacyCodecId ?? '?'}`;
+  if (t.kind === 'video' && t.codec === 'legacy') {
+    const id = t.legacyCodecId ?? -1;
+    return `video ${LEGACY_VIDEO[id] ?? 'FLV codec'} (FLV codec id ${id})`;
+  }
   if (t.kind === 'audio' && t.codec === 'legacy')
     return `audio FLV sound format ${(t.flvAudioHeader ?? 0) >> 4}`;
   return describeTrack(t);

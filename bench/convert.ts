@@ -97,7 +97,9 @@ function main(): void {
   if (!existsSync(join(ROOT, 'dist/convert/convert.js')))
     throw new Error('run npm run build first (Estuary runs from dist/)');
   const input = makeSource(Math.round(minutes * 60));
-  const load = loadavg().map((l) => l.toFixed(1)).join(' ');
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   const size = statSync(input).size;
   // Warm the page cache: every tool then reads the input from memory.
   readFileSync(input).length;
@@ -129,7 +131,7 @@ function main(): void {
   }
   const m = machine();
   console.log(
-    `\n[convert] input ${(size / 1e6).toFixed(0)} MB, ${minutes} min at ${KBPS} kbit/s; commit ${commit()}; ${JSON.stringify(m)}`,
+    `\n[convert] input ${(size / 1e6).toFixed(0)} MB, ${minutes} min at ${KBPS} kbit/s; commit ${commit()}; load average before the runs ${load} (shared machine); ${JSON.stringify(m)}`,
   );
   console.log('| direction | tool | wall s | peak RSS MB | vs FFmpeg | targets |');
   console.log('|---|---|---|---|---|---|');

@@ -10,7 +10,7 @@ import { renderMediaPlaylist } from '../formats/m3u8/playlist.js';
 import { type Fmp4Fragment, Fmp4Muxer } from '../formats/mp4/fmp4-muxer.js';
 import type { MediaFrame } from '../media/frame.js';
 import { type Segment, Segmenter } from '../record/fmp4/segmenter.js';
-import { FileSink } from './file-sink.js';
+import { FileSink, writeBuffer } from './file-sink.js';
 import type { ConvertOutput, OutputStart, OutputSummary } from './output.js';
 import { type HlsNames, hlsNames, inDir } from './segment-names.js';
 
@@ -32,7 +32,8 @@ abstract class Fmp4Base implements ConvertOutput {
   }
 
   frame(frame: MediaFrame): Promise<void> | undefined {
-    const r = this.segmenter!.push(frame);
+    // The segmenter keeps a segment's frames, and frame data is only lent (output.ts): copy it.
+    const r = this.segmenter!.push({ ...frame, data: Buffer.from(frame.data) });
     if (r.kind === 'changed') {
       throw new EstuaryError(
         'ERR_CODEC_UNSUPPORTED',
@@ -107,6 +108,7 @@ export class HlsFmp4Output extends Fmp4Base {
   private readonly segments: { uri: string; duration: number }[] = [];
   private readonly files: string[] = [];
   private bytes = 0;
+  private readonly buffer = writeBuffer();
 
   constructor(
     private readonly path: string,
@@ -126,7 +128,7 @@ export class HlsFmp4Output extends Fmp4Base {
   }
 
   private async writeFile(uri: string, parts: Buffer[]): Promise<void> {
-    const sink = await FileSink.create(inDir(this.names, uri));
+    const sink = await FileSink.create(inDir(this.names, uri), this.buffer);
     try {
       await sink.writeAll(parts);
       this.bytes += sink.position;

@@ -9,7 +9,7 @@ import { renderMediaPlaylist } from '../formats/m3u8/playlist.js';
 import { TsMuxer } from '../formats/mpegts/ts-writer.js';
 import type { MediaFrame } from '../media/frame.js';
 import { HlsSegmenter } from '../record/hls/segmenter.js';
-import { FileSink } from './file-sink.js';
+import { FileSink, writeBuffer } from './file-sink.js';
 import type { ConvertOutput, OutputStart, OutputSummary } from './output.js';
 import { type HlsNames, hlsNames, inDir } from './segment-names.js';
 
@@ -19,6 +19,8 @@ export class HlsTsOutput implements ConvertOutput {
   private segmenter: HlsSegmenter | undefined;
   private muxer: TsMuxer | undefined;
   private open: FileSink | undefined;
+  /** One write buffer for every segment: they are written one at a time. */
+  private readonly buffer = writeBuffer();
   private readonly files: string[] = [];
   private bytes = 0;
 
@@ -51,7 +53,7 @@ export class HlsTsOutput implements ConvertOutput {
     await this.closeSegment();
     const sequence = this.files.length;
     const file = inDir(this.names, this.names.segment(sequence));
-    this.open = await FileSink.create(file);
+    this.open = await FileSink.create(file, this.buffer);
     this.files.push(file);
     await this.open.write(this.muxer!.writeTables());
     await this.open.write(this.muxer!.writeFrame(frame));

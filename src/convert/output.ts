@@ -23,7 +23,11 @@ export interface ConvertOutput {
   readonly passes: 1 | 2;
   /** Called at the start of each pass (from 1) with the tracks the output carries. */
   begin(start: OutputStart, pass: number): Promise<void>;
-  /** One frame; a returned promise must be awaited before the next frame (the disk's backpressure). */
+  /**
+   * One frame; a returned promise must be awaited before the next frame (the disk's backpressure).
+   * `frame.data` is lent: the source reads into the same buffers again once the call (and its
+   * promise) is done, so an output that keeps a frame past that copies its data.
+   */
   frame(frame: MediaFrame, pass: number): Promise<void> | undefined;
   /** After the last pass: closes the files and puts them in place. */
   finish(): Promise<OutputSummary>;

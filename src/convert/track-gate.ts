@@ -48,7 +48,8 @@ export class TrackGate {
 
   /** Holds the frame; returns the decision once the track set is known. */
   push(frame: MediaFrame): GateOpen | undefined {
-    this.held.push(frame);
+    // Held past the next read, so copied: the source lends frame data (see output.ts).
+    this.held.push({ ...frame, data: Buffer.from(frame.data) });
     const t = frame.track;
     if (t.kind === 'video') this.video ??= t;
     else this.audio ??= t;

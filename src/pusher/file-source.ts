@@ -34,6 +34,8 @@ export type SourceEvent =
 
 /** FLV is read in pieces this big (tags are cut out of them without copies when they fit). */
 const FLV_READ_BYTES = 64 * 1024;
+/** Most bytes given to the tag reader at once (see FlvFileSource.batches). */
+const SLICE_BYTES = 256 * 1024;
 
 export interface OpenOptions {
   /** FLV read size (default 64 KiB: a paced push needs little at a time; a converter wants more). */
@@ -63,6 +65,8 @@ export interface MediaFileSource {
    */
   readonly trailingBytes: number;
   events(): AsyncGenerator<SourceEvent>;
+  /** The same events, several at a time (in order); frame data lent until the next batch is asked for. */
+  batches(): AsyncGenerator<SourceEvent[]>;
   close(): Promise<void>;
 }
 
@@ -198,6 +202,16 @@ class FlvFileSource implements MediaFileSource {
   }
 
   async *events(): AsyncGenerator<SourceEvent> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /**
+   * The events of each piece of the file at once: a fast consumer (the converter) then pays one
+   * await per piece instead of one per frame. A read is handed to the tag reader in SLICE_BYTES
+   * pieces, so a malformed tag costs at most the frames of its slice: those before it in the
+   * slice's batch are still given (the batch, then the error).
+   */
+  async *batches(): AsyncGenerator<SourceEvent[]> {
     const tags = new FlvTagReader();
     const demux = new FlvToFrames();
     const clock = new TimestampUnwrapper();
@@ -207,22 +221,34 @@ class FlvFileSource implements MediaFileSource {
       const chunk = await this.readChunk(pool, tags, off, want);
       if (chunk.length === 0) break; // the file shrank while we read it
       off += chunk.length;
-      for (const raw of tags.push(chunk)) {
-        // Tracks and metadata outlive the read (a Track keeps its config): never lend those bytes.
-        const tag =
-          this.options.reuseBuffers && describesStream(raw) ? { ...raw, body: Buffer.from(raw.body) } : raw;
-        for (const ev of demux.push(tag, clock.unwrap(tag.timestamp))) {
-          if (ev.kind === 'metadata') {
-            const d = ev.values.duration;
-            // onMetaData duration is in seconds (E.5); 0 from live recorders means unknown.
-            if (typeof d === 'number' && d > 0 && Number.isFinite(d)) this.durationMs = Math.round(d * 1000);
-          }
-          yield ev;
+      for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+        const batch: SourceEvent[] = [];
+        try {
+          for (const raw of tags.push(chunk.subarray(at, at + SLICE_BYTES)))
+            this.demuxTag(raw, demux, clock, batch);
+        } catch (err) {
+          if (batch.length > 0) yield batch;
+          throw err;
         }
+        if (batch.length > 0) yield batch;
       }
     }
     // A truncated last tag (a recording cut by a crash) is left out rather than failing the push.
     this.trailingBytes = tags.bytesBuffered;
+  }
+
+  private demuxTag(raw: FlvTag, demux: FlvToFrames, clock: TimestampUnwrapper, out: SourceEvent[]): void {
+    // Tracks and metadata outlive the read (a Track keeps its config): never lend those bytes.
+    const tag =
+      this.options.reuseBuffers && describesStream(raw) ? { ...raw, body: Buffer.from(raw.body) } : raw;
+    for (const ev of demux.push(tag, clock.unwrap(tag.timestamp))) {
+      if (ev.kind === 'metadata') {
+        const d = ev.values.duration;
+        // onMetaData duration is in seconds (E.5); 0 from live recorders means unknown.
+        if (typeof d === 'number' && d > 0 && Number.isFinite(d)) this.durationMs = Math.round(d * 1000);
+      }
+      out.push(ev);
+    }
   }
 
   close(): Promise<void> {
@@ -252,6 +278,10 @@ class Mp4FileSource implements MediaFileSource {
     const demuxer = await Mp4Demuxer.open(reader);
     const durationMs = await readMp4DurationMs(reader).catch(() => undefined);
     return new Mp4FileSource(path, fh, demuxer, reader.size, durationMs);
+  }
+
+  async *batches(): AsyncGenerator<SourceEvent[]> {
+    for await (const ev of this.events()) yield [ev];
   }
 
   async *events(): AsyncGenerator<SourceEvent> {

@@ -32,7 +32,8 @@ export class HlsTsOutput implements ConvertOutput {
   }
 
   async begin({ tracks }: OutputStart): Promise<void> {
-    this.muxer = new TsMuxer(tracks);
+    // Each frame's packets are copied into the segment's write buffer at once: no Buffers per frame.
+    this.muxer = new TsMuxer(tracks, { reuseOutput: true });
     this.segmenter = new HlsSegmenter({ targetMs: this.targetMs, window: 0, keepSegments: true });
     this.segmenter.configure(tracks.video !== undefined, false);
   }

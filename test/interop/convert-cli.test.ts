@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { convertCommand } from '../../src/cli/convert-command.js';
-import { CONVERT_EXIT_CODES } from '../../src/convert/convert-error.js';
+import { convertFile } from '../../src/convert/convert.js';
+import { CONVERT_EXIT_CODES, isConvertError } from '../../src/convert/convert-error.js';
 import { fixture } from '../helpers/media.js';
 import { decodeErrors, mediaStats } from '../helpers/media-stats.js';
 import { requireTool } from '../helpers/tools.js';
@@ -121,6 +122,21 @@ describe('estuary convert', { timeout: 60_000 }, () => {
     const text = join(dir, 'notes.flv');
     await writeFile(text, 'not a video at all');
     assert.equal((await run([text, join(dir, 'x.mp4')])).code, CONVERT_EXIT_CODES['not-media']);
+  });
+
+  it('stops when interrupted and leaves nothing behind', async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const out = join(dir, 'interrupted.mp4');
+    await assert.rejects(
+      convertFile({ input: fixture('h264-aac-bframes-10s.flv'), output: out, signal: abort.signal }),
+      (err: unknown) => isConvertError(err, 'interrupted'),
+    );
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.startsWith('interrupted')),
+      [],
+      'no output and no temporary file',
+    );
   });
 
   it('prints what it wrote on a terminal', async () => {

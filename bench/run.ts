@@ -35,6 +35,7 @@ ${SCENARIOS.map((s) => `  ${s.name.padEnd(14)}${s.summary}`).join('\n')}
   edge             edge-scale, edge-cascade and edge-reconnect in turn
   report           rewrite the figures in bench/RESULTS.md from the labelled runs in bench/results/
   mp4-merge [MIN]  peak memory of the fMP4 → MP4 merge over a long recording (bench/mp4-merge.ts)
+  convert [MIN]    estuary convert beside ffmpeg -c copy, FLV → MP4 and HLS (bench/convert.ts)
 
 Options (defaults per scenario: bench/README.md):
   --viewers N[,N…]     viewers (a list runs a ladder; origin-scale stops at the first failing step)
@@ -55,6 +56,11 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === 'report') {
     writeReport();
+    return 0;
+  }
+  if (name === 'convert') {
+    // Self-running like mp4-merge: reads its own arguments from process.argv.
+    await import('./convert.js');
     return 0;
   }
   if (name === 'mp4-merge') {

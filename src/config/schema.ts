@@ -185,3 +185,26 @@ export const EDGE_SETTINGS = {
 } as const;
 
 export type EdgeConfig = ConfigOf<typeof EDGE_SETTINGS>;
+
+/** `estuary convert INPUT OUTPUT`: one media file to another, offline (no server). */
+export const CONVERT_SETTINGS = {
+  input: optionalText('the file to read: FLV or MP4/MOV (also the first argument)', { arg: 'FILE' }),
+  output: optionalText(
+    'the file to write, its format by its name: .mp4, .flv or .m3u8 (also the second argument)',
+    {
+      arg: 'FILE',
+    },
+  ),
+  segmentSeconds: num(2, 'target segment duration of HLS and fragmented MP4 output, s', {
+    min: 0.1,
+    max: 3600,
+  }),
+  fragmented: toggle(
+    false,
+    'fragmented MP4 for an .mp4 OUTPUT (moof + mdat per segment) instead of fast start',
+  ),
+  fmp4: toggle(false, 'fMP4 segments for an .m3u8 OUTPUT (EXT-X-MAP) instead of MPEG-TS'),
+  force: toggle(false, 'replacing an existing OUTPUT (without it, an existing OUTPUT is an error)'),
+} as const;
+
+export type ConvertConfig = ConfigOf<typeof CONVERT_SETTINGS>;

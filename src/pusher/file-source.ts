@@ -5,7 +5,17 @@
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
+import {
+  AacPacketType,
+  AvcPacketType,
+  EX_VIDEO_HEADER_BIT,
+  ExAudioPacketType,
+  ExVideoPacketType,
+  SoundFormat,
+  VideoCodecId,
+} from '../formats/flv/codec-ids.js';
 import { FlvToFrames } from '../formats/flv/flv-to-frame.js';
+import { type FlvTag, FlvTagType } from '../formats/flv/tag.js';
 import { FlvTagReader } from '../formats/flv/tag-reader.js';
 import { Mp4Demuxer, type RandomAccessReader } from '../formats/mp4/demuxer.js';
 import type { MediaFrame } from '../media/frame.js';
@@ -24,6 +34,20 @@ export type SourceEvent =
 
 /** FLV is read in pieces this big (tags are cut out of them without copies when they fit). */
 const FLV_READ_BYTES = 64 * 1024;
+/** Most bytes given to the tag reader at once (see FlvFileSource.batches). */
+const SLICE_BYTES = 256 * 1024;
+
+export interface OpenOptions {
+  /** FLV read size (default 64 KiB: a paced push needs little at a time; a converter wants more). */
+  readBytes?: number;
+  /**
+   * FLV: read into a few buffers used in turn instead of a new one per read, so a fast reader makes
+   * no garbage (fresh Buffers are external memory, which V8 lets pile up by tens of MB before it
+   * collects). Then a frame's data is only valid until the next event is asked for: a caller that
+   * keeps frames must copy them. Default false.
+   */
+  reuseBuffers?: boolean;
+}
 /** The pre-flight check reads events until a frame of each track, or this many events. */
 const PREFLIGHT_EVENTS = 200;
 
@@ -35,7 +59,14 @@ export interface MediaFileSource {
   readonly durationMs: number | undefined;
   /** Tracks the file has and the pusher leaves out, with why (MP4 only). */
   readonly skipped: readonly string[];
+  /**
+   * After a pass that read to the end: bytes at the end that were not a whole FLV tag (a file cut
+   * short by a crash or a copy), left out of the pass. 0 for MP4, whose damage the demuxer reports.
+   */
+  readonly trailingBytes: number;
   events(): AsyncGenerator<SourceEvent>;
+  /** The same events, several at a time (in order); frame data lent until the next batch is asked for. */
+  batches(): AsyncGenerator<SourceEvent[]>;
   close(): Promise<void>;
 }
 
@@ -55,7 +86,7 @@ function fileReader(fh: FileHandle, size: number): RandomAccessReader {
  * Opens and checks a file: it must exist, be FLV or MP4, and its first frames must parse (so a
  * bad file or an unsupported codec fails before any connection is made).
  */
-export async function openMediaFile(path: string): Promise<MediaFileSource> {
+export async function openMediaFile(path: string, options: OpenOptions = {}): Promise<MediaFileSource> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -77,7 +108,9 @@ export async function openMediaFile(path: string): Promise<MediaFileSource> {
       );
     }
     const source =
-      format === 'flv' ? new FlvFileSource(path, fh, reader) : await Mp4FileSource.open(path, fh, reader);
+      format === 'flv'
+        ? new FlvFileSource(path, fh, reader, options)
+        : await Mp4FileSource.open(path, fh, reader);
     await preflight(source);
     return source;
   } catch (err) {
@@ -102,41 +135,120 @@ async function preflight(source: MediaFileSource): Promise<void> {
   if (frames === 0) throw new PushError('not-media', `${source.path} holds no audio or video frame`);
 }
 
+/**
+ * A tag whose bytes end up in a Track or in metadata rather than in one frame: script data, AVC /
+ * HEVC sequence headers (AVCPacketType 0, E.4.3.1), AAC AudioSpecificConfig (AACPacketType 0,
+ * E.4.2.1) and every Enhanced RTMP packet that is not coded frames (SequenceStart, ModEx, …).
+ */
+function describesStream(tag: FlvTag): boolean {
+  const b = tag.body;
+  if (tag.type === FlvTagType.Script) return true;
+  if (b.length < 2) return false;
+  if (tag.type === FlvTagType.Video) {
+    if ((b[0] & EX_VIDEO_HEADER_BIT) !== 0) {
+      const packetType = b[0] & 0x0f;
+      return packetType !== ExVideoPacketType.CodedFrames && packetType !== ExVideoPacketType.CodedFramesX;
+    }
+    const codecId = b[0] & 0x0f;
+    return codecId === VideoCodecId.Avc && b[1] !== AvcPacketType.Nalu;
+  }
+  if (tag.type === FlvTagType.Audio) {
+    const format = b[0] >> 4;
+    if (format === SoundFormat.Aac) return b[1] !== AacPacketType.Raw;
+    if (format === SoundFormat.ExHeader) return (b[0] & 0x0f) !== ExAudioPacketType.CodedFrames;
+  }
+  return false;
+}
+
 class FlvFileSource implements MediaFileSource {
   readonly format = 'flv' as const;
   readonly skipped: readonly string[] = [];
   durationMs: number | undefined;
+  trailingBytes = 0;
 
   constructor(
     readonly path: string,
     private readonly fh: FileHandle,
     private readonly reader: RandomAccessReader,
+    private readonly options: OpenOptions = {},
   ) {}
 
   get size(): number {
     return this.reader.size;
   }
 
+  /**
+   * The next piece of the file. With reuseBuffers, a buffer is read into again only once the tag
+   * reader has consumed every byte of it (bytesConsumed counts from the file's first byte; a tag
+   * larger than a read keeps several buffers); the frames cut from it were all handed out before
+   * this read, since each chunk's tags are yielded before the next read.
+   */
+  private async readChunk(
+    pool: { buf: Buffer; end: number }[],
+    tags: FlvTagReader,
+    off: number,
+    want: number,
+  ): Promise<Buffer> {
+    if (!this.options.reuseBuffers) return this.reader.read(off, want);
+    let slot = pool.find((p) => p.end <= tags.bytesConsumed);
+    if (!slot) {
+      slot = { buf: Buffer.allocUnsafe(want), end: 0 };
+      pool.push(slot);
+    }
+    const n = Math.max(0, Math.min(want, this.reader.size - off));
+    const { bytesRead } = await this.fh.read(slot.buf, 0, n, off);
+    slot.end = off + bytesRead;
+    return slot.buf.subarray(0, bytesRead);
+  }
+
   async *events(): AsyncGenerator<SourceEvent> {
+    for await (const batch of this.batches()) yield* batch;
+  }
+
+  /**
+   * The events of each piece of the file at once: a fast consumer (the converter) then pays one
+   * await per piece instead of one per frame. A read is handed to the tag reader in SLICE_BYTES
+   * pieces, so a malformed tag costs at most the frames of its slice: those before it in the
+   * slice's batch are still given (the batch, then the error).
+   */
+  async *batches(): AsyncGenerator<SourceEvent[]> {
     const tags = new FlvTagReader();
     const demux = new FlvToFrames();
     const clock = new TimestampUnwrapper();
+    const pool: { buf: Buffer; end: number }[] = [];
+    const want = this.options.readBytes ?? FLV_READ_BYTES;
     for (let off = 0; off < this.reader.size; ) {
-      const chunk = await this.reader.read(off, FLV_READ_BYTES);
+      const chunk = await this.readChunk(pool, tags, off, want);
       if (chunk.length === 0) break; // the file shrank while we read it
       off += chunk.length;
-      for (const tag of tags.push(chunk)) {
-        for (const ev of demux.push(tag, clock.unwrap(tag.timestamp))) {
-          if (ev.kind === 'metadata') {
-            const d = ev.values.duration;
-            // onMetaData duration is in seconds (E.5); 0 from live recorders means unknown.
-            if (typeof d === 'number' && d > 0 && Number.isFinite(d)) this.durationMs = Math.round(d * 1000);
-          }
-          yield ev;
+      for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+        const batch: SourceEvent[] = [];
+        try {
+          for (const raw of tags.push(chunk.subarray(at, at + SLICE_BYTES)))
+            this.demuxTag(raw, demux, clock, batch);
+        } catch (err) {
+          if (batch.length > 0) yield batch;
+          throw err;
         }
+        if (batch.length > 0) yield batch;
       }
     }
     // A truncated last tag (a recording cut by a crash) is left out rather than failing the push.
+    this.trailingBytes = tags.bytesBuffered;
+  }
+
+  private demuxTag(raw: FlvTag, demux: FlvToFrames, clock: TimestampUnwrapper, out: SourceEvent[]): void {
+    // Tracks and metadata outlive the read (a Track keeps its config): never lend those bytes.
+    const tag =
+      this.options.reuseBuffers && describesStream(raw) ? { ...raw, body: Buffer.from(raw.body) } : raw;
+    for (const ev of demux.push(tag, clock.unwrap(tag.timestamp))) {
+      if (ev.kind === 'metadata') {
+        const d = ev.values.duration;
+        // onMetaData duration is in seconds (E.5); 0 from live recorders means unknown.
+        if (typeof d === 'number' && d > 0 && Number.isFinite(d)) this.durationMs = Math.round(d * 1000);
+      }
+      out.push(ev);
+    }
   }
 
   close(): Promise<void> {
@@ -147,6 +259,7 @@ class FlvFileSource implements MediaFileSource {
 class Mp4FileSource implements MediaFileSource {
   readonly format = 'mp4' as const;
   readonly skipped: readonly string[];
+  readonly trailingBytes = 0;
   /** MP3 tracks get their FLV header byte once, so frames share one Track object. */
   private readonly ready = new Map<Track, Track>();
 
@@ -165,6 +278,10 @@ class Mp4FileSource implements MediaFileSource {
     const demuxer = await Mp4Demuxer.open(reader);
     const durationMs = await readMp4DurationMs(reader).catch(() => undefined);
     return new Mp4FileSource(path, fh, demuxer, reader.size, durationMs);
+  }
+
+  async *batches(): AsyncGenerator<SourceEvent[]> {
+    for await (const ev of this.events()) yield [ev];
   }
 
   async *events(): AsyncGenerator<SourceEvent> {

@@ -54,6 +54,13 @@ export interface PacketizeOptions {
   pid: number;
   /** A whole PES packet (header + data); the first TS packet gets payload_unit_start_indicator. */
   payload: Buffer;
+  /** Bytes that go before `payload` (the PES header), so the two need not be joined first. */
+  prefix?: Buffer;
+  /**
+   * Write the packets into this Buffer when it is large enough and return a view of it (valid
+   * until the caller writes into it again), instead of a new Buffer per PES.
+   */
+  out?: Buffer;
   counters: ContinuityCounters;
   /** PCR in 27 MHz units (base * 300 + extension, 2.4.3.5), carried in the first packet. */
   pcr27?: number;
@@ -109,21 +116,24 @@ function writeAdaptationField(out: Buffer, off: number, size: number, pcr27?: nu
  */
 export function packetizePes(opts: PacketizeOptions): Buffer {
   const { pid, payload, counters, pcr27, randomAccess } = opts;
+  const prefix = opts.prefix ?? EMPTY;
+  const total = prefix.length + payload.length;
   checkPid(pid);
   // With payload present the adaptation field may be at most 182 bytes (2.4.3.5), so there must be
   // at least one byte to carry.
-  if (payload.length === 0) throw new EstuaryError('ERR_MPEGTS_MUX', 'an empty PES cannot be packetized');
+  if (total === 0) throw new EstuaryError('ERR_MPEGTS_MUX', 'an empty PES cannot be packetized');
   const firstAf =
     pcr27 !== undefined || randomAccess ? AF_FIXED_SIZE + (pcr27 !== undefined ? PCR_SIZE : 0) : 0;
   const firstCapacity = MAX_PAYLOAD - firstAf;
-  const rest = Math.max(0, payload.length - firstCapacity);
+  const rest = Math.max(0, total - firstCapacity);
   const count = 1 + Math.ceil(rest / MAX_PAYLOAD);
-  const out = Buffer.allocUnsafe(count * TS_PACKET_SIZE);
+  const size = count * TS_PACKET_SIZE;
+  const out = opts.out && opts.out.length >= size ? opts.out : Buffer.allocUnsafe(size);
   let pos = 0;
   for (let i = 0; i < count; i++) {
     const off = i * TS_PACKET_SIZE;
     const minAf = i === 0 ? firstAf : 0;
-    const chunk = Math.min(MAX_PAYLOAD - minAf, payload.length - pos);
+    const chunk = Math.min(MAX_PAYLOAD - minAf, total - pos);
     const afSize = MAX_PAYLOAD - chunk;
     writeHeader(out, off, pid, i === 0, afSize > 0 ? AFC_BOTH : AFC_PAYLOAD_ONLY, counters.take(pid));
     if (afSize > 0) {
@@ -135,10 +145,24 @@ export function packetizePes(opts: PacketizeOptions): Buffer {
         i === 0 && randomAccess,
       );
     }
-    payload.copy(out, off + HEADER_SIZE + afSize, pos, pos + chunk);
+    copyRange(prefix, payload, pos, pos + chunk, out, off + HEADER_SIZE + afSize);
     pos += chunk;
   }
-  return out;
+  return out.length === size ? out : out.subarray(0, size);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Copies bytes [from, to) of prefix + payload (as if joined) to `out` at `at`. */
+function copyRange(prefix: Buffer, payload: Buffer, from: number, to: number, out: Buffer, at: number): void {
+  const p = prefix.length;
+  if (from < p) {
+    const end = Math.min(to, p);
+    prefix.copy(out, at, from, end);
+    at += end - from;
+    from = end;
+  }
+  if (from < to) payload.copy(out, at, from - p, to - p);
 }
 
 /**

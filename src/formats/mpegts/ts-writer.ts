@@ -57,6 +57,12 @@ export interface TsMuxerOptions {
   timeOffsetMs?: number;
   /** Continuity counters to continue from, e.g. those of the muxer this one replaces. */
   counters?: ContinuityCounters;
+  /**
+   * writeFrame returns a view of buffers the muxer writes into again at the next call, instead of
+   * new Buffers per frame: for a caller that copies the bytes at once (a file writer), this makes
+   * no garbage per frame. Default false (the live HLS recorder keeps the Buffers it is given).
+   */
+  reuseOutput?: boolean;
 }
 
 interface VideoSlot {
@@ -83,6 +89,12 @@ function unsupported(track: Track): EstuaryError {
   );
 }
 
+function paramSetBytes(p: VideoParams): number {
+  let n = 0;
+  for (const ps of p.paramSets) n += ps.length + 4;
+  return n;
+}
+
 export class TsMuxer {
   /** The PID whose packets carry the PCR: video when present, else audio (PMT PCR_PID, 2.4.4.9). */
   readonly pcrPid: number;
@@ -94,6 +106,8 @@ export class TsMuxer {
   private readonly pmt: Buffer;
   /** The last PCR written, in 90 kHz units before the 33-bit wrap: PCRs never go backwards. */
   private lastPcr90?: number;
+  /** reuseOutput: the Annex B access unit and the packets are built in these, grown as needed. */
+  private readonly scratch: { es: Buffer; ts: Buffer } | undefined;
 
   constructor(tracks: TsMuxerTracks, options: TsMuxerOptions = {}) {
     const streams: ElementaryStreamInfo[] = [];
@@ -119,6 +133,15 @@ export class TsMuxer {
     this.counters = options.counters ?? new ContinuityCounters();
     this.pat = buildPat(PMT_PID);
     this.pmt = buildPmt(this.pcrPid, streams);
+    if (options.reuseOutput) this.scratch = { es: Buffer.alloc(0), ts: Buffer.alloc(0) };
+  }
+
+  /** A scratch Buffer of at least `n` bytes (doubling, so a run of growing frames reallocates rarely). */
+  private room(which: 'es' | 'ts', n: number): Buffer | undefined {
+    const s = this.scratch;
+    if (!s) return undefined;
+    if (s[which].length < n) s[which] = Buffer.allocUnsafe(Math.max(n, 2 * s[which].length, 64 * 1024));
+    return s[which];
   }
 
   /** PAT + PMT, two packets: what every segment starts with. */
@@ -148,12 +171,28 @@ export class TsMuxer {
       unbounded: isVideo,
     });
     const pid = isVideo ? VIDEO_PID : AUDIO_PID;
-    const payload = Buffer.concat([header, es]);
+    // Room for every packet: 184 payload bytes each, the first one's adaptation field aside.
+    const out = this.room('ts', (Math.ceil((header.length + es.length) / 170) + 1) * 188);
     if (pid === this.pcrPid) {
       const pcr27 = this.nextPcr(dts) * PCR_PER_90K;
-      return packetizePes({ pid, payload, counters: this.counters, pcr27, randomAccess: frame.keyframe });
+      return packetizePes({
+        pid,
+        prefix: header,
+        payload: es,
+        counters: this.counters,
+        pcr27,
+        randomAccess: frame.keyframe,
+        out,
+      });
     }
-    const pes = packetizePes({ pid, payload, counters: this.counters, randomAccess: frame.keyframe });
+    const pes = packetizePes({
+      pid,
+      prefix: header,
+      payload: es,
+      counters: this.counters,
+      randomAccess: frame.keyframe,
+      out,
+    });
     const candidate = dts - PCR_LEAD_90K;
     if (this.lastPcr90 !== undefined && candidate - this.lastPcr90 <= PCR_MAX_GAP_90K) return pes;
     const pcr27 = this.nextPcr(dts) * PCR_PER_90K;
@@ -169,7 +208,9 @@ export class TsMuxer {
       slot.params = videoParamsFor(track);
       slot.track = track;
     }
-    return toAnnexBAccessUnit(frame.data, slot.params, frame.keyframe);
+    // Start codes replace the 4-byte lengths; an AUD and parameter sets may be added.
+    const scratch = this.room('es', frame.data.length + 64 + paramSetBytes(slot.params));
+    return toAnnexBAccessUnit(frame.data, slot.params, frame.keyframe, scratch);
   }
 
   private audioEs(track: AudioTrack, frame: MediaFrame): Buffer {

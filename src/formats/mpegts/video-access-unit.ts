@@ -95,7 +95,13 @@ const H265_RULES: NalRules = {
  * Returns an empty Buffer when the frame holds no NAL units (some encoders send empty video
  * packets); the caller skips it rather than emit a picture-less access unit.
  */
-export function toAnnexBAccessUnit(data: Buffer, params: VideoParams, keyframe: boolean): Buffer {
+export function toAnnexBAccessUnit(
+  data: Buffer,
+  params: VideoParams,
+  keyframe: boolean,
+  /** Written into when large enough (a view of it is returned), instead of a new Buffer. */
+  scratch?: Buffer,
+): Buffer {
   const rules = params.codec === 'h264' ? H264_RULES : H265_RULES;
   const nalus: Buffer[] = [];
   let randomAccess = keyframe;
@@ -114,7 +120,7 @@ export function toAnnexBAccessUnit(data: Buffer, params: VideoParams, keyframe: 
   parts.push(...nalus);
   let total = 0;
   for (const p of parts) total += START_CODE.length + p.length;
-  const out = Buffer.allocUnsafe(total);
+  const out = scratch && scratch.length >= total ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
   let off = 0;
   for (const p of parts) {
     START_CODE.copy(out, off);

@@ -1,0 +1,67 @@
+/**
+ * Fast-start MP4 output (ftyp, moov, mdat: playback can start before the download ends).
+ *
+ * The moov lists every sample's size and place, so it can only be written once every frame is
+ * known, yet it must come first. Two ways keep memory flat: write the mdat to a temporary file and
+ * copy it after the moov (what FFmpeg's `-movflags +faststart` does), or read the input twice.
+ * This reads it twice: pass 1 only builds the sample tables (~17 bytes a sample, Mp4Plan), pass 2
+ * writes ftyp + moov + mdat header and then the frames straight into place. Reading is cheaper
+ * than writing (the second read usually comes from the page cache), the output is written once,
+ * and no second copy of the media needs disk space. Pass 2 stops after as many frames as pass 1
+ * counted, so a file that was truncated stays consistent with its moov.
+ */
+import { EstuaryError } from '../errors.js';
+import type { MediaFrame } from '../media/frame.js';
+import { FileSink } from './file-sink.js';
+import { Mp4Plan } from './mp4-plan.js';
+import type { ConvertOutput, OutputStart, OutputSummary } from './output.js';
+
+export class Mp4Output implements ConvertOutput {
+  readonly passes = 2;
+  private plan: Mp4Plan | undefined;
+  private sink: FileSink | undefined;
+  private expected = 0;
+  private bytes = 0;
+  private written = 0;
+
+  constructor(private readonly path: string) {}
+
+  async begin(start: OutputStart, pass: number): Promise<void> {
+    if (pass === 1) {
+      this.plan = new Mp4Plan(start.tracks, start.originMs);
+      return;
+    }
+    const layout = this.plan!.layout();
+    this.expected = this.plan!.frameCount;
+    this.bytes = layout.mdatPayloadOffset;
+    this.sink = await FileSink.create(this.path);
+    await this.sink.writeAll([layout.ftyp, layout.moov, layout.mdatHeader]);
+  }
+
+  frame(frame: MediaFrame, pass: number): Promise<void> | undefined {
+    if (pass === 1) {
+      this.plan!.add(frame);
+      return undefined;
+    }
+    if (this.written >= this.expected) return undefined;
+    this.written++;
+    this.bytes += frame.data.length;
+    return this.sink!.write(frame.data);
+  }
+
+  async finish(): Promise<OutputSummary> {
+    const sink = this.sink!;
+    if (this.written !== this.expected) {
+      throw new EstuaryError(
+        'ERR_MP4_FORMAT',
+        `the input changed between the two passes: ${this.written} frames of ${this.expected}`,
+      );
+    }
+    await sink.commit();
+    return { files: [this.path], bytes: this.bytes };
+  }
+
+  async abort(): Promise<void> {
+    await this.sink?.discard();
+  }
+}

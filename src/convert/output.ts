@@ -1,0 +1,36 @@
+/**
+ * What the converter asks of an output format. An output gets the track set once, then the
+ * frames in decode order (already shifted to start at 0 or above), then `finish`. Fast-start MP4
+ * wants the frames twice (see mp4-output.ts), so an output says how many passes it needs and the
+ * converter reads the input that many times.
+ */
+import type { MediaFrame } from '../media/frame.js';
+import type { OutputTracks } from './track-gate.js';
+
+export interface OutputSummary {
+  /** Every file written, the main one first (HLS: the playlist, then init and segments). */
+  files: string[];
+  bytes: number;
+}
+
+export interface OutputStart {
+  tracks: OutputTracks;
+  /** The smallest dts among the first frames: what becomes time 0 in outputs that start at 0. */
+  originMs: number;
+}
+
+export interface ConvertOutput {
+  readonly passes: 1 | 2;
+  /** Called at the start of each pass (from 1) with the tracks the output carries. */
+  begin(start: OutputStart, pass: number): Promise<void>;
+  /**
+   * One frame; a returned promise must be awaited before the next frame (the disk's backpressure).
+   * `frame.data` is lent: the source reads into the same buffers again once the call (and its
+   * promise) is done, so an output that keeps a frame past that copies its data.
+   */
+  frame(frame: MediaFrame, pass: number): Promise<void> | undefined;
+  /** After the last pass: closes the files and puts them in place. */
+  finish(): Promise<OutputSummary>;
+  /** On failure: removes what was written. */
+  abort(): Promise<void>;
+}

@@ -52,6 +52,33 @@ export const VIEWER_SETTINGS = {
 } as const;
 
 /**
+ * Who may play (and, on the origin, the secret publishing needs): the origin's and every edge's
+ * (one pull serves every viewer of a stream, so an edge checks each viewer itself).
+ */
+export const PLAY_AUTH_SETTINGS = {
+  authSecret: optionalText(
+    'the secret of signed URLs (?sign=…, see estuary sign): publishing needs one, and with authPlay playing',
+    { arg: 'SECRET', secret: true },
+  ),
+  authPlay: toggle(
+    false,
+    'playing needs a signed URL too (RTMP, HTTP-FLV, WebSocket-FLV; with authFiles, the recordings)',
+  ),
+  authNmsMd5: toggle(
+    false,
+    "also accept Node-Media-Server's ?sign={expires}-{md5} made with authSecret (MD5 is weaker: for migrating)",
+  ),
+  authPlayKeys: keyMap(
+    'static play keys: APP=KEY or APP/STREAM=KEY, sent as ?key=, ?streamKey= or ?secret=',
+    {
+      secret: true,
+    },
+  ),
+  authPlayAllow: listMap('viewers only from these addresses: APP=CIDR (APP * for every app; IPv4, IPv6)'),
+  authPlayDeny: listMap('viewers never from these addresses: APP=CIDR (APP * for every app)'),
+} as const;
+
+/**
  * HTTP callbacks for viewers (nginx-rtmp / SRS names): the origin's and every edge's. The URLs may
  * carry a token of the callback server, so they are secrets (never printed).
  */
@@ -103,33 +130,19 @@ export const SERVE_SETTINGS = {
     false,
     "delete HLS segments that left the live window (nginx-rtmp's hls_cleanup); off: every segment stays and the ended playlist lists them all (VOD)",
   ),
-  authSecret: optionalText(
-    'publishing (and with authPlay, playing) needs a URL signed with this secret (?sign=…, see estuary sign)',
-    { arg: 'SECRET', secret: true },
-  ),
-  authPlay: toggle(
-    false,
-    'playing needs a signed URL too (RTMP, HTTP-FLV, WebSocket-FLV; with authFiles, HLS/MP4 files)',
-  ),
+  ...PLAY_AUTH_SETTINGS,
   authFiles: toggle(
     false,
-    "the web port's /hls/ and /mp4/ files need the play credentials of their stream (authPlay's ?sign=, play keys, play address lists)",
-  ),
-  authNmsMd5: toggle(
-    false,
-    "also accept Node-Media-Server's ?sign={expires}-{md5} made with authSecret (MD5 is weaker: for migrating)",
+    "the web port's /hls/, /mp4/ and /flv/ recordings need the play credentials of their stream (authPlay's ?sign=, play keys, play address lists)",
   ),
   authKeys: keyMap(
     "static publish keys: APP=KEY or APP/STREAM=KEY (a stream's own wins); the publisher sends ?key=, ?streamKey= or ?secret=",
     { secret: true },
   ),
-  authPlayKeys: keyMap('static play keys, the same form as authKeys', { secret: true }),
   authPublishAllow: listMap(
     'publishers only from these addresses: APP=CIDR (APP * for every app; IPv4, IPv6)',
   ),
   authPublishDeny: listMap('publishers never from these addresses: APP=CIDR (APP * for every app)'),
-  authPlayAllow: listMap('viewers only from these addresses: APP=CIDR (APP * for every app)'),
-  authPlayDeny: listMap('viewers never from these addresses: APP=CIDR (APP * for every app)'),
   onPublish: optionalText(
     'POST JSON here before a publish starts; non-2xx or no answer refuses it, a 3xx Location renames the stream',
     { arg: 'URL', secret: true },
@@ -238,6 +251,7 @@ export const EDGE_SETTINGS = {
     { flag: false },
   ),
   statsIntervalMs: int(10_000, 'a stats line this often; 0: none, ms', { min: 0 }),
+  ...PLAY_AUTH_SETTINGS,
   ...PLAY_CALLBACK_SETTINGS,
   ...VIEWER_SETTINGS,
   maxMessageBytes: int(

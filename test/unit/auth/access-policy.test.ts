@@ -94,7 +94,7 @@ const CASES: [string, AccessRules, AccessAction, string, string, string][] = [
   ['a play key', { playKeys: { 'live/cam': 'v1' } }, 'play', '?key=v1', '1.2.3.4', 'ok'],
   ['a play key is not a publish key', { playKeys: { live: 'v1' } }, 'publish', '', '1.2.3.4', 'ok'],
   [
-    "an NMS signature for another stream",
+    'an NMS signature for another stream',
     { secret: 's', nmsMd5: true },
     'publish',
     `?sign=${nms('/live/other', SOON, 's')}`,

@@ -11,12 +11,12 @@
  */
 import type { Logger } from 'pino';
 import { describeError, EstuaryError } from '../errors.js';
-import type { Admission, AdmissionRequest, AdmissionStep } from '../hub/admission.js';
+import type { Admission, AdmissionRequest } from '../hub/admission.js';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { makeStreamName, type StreamName } from '../hub/stream-name.js';
 import type { RecordingDone } from '../record/recording-manager.js';
-import { AccessPolicy, type AccessRules } from './access-policy.js';
+import { AccessPolicy } from './access-policy.js';
 import { type CallbackBody, type CallbackUrls, HttpCallbacks } from './callbacks.js';
 
 /** The settings this reads (schema.ts): the origin has them all, an edge the play callbacks. */
@@ -73,19 +73,47 @@ function bodyOf(req: AdmissionRequest, name: StreamName = req.name): CallbackBod
 }
 
 export class AccessGuard {
-  readonly policy: AccessPolicy | undefined;
-  readonly callbacks: HttpCallbacks | undefined;
+  private policy: AccessPolicy | undefined;
+  private callbacks: HttpCallbacks | undefined;
+  /** Every callback set ever used (a reload may leave notifications of the old one under way). */
+  private readonly allCallbacks = new Set<HttpCallbacks>();
+  /** Where install() put the steps, until they are put (a reload may need them later). */
+  private target: { admission: Admission; hub: StreamHub } | undefined;
+  private installed = false;
   /** Admitted publishes by stream path, until the hub starts them (their body for on_unpublish). */
   private readonly pending = new Map<string, CallbackBody>();
   /** Live publishes' bodies, for on_unpublish. */
   private readonly publishing = new WeakMap<LiveStream, CallbackBody>();
 
-  /** Throws ERR_CONFIG for an address list it cannot read. */
+  /** Throws ERR_CONFIG for an address list or a callback URL it cannot take. */
   constructor(
     settings: GuardSettings,
     private readonly log: Logger,
   ) {
-    const rules: AccessRules = {
+    this.use(this.build(settings));
+  }
+
+  /**
+   * Takes new settings (SIGHUP): the publishes and plays asked from now on go by them; those
+   * under way keep what admitted them. Throws ERR_CONFIG, changing nothing, for settings it
+   * cannot take.
+   */
+  reload(settings: GuardSettings): void {
+    this.use(this.build(settings));
+    this.installNow();
+  }
+
+  /**
+   * Adds the rules and the callbacks to `admission` and the notifications to `hub`'s events —
+   * only once something is configured, so that an unguarded server's admission stays empty.
+   */
+  install(admission: Admission, hub: StreamHub): void {
+    this.target = { admission, hub };
+    this.installNow();
+  }
+
+  private build(settings: GuardSettings): { policy?: AccessPolicy; callbacks?: HttpCallbacks } {
+    const policy = new AccessPolicy({
       secret: settings.authSecret,
       signPlay: settings.authPlay,
       nmsMd5: settings.authNmsMd5,
@@ -95,9 +123,7 @@ export class AccessGuard {
       publishDeny: settings.authPublishDeny,
       playAllow: settings.authPlayAllow,
       playDeny: settings.authPlayDeny,
-    };
-    const policy = new AccessPolicy(rules);
-    this.policy = policy.guards('publish') || policy.guards('play') ? policy : undefined;
+    });
     const urls: CallbackUrls = {
       onPublish: settings.onPublish,
       onUnpublish: settings.onUnpublish,
@@ -105,41 +131,58 @@ export class AccessGuard {
       onStop: settings.onStop,
       onRecordDone: settings.onRecordDone,
     };
-    const cb = new HttpCallbacks(
-      urls,
-      { timeoutMs: settings.callbackTimeoutMs, retries: settings.callbackRetries },
-      (event, why) => this.log.warn({ event, why }, `${event} callback not delivered`),
-    );
     for (const [key, url] of Object.entries(urls)) {
       // The URL itself is not quoted: it may carry the callback server's token.
       if (url !== undefined && !isHttpUrl(url)) {
         throw new EstuaryError('ERR_CONFIG', `${key}: not an http:// or https:// URL`);
       }
     }
-    this.callbacks = Object.values(urls).some((u) => u !== undefined) ? cb : undefined;
+    const callbacks = Object.values(urls).some((u) => u !== undefined)
+      ? new HttpCallbacks(
+          urls,
+          { timeoutMs: settings.callbackTimeoutMs, retries: settings.callbackRetries },
+          (event, why) => this.log.warn({ event, why }, `${event} callback not delivered`),
+        )
+      : undefined;
+    return {
+      ...(policy.guards('publish') || policy.guards('play') ? { policy } : {}),
+      ...(callbacks ? { callbacks } : {}),
+    };
   }
 
-  /** Adds the rules and the callbacks to `admission` and the notifications to `hub`'s events. */
-  install(admission: Admission, hub: StreamHub): void {
+  private use(built: { policy?: AccessPolicy; callbacks?: HttpCallbacks }): void {
+    this.policy = built.policy;
+    this.callbacks = built.callbacks;
+    if (built.callbacks) this.allCallbacks.add(built.callbacks);
+  }
+
+  private installNow(): void {
+    if (this.installed || !this.target || (!this.policy && !this.callbacks)) return;
+    this.installed = true;
+    const { admission, hub } = this.target;
+    admission.use((req) => this.admit(req));
+    hub.addHooks({
+      onPublish: (stream) => {
+        const body = this.pending.get(stream.path);
+        if (!body) return;
+        this.pending.delete(stream.path);
+        this.publishing.set(stream, body);
+      },
+      onUnpublish: (stream, reason) => {
+        const body = this.publishing.get(stream);
+        if (!body) return;
+        this.publishing.delete(stream);
+        this.callbacks?.notify('on_unpublish', { ...body, reason });
+      },
+    });
+  }
+
+  /** The admission step: the rules at once, then the callbacks (later). */
+  private admit(req: AdmissionRequest): StreamName | undefined | Promise<StreamName | undefined> {
     const policy = this.policy;
-    if (policy) admission.use(this.ruleStep(policy));
+    if (policy?.guards(req.action)) policy.check(req);
     const cb = this.callbacks;
-    if (!cb) return;
-    admission.use(this.callbackStep(cb));
-    if (cb.has('on_unpublish')) {
-      hub.addHooks({
-        onPublish: (stream) => {
-          const body = this.pending.get(stream.path);
-          this.pending.delete(stream.path);
-          if (body) this.publishing.set(stream, body);
-        },
-        onUnpublish: (stream, reason) => {
-          const body = this.publishing.get(stream);
-          this.publishing.delete(stream);
-          if (body) cb.notify('on_unpublish', { ...body, reason });
-        },
-      });
-    }
+    return cb ? this.askCallbacks(cb, req) : undefined;
   }
 
   /**
@@ -167,41 +210,36 @@ export class AccessGuard {
 
   /** Resolves once every notification sent so far was delivered or given up. */
   async drain(): Promise<void> {
-    await this.callbacks?.drain();
+    await Promise.all([...this.allCallbacks].map((c) => c.drain()));
   }
 
-  private ruleStep(policy: AccessPolicy): AdmissionStep {
-    return (req) => {
-      if (policy.guards(req.action)) policy.check(req);
-      return undefined;
+  /** on_publish / on_play (when configured) decide; on_unpublish / on_stop are prepared. */
+  private askCallbacks(
+    cb: HttpCallbacks,
+    req: AdmissionRequest,
+  ): StreamName | undefined | Promise<StreamName | undefined> {
+    if (req.action === 'play') {
+      const watch = () => this.watchViewer(cb, req);
+      if (!cb.has('on_play')) return watch();
+      return cb.play(bodyOf(req)).then(watch, (err: unknown) => this.refused(req, err));
+    }
+    const admitted = (rename?: StreamName) => {
+      if (cb.has('on_unpublish')) this.remember(bodyOf(req, rename ?? req.name), rename ?? req.name);
+      return rename;
     };
-  }
-
-  private callbackStep(cb: HttpCallbacks): AdmissionStep {
-    return (req) => {
-      if (req.action === 'play') {
-        const watch = () => this.watchViewer(cb, req);
-        if (!cb.has('on_play')) return watch();
-        return cb.play(bodyOf(req)).then(watch, (err: unknown) => this.refused(req, err));
-      }
-      const admitted = (rename?: StreamName) => {
-        if (cb.has('on_unpublish')) this.remember(bodyOf(req, rename ?? req.name), rename ?? req.name);
-        return rename;
-      };
-      if (!cb.has('on_publish')) return admitted();
-      return cb.publish(bodyOf(req)).then(
-        (verdict) => {
-          if (!verdict.rename) return admitted();
-          const name = makeStreamName(verdict.rename.app, verdict.rename.stream);
-          this.log.info(
-            { event: 'on_publish', path: req.name.path, to: name.path, proto: req.protocol },
-            `on_publish renamed ${req.name.path} to ${name.path}`,
-          );
-          return admitted(name);
-        },
-        (err: unknown) => this.refused(req, err),
-      );
-    };
+    if (!cb.has('on_publish')) return admitted();
+    return cb.publish(bodyOf(req)).then(
+      (verdict) => {
+        if (!verdict.rename) return admitted();
+        const name = makeStreamName(verdict.rename.app, verdict.rename.stream);
+        this.log.info(
+          { event: 'on_publish', path: req.name.path, to: name.path, proto: req.protocol },
+          `on_publish renamed ${req.name.path} to ${name.path}`,
+        );
+        return admitted(name);
+      },
+      (err: unknown) => this.refused(req, err),
+    );
   }
 
   /** Logs a callback's refusal (the reason names no URL nor query) and passes it on. */

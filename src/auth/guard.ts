@@ -10,7 +10,7 @@
  * query string, key, signature or callback URL (the URLs may carry the callback server's token).
  */
 import type { Logger } from 'pino';
-import { describeError, EstuaryError } from '../errors.js';
+import { EstuaryError } from '../errors.js';
 import type { Admission, AdmissionRequest } from '../hub/admission.js';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
@@ -221,34 +221,23 @@ export class AccessGuard {
     if (req.action === 'play') {
       const watch = () => this.watchViewer(cb, req);
       if (!cb.has('on_play')) return watch();
-      return cb.play(bodyOf(req)).then(watch, (err: unknown) => this.refused(req, err));
+      // A refusal is logged once, by the protocol that tells its client (its reason names the callback).
+      return cb.play(bodyOf(req)).then(watch);
     }
     const admitted = (rename?: StreamName) => {
       if (cb.has('on_unpublish')) this.remember(bodyOf(req, rename ?? req.name), rename ?? req.name);
       return rename;
     };
     if (!cb.has('on_publish')) return admitted();
-    return cb.publish(bodyOf(req)).then(
-      (verdict) => {
-        if (!verdict.rename) return admitted();
-        const name = makeStreamName(verdict.rename.app, verdict.rename.stream);
-        this.log.info(
-          { event: 'on_publish', path: req.name.path, to: name.path, proto: req.protocol },
-          `on_publish renamed ${req.name.path} to ${name.path}`,
-        );
-        return admitted(name);
-      },
-      (err: unknown) => this.refused(req, err),
-    );
-  }
-
-  /** Logs a callback's refusal (the reason names no URL nor query) and passes it on. */
-  private refused(req: AdmissionRequest, err: unknown): never {
-    this.log.info(
-      { event: `on_${req.action}`, path: req.name.path, proto: req.protocol, reason: describeError(err) },
-      `on_${req.action} refused ${req.name.path}`,
-    );
-    throw err;
+    return cb.publish(bodyOf(req)).then((verdict) => {
+      if (!verdict.rename) return admitted();
+      const name = makeStreamName(verdict.rename.app, verdict.rename.stream);
+      this.log.info(
+        { event: 'on_publish', path: req.name.path, to: name.path, proto: req.protocol },
+        `on_publish renamed ${req.name.path} to ${name.path}`,
+      );
+      return admitted(name);
+    });
   }
 
   /** An admitted viewer: on_stop once its connection closes. */

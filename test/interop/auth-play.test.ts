@@ -256,7 +256,7 @@ describe('stream keys and address lists', { timeout: 60_000 }, () => {
         authKeys: { live: 'app-key-1', 'live/special': 'stream-key-2' },
         authPlayKeys: { 'live/vip': 'view-key-3' },
         authPublishDeny: { blocked: ['127.0.0.0/8'] },
-        authPlayDeny: { blocked: ['::1', '10.0.0.0/8', '127.0.0.1'] },
+        authPlayDeny: { blocked: ['::1', '10.0.0.0/8', '127.0.0.1'], v6: ['::1/128'] },
         authPublishAllow: { lan: ['10.0.0.0/8'] },
         record: { flv: false, hls: false, mp4: false },
       },

@@ -61,8 +61,9 @@ export class Edge {
   /** What every play goes through before the hub (access rules, callbacks, limits). */
   readonly admission = new Admission();
   /**
-   * The viewers' callbacks (on_play, on_stop) with the viewer's own address; credentials are the
-   * upstream's to check (each viewer's query goes up with its pull).
+   * The play rules and callbacks (on_play, on_stop) for the edge's own viewers. Each viewer's query
+   * also goes up with its pull, but one pull serves every viewer of a stream, so the edge checks
+   * its later viewers itself when it has the play settings.
    */
   readonly guard: AccessGuard;
   readonly source: UpstreamSource;

@@ -22,7 +22,10 @@ export const ERROR_CODES = {
   ERR_STREAM_NAME: 'A stream name is not {app}/{stream} with each part 1-64 characters of [A-Za-z0-9_-]',
   ERR_STREAM_BUSY: 'Another publisher already publishes this stream name',
   ERR_STREAM_NOT_FOUND: 'Nobody publishes this stream (here, or at the upstream an edge pulls from)',
-  ERR_AUTH: 'The publish or play request is not signed, or its signature is wrong or expired',
+  ERR_AUTH:
+    'The publish or play request is refused: its signature or stream key is wrong or expired, its address is not allowed, or a callback refused it',
+  ERR_AUTH_REQUIRED:
+    'The publish or play request carries no credentials (a signature or a stream key) where they are needed',
   ERR_CONFIG: 'The configuration (file, environment or flags) is invalid',
   ERR_RTMP_REFUSED: 'An RTMP server refused connect, createStream, publish or play (the reply names why)',
   ERR_CONNECTION_CLOSED: 'The connection closed before the answer a request waited for',

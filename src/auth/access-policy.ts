@@ -29,14 +29,19 @@ export interface AccessRules {
   readonly signPlay?: boolean;
   /** Also accept Node-Media-Server's `sign={expires}-{md5hex}` form (weaker: MD5). */
   readonly nmsMd5?: boolean;
-  /** Static keys: `app` or `app/stream` → key (a stream's own key wins over its app's). */
+  /** Static publish keys: `app` or `app/stream` → key (a stream's own key wins over its app's). */
   readonly keys?: Readonly<Record<string, string>>;
+  /** Static play keys, the same way (a viewer's key is not the publisher's). */
+  readonly playKeys?: Readonly<Record<string, string>>;
   /** Address lists per app (`*` for every app): CIDR blocks or single addresses. */
   readonly publishAllow?: Readonly<Record<string, readonly string[]>>;
   readonly publishDeny?: Readonly<Record<string, readonly string[]>>;
   readonly playAllow?: Readonly<Record<string, readonly string[]>>;
   readonly playDeny?: Readonly<Record<string, readonly string[]>>;
 }
+
+/** Node-Media-Server's `sign=`: decimal seconds, a dash, 32 lowercase hex digits (an MD5). */
+const NMS_SIGN = /^(0|[1-9]\d{0,11})-([0-9a-f]{32})$/;
 
 /** The query parameters a static key may come in (the seed's `key`, OBS users' `streamKey`, `secret`). */
 const KEY_PARAMS = ['key', 'streamKey', 'secret'] as const;
@@ -102,12 +107,19 @@ export class AccessPolicy {
     return (
       l.allow.size > 0 ||
       l.deny.size > 0 ||
-      Object.keys(r.keys ?? {}).length > 0 ||
+      Object.keys(this.keysOf(action)).length > 0 ||
       (r.secret !== undefined && (action === 'publish' || r.signPlay === true))
     );
   }
 
-  /** Throws ERR_AUTH saying why when `req` may not go on. */
+  private keysOf(action: AccessAction): Readonly<Record<string, string>> {
+    return (action === 'publish' ? this.rules.keys : this.rules.playKeys) ?? {};
+  }
+
+  /**
+   * Throws ERR_AUTH_REQUIRED when `req` brings no credentials it needs, ERR_AUTH saying why when
+   * what it brings (or where it comes from) is not good.
+   */
   check(req: AccessRequest): void {
     this.checkAddress(req);
     this.checkCredentials(req);
@@ -133,7 +145,8 @@ export class AccessPolicy {
 
   private checkCredentials(req: AccessRequest): void {
     const r = this.rules;
-    const key = r.keys?.[req.name.path] ?? r.keys?.[req.name.app];
+    const keys = this.keysOf(req.action);
+    const key = keys[req.name.path] ?? keys[req.name.app];
     const needsSign = r.secret !== undefined && (req.action === 'publish' || r.signPlay === true);
     if (key === undefined && !needsSign) return;
     const params = new URLSearchParams(req.query.startsWith('?') ? req.query.slice(1) : req.query);
@@ -141,31 +154,33 @@ export class AccessPolicy {
       const given = KEY_PARAMS.map((p) => params.get(p)).find((v) => v !== null);
       if (given !== undefined && given !== null && constantTimeEqual(given, key)) return;
       if (!needsSign) {
-        throw new EstuaryError(
-          'ERR_AUTH',
-          given === undefined || given === null
-            ? `${req.action} of ${req.name.path} needs its stream key (?key=…)`
-            : `the stream key for ${req.name.path} is wrong`,
-        );
+        if (given === undefined || given === null) {
+          throw new EstuaryError(
+            'ERR_AUTH_REQUIRED',
+            `${req.action} of ${req.name.path} needs its stream key (?key=…)`,
+          );
+        }
+        throw new EstuaryError('ERR_AUTH', `the stream key for ${req.name.path} is wrong`);
       }
     }
     const path = `/${req.name.path}`;
     const now = Math.floor(Date.now() / 1000);
-    if (r.nmsMd5 && this.validNmsSign(params.get('sign'), path, now)) return;
+    const sign = params.get('sign');
+    if (r.nmsMd5 && sign && NMS_SIGN.test(sign)) return this.checkNmsSign(sign, path, now);
     verifySignedPath(path, req.query, r.secret!, now, req.action);
   }
 
   /**
-   * Node-Media-Server's form: `sign={expires}-{md5hex}`, md5 of `/{app}/{stream}-{expires}-{secret}`.
-   * Accepted only when configured: MD5 is weaker than the HMAC-SHA256 of `estuary sign`.
+   * Node-Media-Server's form: `sign={expires}-{md5hex}`, md5 of `/{app}/{stream}-{expires}-{secret}`
+   * (its auth.js). Accepted only when configured: MD5 is weaker than the HMAC-SHA256 of `estuary sign`.
    */
-  private validNmsSign(sign: string | null, path: string, now: number): boolean {
-    if (!sign || this.rules.secret === undefined) return false;
-    const m = /^(0|[1-9]\d{0,11})-([0-9a-f]{32})$/.exec(sign);
-    if (!m) return false;
+  private checkNmsSign(sign: string, path: string, now: number): void {
+    const m = NMS_SIGN.exec(sign)!;
     const expires = Number(m[1]);
-    if (expires < now) return false;
+    if (expires < now) throw new EstuaryError('ERR_AUTH', `the signature for ${path} expired`);
     const want = createHash('md5').update(`${path}-${expires}-${this.rules.secret}`).digest();
-    return timingSafeEqual(want, Buffer.from(m[2]!, 'hex'));
+    if (!timingSafeEqual(want, Buffer.from(m[2]!, 'hex'))) {
+      throw new EstuaryError('ERR_AUTH', `the signature for ${path} is wrong`);
+    }
   }
 }

@@ -68,7 +68,8 @@ function post(url: string, body: unknown, timeoutMs: number): Promise<Answer> {
     try {
       u = new URL(url);
     } catch {
-      reject(new EstuaryError('ERR_CONFIG', `callback URL "${url}" is not a URL`));
+      // Not quoted: a callback URL may carry the callback server's token.
+      reject(new EstuaryError('ERR_CONFIG', 'a callback URL is not a URL'));
       return;
     }
     const data = Buffer.from(JSON.stringify(body));
@@ -175,7 +176,8 @@ export class HttpCallbacks {
   private async deliver(event: CallbackEvent, url: string, body: CallbackBody): Promise<void> {
     let why = '';
     for (let attempt = 0; attempt <= this.opts.retries; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+      // Unref'd: a retry never keeps a stopping process alive (the server's stop waits a bounded time).
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)).unref());
       try {
         const a = await post(url, { action: event, ...body }, this.opts.timeoutMs);
         if (a.status >= 200 && a.status < 300) return;

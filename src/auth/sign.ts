@@ -11,7 +11,7 @@ export function signPath(path: string, secret: string, expiresUnix: number): str
   return `${expiresUnix}-${mac(path, secret, expiresUnix)}`;
 }
 
-/** Throws ERR_AUTH (saying why) unless `query` carries a valid, unexpired signature for `path`. */
+/** Throws ERR_AUTH_REQUIRED when there is no signature, ERR_AUTH (saying why) unless `query` carries a valid, unexpired signature for `path`. */
 export function verifySignedPath(
   path: string,
   query: string,
@@ -22,7 +22,10 @@ export function verifySignedPath(
   const sign = new URLSearchParams(query.startsWith('?') ? query.slice(1) : query).get('sign');
   if (!sign) {
     const doing = action === 'publish' ? 'publishing' : 'playing';
-    throw new EstuaryError('ERR_AUTH', `${doing} ${path} needs a signed URL (?sign=…; see estuary sign)`);
+    throw new EstuaryError(
+      'ERR_AUTH_REQUIRED',
+      `${doing} ${path} needs a signed URL (?sign=…; see estuary sign)`,
+    );
   }
   // Only the canonical form `estuary sign` prints: decimal seconds without leading zeros (else
   // "0001800000000" and "1800000000" would be two spellings of one signature), lowercase hex.

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { type EstuaryError, errorMessage, isEstuaryError } from '../errors.js';
 import { ProgressDisplay, type ProgressOutput } from '../pusher/progress.js';
-import { isPushError, PUSH_EXIT_CODES, type PushErrorKind } from '../pusher/push-error.js';
+import { isPushError, maskQueries, PUSH_EXIT_CODES, type PushErrorKind } from '../pusher/push-error.js';
 import { type PushOptions, pushFile } from '../pusher/pusher.js';
 
 export const PUSH_USAGE = `Usage: estuary push FILE URL [--speed 1.0] [--loop] [--no-reconnect]
@@ -152,7 +152,7 @@ export async function pushCommand(args: string[], io: PushCommandIo = {}): Promi
   } catch (e) {
     display.end();
     const { code, message } = describePushFailure(e);
-    display.log(`estuary push: ${message}`);
+    display.log(`estuary push: ${maskQueries(message)}`);
     return code;
   } finally {
     process.off('SIGINT', onSignal);

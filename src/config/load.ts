@@ -160,7 +160,9 @@ export function resolveSettings<T extends SettingTable>(
     if (c) {
       const r = coerce(e.setting, c.raw);
       if (!r.ok) {
-        problems.push(`${e.path}: ${shown(c.raw)} (${c.source.label}): ${r.why}`);
+        // A secret's value is never quoted, not even a wrong one.
+        const what = e.setting.secret ? '(secret value)' : shown(c.raw);
+        problems.push(`${e.path}: ${what} (${c.source.label}): ${r.why}`);
         continue;
       }
       value = r.value;

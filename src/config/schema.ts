@@ -7,6 +7,8 @@ import {
   choice,
   group,
   int,
+  keyMap,
+  listMap,
   num,
   optionalNum,
   optionalText,
@@ -49,6 +51,58 @@ export const VIEWER_SETTINGS = {
   gopCacheMaxMs: int(30_000, 'longest span the GOP cache of a stream holds, ms', { min: 0 }, { flag: false }),
 } as const;
 
+/**
+ * Who may play (and, on the origin, the secret publishing needs): the origin's and every edge's
+ * (one pull serves every viewer of a stream, so an edge checks each viewer itself).
+ */
+export const PLAY_AUTH_SETTINGS = {
+  authSecret: optionalText(
+    'the secret of signed URLs (?sign=…, see estuary sign): publishing needs one, and with authPlay playing',
+    { arg: 'SECRET', secret: true },
+  ),
+  authPlay: toggle(
+    false,
+    'playing needs a signed URL too (RTMP, HTTP-FLV, WebSocket-FLV; with authFiles, the recordings)',
+  ),
+  authNmsMd5: toggle(
+    false,
+    "also accept Node-Media-Server's ?sign={expires}-{md5} made with authSecret (MD5 is weaker: for migrating)",
+  ),
+  authPlayKeys: keyMap(
+    'static play keys: APP=KEY or APP/STREAM=KEY, sent as ?key=, ?streamKey= or ?secret=',
+    {
+      secret: true,
+    },
+  ),
+  authPlayAllow: listMap('viewers only from these addresses: APP=CIDR (APP * for every app; IPv4, IPv6)'),
+  authPlayDeny: listMap('viewers never from these addresses: APP=CIDR (APP * for every app)'),
+} as const;
+
+/**
+ * HTTP callbacks for viewers (nginx-rtmp / SRS names): the origin's and every edge's. The URLs may
+ * carry a token of the callback server, so they are secrets (never printed).
+ */
+export const PLAY_CALLBACK_SETTINGS = {
+  onPlay: optionalText(
+    'POST JSON here before a play starts; a non-2xx answer or none within callbackTimeoutMs refuses the viewer',
+    { arg: 'URL', secret: true },
+  ),
+  onStop: optionalText("POST JSON here when a viewer's connection ends (fire-and-forget, retried)", {
+    arg: 'URL',
+    secret: true,
+  }),
+  callbackTimeoutMs: int(3000, 'on_publish / on_play must answer within this, or the client is refused, ms', {
+    min: 100,
+    max: 60_000,
+  }),
+  callbackRetries: int(
+    3,
+    'a failed on_unpublish / on_stop / on_record_done is retried this many times (1 s, 2 s, 4 s, … apart)',
+    { min: 0, max: 10 },
+    { flag: false },
+  ),
+} as const;
+
 /** `estuary serve`: the origin. */
 export const SERVE_SETTINGS = {
   ...COMMON_SETTINGS,
@@ -76,10 +130,32 @@ export const SERVE_SETTINGS = {
     false,
     "delete HLS segments that left the live window (nginx-rtmp's hls_cleanup); off: every segment stays and the ended playlist lists them all (VOD)",
   ),
-  authSecret: optionalText('publishing needs a signed URL (see estuary sign)', {
-    arg: 'SECRET',
+  ...PLAY_AUTH_SETTINGS,
+  authFiles: toggle(
+    false,
+    "the web port's /hls/, /mp4/ and /flv/ recordings need the play credentials of their stream (authPlay's ?sign=, play keys, play address lists)",
+  ),
+  authKeys: keyMap(
+    "static publish keys: APP=KEY or APP/STREAM=KEY (a stream's own wins); the publisher sends ?key=, ?streamKey= or ?secret=",
+    { secret: true },
+  ),
+  authPublishAllow: listMap(
+    'publishers only from these addresses: APP=CIDR (APP * for every app; IPv4, IPv6)',
+  ),
+  authPublishDeny: listMap('publishers never from these addresses: APP=CIDR (APP * for every app)'),
+  onPublish: optionalText(
+    'POST JSON here before a publish starts; non-2xx or no answer refuses it, a 3xx Location renames the stream',
+    { arg: 'URL', secret: true },
+  ),
+  onUnpublish: optionalText('POST JSON here when a publish ends (fire-and-forget, retried)', {
+    arg: 'URL',
     secret: true,
   }),
+  onRecordDone: optionalText('POST JSON here when a recording is complete on disk, with its files', {
+    arg: 'URL',
+    secret: true,
+  }),
+  ...PLAY_CALLBACK_SETTINGS,
   adminToken: optionalText(
     'admin API (DELETE /api/streams/{app}/{stream}) needs Authorization: Bearer TOKEN; unset: admin API off',
     { arg: 'TOKEN', secret: true },
@@ -175,6 +251,8 @@ export const EDGE_SETTINGS = {
     { flag: false },
   ),
   statsIntervalMs: int(10_000, 'a stats line this often; 0: none, ms', { min: 0 }),
+  ...PLAY_AUTH_SETTINGS,
+  ...PLAY_CALLBACK_SETTINGS,
   ...VIEWER_SETTINGS,
   maxMessageBytes: int(
     8 * MiB,

@@ -127,6 +127,50 @@ export function list(help: string, meta: Omit<SettingMeta, 'help'> = {}) {
   return make('list', z.array(z.string().min(1)), [] as string[], { arg: 'A,B', ...meta, help });
 }
 
+/** `NAME=VALUE` entries (flags, environment, a YAML list) or a mapping (YAML) → [name, value] pairs. */
+const pairEntries = z.union([
+  z.array(z.string().min(1)).transform((items, ctx) =>
+    items.map((item) => {
+      const eq = item.indexOf('=');
+      if (eq <= 0 || eq === item.length - 1) {
+        ctx.addIssue({ code: 'custom', message: 'expected NAME=VALUE entries' });
+        return ['', ''] as [string, string];
+      }
+      return [item.slice(0, eq).trim(), item.slice(eq + 1).trim()] as [string, string];
+    }),
+  ),
+  z
+    .record(z.string(), z.union([z.string().min(1), z.array(z.string().min(1))]))
+    .transform((m) =>
+      Object.entries(m).flatMap(([k, v]) =>
+        (Array.isArray(v) ? v : [v]).map((x) => [k, x] as [string, string]),
+      ),
+    ),
+]);
+
+/**
+ * One value per name (`live=KEY,live/cam=KEY2`; in the file also a mapping `{live: KEY}`). The
+ * messages never quote a value: these hold secrets.
+ */
+export function keyMap(help: string, meta: Omit<SettingMeta, 'help'> = {}) {
+  const schema = pairEntries
+    .transform((pairs) => Object.fromEntries(pairs) as Record<string, string>)
+    .optional();
+  return make('list', schema, undefined, { arg: 'NAME=VALUE,…', ...meta, help });
+}
+
+/** Several values per name (`live=10.0.0.0/8,live=::1`; in the file also `{live: [10.0.0.0/8, ::1]}`). */
+export function listMap(help: string, meta: Omit<SettingMeta, 'help'> = {}) {
+  const schema = pairEntries
+    .transform((pairs) => {
+      const out: Record<string, string[]> = {};
+      for (const [k, v] of pairs) out[k] = [...(out[k] ?? []), v];
+      return out;
+    })
+    .optional();
+  return make('list', schema, undefined, { arg: 'NAME=VALUE,…', ...meta, help });
+}
+
 export function group<T extends SettingTable>(help: string, members: T): SettingGroup<T> {
   return { isGroup: true, help, members };
 }

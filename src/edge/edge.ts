@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { AccessGuard } from '../auth/guard.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
@@ -59,6 +60,12 @@ export class Edge {
   readonly hub: StreamHub;
   /** What every play goes through before the hub (access rules, callbacks, limits). */
   readonly admission = new Admission();
+  /**
+   * The play rules and callbacks (on_play, on_stop) for the edge's own viewers. Each viewer's query
+   * also goes up with its pull, but one pull serves every viewer of a stream, so the edge checks
+   * its later viewers itself when it has the play settings.
+   */
+  readonly guard: AccessGuard;
   readonly source: UpstreamSource;
   private readonly live: LiveHttpServer;
   private readonly meter = new ConnectionMeter();
@@ -93,6 +100,8 @@ export class Edge {
       log,
     );
     this.hub.setSource(this.source);
+    this.guard = new AccessGuard(config, log.child({ component: 'auth' }));
+    this.guard.install(this.admission, this.hub);
     this.streamStats = new StreamStats(this.hub);
     const budget: ViewerBudget = {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
@@ -152,6 +161,7 @@ export class Edge {
     this.streamStats.stop();
     this.source.close('edge shutting down');
     this.live.close();
+    await Promise.race([this.guard.drain(), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.log.info('stopped');
   }
 

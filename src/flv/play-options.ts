@@ -96,5 +96,6 @@ export function playRequest(req: IncomingMessage, name: StreamName, protocol: st
     address: req.socket.remoteAddress ?? '',
     protocol,
     clientId: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+    connection: req.socket,
   };
 }

@@ -71,6 +71,7 @@ export function publishRequest(req: IncomingMessage, name: StreamName, query: st
     address: req.socket.remoteAddress ?? '',
     protocol: 'http-flv',
     clientId: `${req.socket.remoteAddress}:${req.socket.remotePort}`,
+    connection: req.socket,
   };
 }
 

@@ -36,7 +36,8 @@ function refusal(status: number, url: string, body: string): EstuaryError {
   const said = body.trim().slice(0, 300);
   const why = `upstream ${url} answered HTTP ${status}${said ? `: ${said}` : ''}`;
   if (status === 404) return new EstuaryError('ERR_STREAM_NOT_FOUND', why);
-  if (status === 401 || status === 403) return new EstuaryError('ERR_AUTH', why);
+  if (status === 401) return new EstuaryError('ERR_AUTH_REQUIRED', why);
+  if (status === 403) return new EstuaryError('ERR_AUTH', why);
   // A tier further up found its own name in Via: the loop is told to the viewer as it is.
   if (status === 508) return new EstuaryError('ERR_EDGE_LOOP', why);
   return new EstuaryError('ERR_UPSTREAM', why);

@@ -12,6 +12,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ERR_STREAM_NAME: 400,
   ERR_STREAM_BUSY: 409,
   ERR_AUTH: 403,
+  // RFC 9110 15.5.2: no credentials given (403 above: the ones given are not good).
+  ERR_AUTH_REQUIRED: 401,
   ERR_FLV_FORMAT: 400,
   ERR_CODEC_UNSUPPORTED: 415,
   ERR_CODEC_CONFIG: 400,

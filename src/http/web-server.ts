@@ -7,6 +7,7 @@ import { type ServerPorts, serverApi } from './api/server.js';
 import type { StreamStats } from './api/stream-stats.js';
 import { streamsApi } from './api/streams.js';
 import { pageRoutes } from './pages.js';
+import { type FileCheck, serveProtected } from './protected-files.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
 import { Router } from './router.js';
 import { guardHttpServer } from './server-guards.js';
@@ -23,16 +24,23 @@ export interface WebServerOptions {
   readonly meters?: Readonly<Record<string, ConnectionMeter>>;
   /** The ports actually bound, once the servers listen (for /api/server). */
   readonly ports?: () => ServerPorts | undefined;
+  /** With `authFiles`: the recordings need the play credentials of their stream. */
+  readonly checkFile?: FileCheck;
 }
 
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
 const RECORDING_ROOTS = ['flv', 'hls', 'mp4'];
 
 /** The recordings of `dataDir` under /flv, /hls and /mp4: the part the file gateway shares. */
-export function recordingRoutes(dataDir: string): Router {
+export function recordingRoutes(dataDir: string, checkFile?: FileCheck): Router {
   const r = new Router();
   for (const root of RECORDING_ROOTS) {
-    r.get(`/${root}/*`, (req, res) => serveStatic(req, res, dataDir, (req.url ?? '/').split('?', 1)[0]!));
+    r.get(`/${root}/*`, (req, res) => {
+      const path = (req.url ?? '/').split('?', 1)[0]!;
+      return checkFile
+        ? serveProtected(req, res, dataDir, path, checkFile)
+        : serveStatic(req, res, dataDir, path);
+    });
   }
   return r;
 }
@@ -65,7 +73,7 @@ export class WebServer {
     this.router
       .mount('/api', api)
       .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
-      .mount('/', recordingRoutes(opts.dataDir))
+      .mount('/', recordingRoutes(opts.dataDir, opts.checkFile))
       .mount('/', pageRoutes());
     this.server = createServer((req: IncomingMessage, res: ServerResponse) =>
       this.router.handle(req, res, opts.log),

@@ -24,6 +24,13 @@ export interface AdmissionRequest {
   readonly protocol: string;
   /** The connection's id in the logs. */
   readonly clientId: string;
+  /** The client's connection, for what has to happen when it ends (an `on_stop` callback). */
+  readonly connection?: ConnectionEnd;
+}
+
+/** What a step may watch of the connection (a net.Socket is one). */
+export interface ConnectionEnd {
+  once(event: 'close', listener: () => void): unknown;
 }
 
 /**

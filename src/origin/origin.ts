@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
-import { verifySignedPath } from '../auth/sign.js';
+import { AccessGuard } from '../auth/guard.js';
 import type { ServeConfig } from '../config/schema.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { StreamStats } from '../http/api/stream-stats.js';
@@ -39,6 +39,8 @@ export class Origin {
    * the workers' claim on a name): the same for RTMP, HTTP-FLV and WebSocket-FLV.
    */
   readonly admission = new Admission();
+  /** Access rules and HTTP callbacks (none configured: nothing in the admission). */
+  readonly guard: AccessGuard;
   private readonly rtmp: RtmpServer;
   private readonly live: LiveHttpServer;
   private readonly web: WebServer;
@@ -52,14 +54,13 @@ export class Origin {
     readonly config: ServeConfig,
     private readonly log: Logger,
   ) {
-    const secret = config.authSecret;
-    this.hub = new StreamHub(
-      log.child({ component: 'hub' }),
-      { maxBytes: config.gopCacheMaxBytes, maxDurationMs: config.gopCacheMaxMs },
-      secret === undefined
-        ? undefined
-        : (name, query) => verifySignedPath(`/${name.path}`, query, secret, Math.floor(Date.now() / 1000)),
-    );
+    this.hub = new StreamHub(log.child({ component: 'hub' }), {
+      maxBytes: config.gopCacheMaxBytes,
+      maxDurationMs: config.gopCacheMaxMs,
+    });
+    // Signed URLs, stream keys, address lists, callbacks: one admission step for every protocol.
+    this.guard = new AccessGuard(config, log.child({ component: 'auth' }));
+    this.guard.install(this.admission, this.hub);
     const budget: ViewerBudget = {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
       stallTimeoutMs: config.viewerStallTimeoutMs,
@@ -89,6 +90,7 @@ export class Origin {
       dataDir: config.dataDir,
       stats: this.stats,
       adminToken: config.adminToken,
+      ...(config.authFiles ? { checkFile: this.guard.checkFile.bind(this.guard) } : {}),
       meters: {
         rtmp: new ConnectionMeter().watch(this.rtmp.server),
         http: new ConnectionMeter().watch(this.live.server),
@@ -108,6 +110,7 @@ export class Origin {
       },
       log.child({ component: 'record' }),
     );
+    this.recordings.onRecordDone = (done) => this.guard.recordDone(done);
   }
 
   /** Listens on every port; resolves with the ports actually bound (0 in the config = any free port). */
@@ -149,6 +152,9 @@ export class Origin {
     this.rtmp.close();
     this.live.close();
     await this.recordings.drain();
+    // The last on_unpublish / on_record_done get a moment; a callback server that is down does
+    // not hold the shutdown for its retries.
+    await Promise.race([this.guard.drain(), new Promise((r) => setTimeout(r, 2000).unref())]);
     this.web.close();
     this.log.info('stopped');
   }

@@ -25,11 +25,20 @@ export const PUSH_EXIT_CODES: Readonly<Record<PushErrorKind, number>> = {
   'connection-lost': 8,
 };
 
+/**
+ * `text` with the value of every query parameter of the URLs in it masked (`?sign=***&key=***`):
+ * a publish URL's query carries its credentials, and what the pusher prints may end up in a log.
+ */
+export function maskQueries(text: string): string {
+  return text.replace(/([?&][^=&\s?#]+)=[^&\s#]*/g, '$1=***');
+}
+
 export class PushError extends Error {
   readonly kind: PushErrorKind;
 
+  /** The message is shown with the query values of any URL in it masked (maskQueries). */
   constructor(kind: PushErrorKind, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(maskQueries(message), options);
     this.name = 'PushError';
     this.kind = kind;
   }

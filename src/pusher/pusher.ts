@@ -18,7 +18,7 @@ import { type MediaFileSource, openMediaFile, type SourceEvent } from './file-so
 import { sameTrackConfig } from './flv-track.js';
 import { openTarget as defaultOpenTarget } from './open-target.js';
 import { Pacer } from './pacer.js';
-import { isBusyRefusal, isPushError, type PushError } from './push-error.js';
+import { isBusyRefusal, isPushError, maskQueries, type PushError } from './push-error.js';
 import type { OpenTarget, PushTarget } from './target.js';
 import { PushTimeline } from './timeline.js';
 
@@ -119,7 +119,7 @@ class Pusher {
   async run(): Promise<PushResult> {
     for (const why of this.source.skipped) this.log(`skipping ${why}`);
     this.target = await this.open(this.opts.url);
-    this.log(`publishing ${this.source.path} to ${this.target.description}`);
+    this.log(`publishing ${this.source.path} to ${maskQueries(this.target.description)}`);
     try {
       do {
         this.timeline.startPass();
@@ -241,7 +241,7 @@ class Pusher {
       }
     }
     this.log(
-      `reconnected to ${this.target.description}; resuming at ${(this.progress.positionMs / 1000).toFixed(1)} s`,
+      `reconnected to ${maskQueries(this.target.description)}; resuming at ${(this.progress.positionMs / 1000).toFixed(1)} s`,
     );
     this.sentMetadata = undefined;
     this.announced.clear();

@@ -57,6 +57,8 @@ export interface Recorder extends StreamSubscriber {
    * the publisher left or at shutdown. Never rejects: failures are logged.
    */
   finish(reason: string): Promise<void>;
+  /** The recording's main files, absolute, once finish() resolved (for `on_record_done`). */
+  files(): readonly string[];
 }
 
 export interface RecorderFactory {

@@ -21,7 +21,18 @@ export interface RecordingOptions {
  * Starts the enabled recorders when a stream is published and finishes them when it ends.
  * Recorders are ordinary subscribers; the manager only creates, attaches and awaits them.
  */
+/** A recording complete on disk (what `on_record_done` tells). */
+export interface RecordingDone {
+  readonly stream: LiveStream;
+  readonly kind: RecordingKind;
+  /** The recording's folder and main files, absolute. */
+  readonly dir: string;
+  readonly files: readonly string[];
+}
+
 export class RecordingManager {
+  /** Told of each recording once it is complete on disk. */
+  onRecordDone: ((done: RecordingDone) => void) | undefined;
   private readonly active = new Map<LiveStream, Recorder[]>();
   private readonly finishing = new Set<Promise<void>>();
   /**
@@ -33,6 +44,7 @@ export class RecordingManager {
   /** Per stream path, the id of its last session in this process (two in one second get -2). */
   private readonly lastSessionId = new Map<string, string>();
   private readonly dataDir: string;
+  private readonly dirs = new WeakMap<Recorder, string>();
 
   constructor(
     private readonly hub: StreamHub,
@@ -105,6 +117,7 @@ export class RecordingManager {
       });
       stream.subscribe(recorder);
       recorders.push(recorder);
+      this.dirs.set(recorder, dir);
     }
     if (recorders.length > 0) this.active.set(stream, recorders);
   }
@@ -116,7 +129,13 @@ export class RecordingManager {
     const finished: Promise<void>[] = [];
     for (const r of recorders) {
       this.hub.unsubscribe(stream, r);
-      const p = r.finish(reason).finally(() => this.finishing.delete(p));
+      const dir = this.dirs.get(r);
+      const p = r
+        .finish(reason)
+        .then(() => {
+          if (dir !== undefined) this.onRecordDone?.({ stream, kind: r.kind, dir, files: r.files() });
+        })
+        .finally(() => this.finishing.delete(p));
       this.finishing.add(p);
       finished.push(p);
     }

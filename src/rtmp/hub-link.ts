@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Admission } from '../hub/admission.js';
+import type { Admission, ConnectionEnd } from '../hub/admission.js';
 import type { PublisherInfo } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
@@ -29,7 +29,10 @@ export class RtmpHubLink implements NetStreamLink {
     /** The session's logger, for what one publish has to say. */
     private readonly log: Logger,
     /** The connection, whose bytes written count as the stream's bytes out (read at API time). */
-    private readonly conn?: { readonly bytesWritten: number; readonly remoteAddress?: string },
+    private readonly conn?: {
+      readonly bytesWritten: number;
+      readonly remoteAddress?: string;
+    } & Partial<ConnectionEnd>,
     /** The connection's id in the logs. */
     private readonly clientId = '',
   ) {}
@@ -44,6 +47,7 @@ export class RtmpHubLink implements NetStreamLink {
       address: this.conn?.remoteAddress ?? '',
       protocol: 'rtmp',
       clientId: this.clientId,
+      ...(this.conn?.once ? { connection: this.conn as ConnectionEnd } : {}),
     });
   }
 

@@ -79,6 +79,7 @@ export class WsFlvIngest {
       address: req.socket.remoteAddress ?? '',
       protocol: 'ws-flv',
       clientId: remote,
+      connection: req.socket,
     };
     admit(
       this.ctx.admission,

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { resolveServeConfig } from '../../src/config/load.js';
 import type { ServeConfig } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log.js';
@@ -17,15 +18,21 @@ export interface TestOrigin {
 }
 
 /** Starts an origin in this process on free loopback ports with a temporary data dir. */
-export async function startOrigin(overrides: Partial<ServeConfig> = {}): Promise<TestOrigin> {
+export async function startOrigin(
+  overrides: Partial<ServeConfig> = {},
+  /** Where the origin logs (test/helpers/edge.ts captureLog); default silent. */
+  logger?: Logger,
+): Promise<TestOrigin> {
   const dataDir = mkdtempSync(join(tmpdir(), 'estuary-test-'));
   const config = resolveServeConfig([
     { host: '127.0.0.1', rtmpPort: 0, httpPort: 0, webPort: 0, dataDir, logLevel: 'silent' },
     overrides,
   ]);
-  const log = process.env.ESTUARY_TEST_LOG
-    ? (await import('../../src/log.js')).createLogger('debug')
-    : silentLogger();
+  const log = logger
+    ? logger
+    : process.env.ESTUARY_TEST_LOG
+      ? (await import('../../src/log.js')).createLogger('debug')
+      : silentLogger();
   const origin = new Origin(config, log);
   const ports = await origin.start();
   return {

@@ -66,8 +66,8 @@ describe('signed publishing', { timeout: 60_000 }, () => {
       method: 'POST',
       body: Buffer.alloc(0),
     });
-    assert.equal(res.status, 403);
-    assert.match(await res.text(), /ERR_AUTH: publishing \/live\/cam needs a signed URL/);
+    assert.equal(res.status, 401);
+    assert.match(await res.text(), /ERR_AUTH_REQUIRED: publishing \/live\/cam needs a signed URL/);
   });
 });
 

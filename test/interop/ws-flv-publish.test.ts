@@ -129,7 +129,7 @@ describe('WebSocket-FLV publish', { timeout: 60_000 }, () => {
     await waitEnded(o.origin, path);
   });
 
-  test('refused before the upgrade: a busy name (409), a bad name (400), no signature (403)', async () => {
+  test('refused before the upgrade: a busy name (409), a bad name (400), no signature (401)', async () => {
     const { ws: first } = await openWs(o.wsUrl('live/wsbusy').replace(/\.flv$/, ''));
     first!.send(readFileSync(fixture('h264-aac-3s.flv')).subarray(0, 20_000), { binary: true });
     await waitLive(o.origin, 'live/wsbusy');
@@ -152,7 +152,7 @@ describe('WebSocket-FLV publish', { timeout: 60_000 }, () => {
     assert.equal(bad.status, 400);
     assert.match(bad.body ?? '', /ERR_STREAM_NAME/);
     const unsigned = await openWs(`ws://127.0.0.1:${strict.ports.http}/live/signed`);
-    assert.equal(unsigned.status, 403);
+    assert.equal(unsigned.status, 401);
     assert.match(unsigned.body ?? '', /ERR_AUTH/);
     const ok = await openWs(`ws://127.0.0.1:${strict.ports.http}/live/signed${signed('live/signed')}`);
     assert.ok(ok.ws, 'a signed publish is accepted');

@@ -56,6 +56,10 @@ class FlvRecorder implements Recorder {
     });
   }
 
+  files(): readonly string[] {
+    return [this.file.path];
+  }
+
   onTrack(track: Track): void {
     if (this.started) this.write(this.trackTag(track, this.lastTs), this.lastTs);
   }

@@ -88,6 +88,8 @@ class Mp4Recorder implements Recorder {
   private ended = false;
   private readonly notes = new Set<string>();
   private readonly repair = new TimestampRepair();
+  /** `output_merge/{stream}_full.mp4`, once merged. */
+  private fullPath: string | undefined;
 
   constructor(
     private readonly ctx: RecordingContext,
@@ -133,6 +135,11 @@ class Mp4Recorder implements Recorder {
     }
   }
 
+  files(): readonly string[] {
+    const playlist = outputPath(this.ctx.dir, OUTPUTS[0], OUTPUTS[0].playlist);
+    return this.fullPath ? [this.fullPath, playlist] : [playlist];
+  }
+
   async finish(reason: string): Promise<void> {
     try {
       if (!this.writer.stopped && !this.ended) this.writeLast();
@@ -147,6 +154,7 @@ class Mp4Recorder implements Recorder {
         const init = outputPath(this.ctx.dir, OUTPUTS[0], OUTPUTS[0].init);
         const full = fullMp4Name(streamOfFolder(this.ctx.dir));
         const result = await mergeFragments(init, segments, join(this.ctx.dir, MERGE_DIR, full));
+        this.fullPath = join(this.ctx.dir, MERGE_DIR, full);
         this.writeMeta(true, full);
         await this.writer.drain();
         this.log.info({ reason, file: full, segments: segments.length, ...result }, 'MP4 recording finished');

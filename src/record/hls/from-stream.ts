@@ -98,6 +98,10 @@ class HlsRecorder implements Recorder {
     }
   }
 
+  files(): readonly string[] {
+    return [join(this.dir, PLAYLIST_NAME)];
+  }
+
   async finish(reason: string): Promise<void> {
     if (this.finished) return;
     this.finished = true;

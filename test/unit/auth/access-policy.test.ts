@@ -70,13 +70,13 @@ const CASES: [string, AccessRules, AccessAction, string, string, string][] = [
     'publish',
     `?sign=${nms('/live/cam', PAST, 's')}`,
     '1.2.3.4',
-    'malformed',
+    'expired',
   ],
   ['an app key, as ?key=', { keys: { live: 'k1' } }, 'publish', '?key=k1', '1.2.3.4', 'ok'],
   [
     'an app key, as ?streamKey= and ?secret=',
     { keys: { live: 'k1' } },
-    'play',
+    'publish',
     '?secret=k1',
     '1.2.3.4',
     'ok',
@@ -90,6 +90,17 @@ const CASES: [string, AccessRules, AccessAction, string, string, string][] = [
     'stream key for live/cam is wrong',
   ],
   ['a missing key', { keys: { live: 'k1' } }, 'publish', '', '1.2.3.4', 'needs its stream key'],
+  ['a publish key does not guard play', { keys: { live: 'k1' } }, 'play', '', '1.2.3.4', 'ok'],
+  ['a play key', { playKeys: { 'live/cam': 'v1' } }, 'play', '?key=v1', '1.2.3.4', 'ok'],
+  ['a play key is not a publish key', { playKeys: { live: 'v1' } }, 'publish', '', '1.2.3.4', 'ok'],
+  [
+    'an NMS signature for another stream',
+    { secret: 's', nmsMd5: true },
+    'publish',
+    `?sign=${nms('/live/other', SOON, 's')}`,
+    '1.2.3.4',
+    'is wrong',
+  ],
   [
     'a stream key wins over its app key',
     { keys: { live: 'k1', 'live/cam': 'k2' } },
@@ -150,7 +161,9 @@ for (const [what, rules, action, query, address, expected] of CASES) {
     if (expected === 'ok') run();
     else
       assert.throws(run, (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'ERR_AUTH');
+        // No credentials at all is ERR_AUTH_REQUIRED (HTTP 401), bad ones ERR_AUTH (403).
+        const missing = /needs (its stream key|a signed URL)/.test(expected);
+        assert.equal(err.code, missing ? 'ERR_AUTH_REQUIRED' : 'ERR_AUTH');
         assert.ok(err.message.includes(expected), err.message);
         // No credential is ever repeated back.
         for (const secretish of ['k1', 'k2', 's3', query.slice(6)])

@@ -28,7 +28,7 @@ test('missing, malformed, expired, wrong-path and wrong-secret signatures are re
   for (const [path, query, secret, msg] of cases) {
     assert.throws(
       () => verifySignedPath(path, query, secret, NOW),
-      { code: 'ERR_AUTH', message: msg },
+      { code: query === '' ? 'ERR_AUTH_REQUIRED' : 'ERR_AUTH', message: msg },
       query,
     );
   }

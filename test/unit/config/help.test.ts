@@ -53,3 +53,22 @@ test('--print-config says where each value came from and masks secrets', () => {
   assert.match(text, /^httpPort = 8501 {2}\(default\)$/m);
   assert.doesNotMatch(text, /hunter2/);
 });
+
+test('--print-config masks stream keys and callback URLs, and shows address lists', () => {
+  const resolved = resolveSettings(SERVE_SETTINGS, [
+    {
+      kind: 'file',
+      label: 'e.yaml',
+      values: {
+        authKeys: { live: 'key-hunter3' },
+        onPlay: 'http://cb/?t=tok-hunter4',
+        authPlayDeny: { live: ['10.0.0.0/8'] },
+      },
+    },
+  ]);
+  const text = describeSettings(SERVE_SETTINGS, resolved);
+  assert.match(text, /^authKeys = \*+ /m);
+  assert.match(text, /^onPlay = \*+ /m);
+  assert.match(text, /^authPlayDeny = \{"live":\["10\.0\.0\.0\/8"\]\}/m);
+  assert.doesNotMatch(text, /hunter3|hunter4/);
+});

@@ -97,3 +97,31 @@ test('an error quotes what was written and where, not what it was parsed into', 
     message: /logLevel: "loud".*expected one of fatal, error/,
   });
 });
+
+test('auth maps: NAME=VALUE lists in flags and the environment, mappings in the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'estuary-config-'));
+  const file = join(dir, 'estuary.yaml');
+  writeFileSync(
+    file,
+    'authKeys:\n  live: k1\n  live/cam: k2\nauthPlayAllow:\n  live: [10.0.0.0/8, "::1"]\nauth_play_deny: ["*=203.0.113.0/24"]\n',
+  );
+  const fromFile = resolveServeConfig([readConfigFile(file)]);
+  assert.deepEqual(fromFile.authKeys, { live: 'k1', 'live/cam': 'k2' });
+  assert.deepEqual(fromFile.authPlayAllow, { live: ['10.0.0.0/8', '::1'] });
+  assert.deepEqual(fromFile.authPlayDeny, { '*': ['203.0.113.0/24'] });
+  const env = configFromEnv({ ESTUARY_AUTH_PUBLISH_DENY: 'live=10.0.0.0/8, live=::1,other=1.2.3.4' });
+  const flags = configFromFlags({ 'auth-play-keys': 'live/cam=v1', 'on-publish': 'http://cb/?t=1' });
+  const c = resolveServeConfig([env, flags]);
+  assert.deepEqual(c.authPublishDeny, { live: ['10.0.0.0/8', '::1'], other: ['1.2.3.4'] });
+  assert.deepEqual(c.authPlayKeys, { 'live/cam': 'v1' });
+  assert.equal(c.onPublish, 'http://cb/?t=1');
+  assert.equal(c.callbackTimeoutMs, 3000);
+});
+
+test('a bad secret value is refused without being quoted', () => {
+  assert.throws(
+    () => resolveServeConfig([configFromFlags({ 'auth-keys': 'live-without-equals-SECRET' })]),
+    (err: Error & { code?: string }) =>
+      err.code === 'ERR_CONFIG' && err.message.includes('authKeys') && !err.message.includes('SECRET'),
+  );
+});

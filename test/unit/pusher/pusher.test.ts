@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { FlvTag } from '../../../src/formats/flv/tag.js';
-import { isPushError, PushError } from '../../../src/pusher/push-error.js';
+import { isPushError, maskQueries, PushError } from '../../../src/pusher/push-error.js';
 import { type PushOptions, pushFile } from '../../../src/pusher/pusher.js';
 import { lossSignal, type OpenTarget, type PushTarget } from '../../../src/pusher/target.js';
 
@@ -213,4 +213,16 @@ test('a publish refused at the start is never retried, busy or not', async () =>
   );
   assert.equal(err, busy);
   assert.equal(open.calls, 1);
+});
+
+test('PushError masks the query values of the URLs in its message (credentials)', () => {
+  const e = new PushError(
+    'publish-refused',
+    'http://h:1/live/cam?sign=123-abcdef&key=k1&x: HTTP 403: ERR_AUTH: rtmp://h/live?secret=s2 refused',
+  );
+  assert.equal(
+    e.message,
+    'http://h:1/live/cam?sign=***&key=***&x: HTTP 403: ERR_AUTH: rtmp://h/live?secret=*** refused',
+  );
+  assert.equal(maskQueries('no url here: a=b'), 'no url here: a=b');
 });

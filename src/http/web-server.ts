@@ -10,7 +10,7 @@ import { pageRoutes } from './pages.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
 import { Router } from './router.js';
 import { guardHttpServer } from './server-guards.js';
-import { serveStatic } from './static-files.js';
+import { type StaticOptions, serveStatic } from './static-files.js';
 
 export interface WebServerOptions {
   readonly hub: StreamHub;
@@ -28,11 +28,16 @@ export interface WebServerOptions {
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
 const RECORDING_ROOTS = ['flv', 'hls', 'mp4'];
 
-/** The recordings of `dataDir` under /flv, /hls and /mp4: the part the file gateway shares. */
-export function recordingRoutes(dataDir: string): Router {
+/**
+ * The recordings of `dataDir` under /flv, /hls and /mp4: the part the file gateway shares (with
+ * its in-memory copy of hot files and its directory answers in `options`).
+ */
+export function recordingRoutes(dataDir: string, options: StaticOptions = {}): Router {
   const r = new Router();
   for (const root of RECORDING_ROOTS) {
-    r.get(`/${root}/*`, (req, res) => serveStatic(req, res, dataDir, (req.url ?? '/').split('?', 1)[0]!));
+    r.get(`/${root}/*`, (req, res) =>
+      serveStatic(req, res, dataDir, (req.url ?? '/').split('?', 1)[0]!, options),
+    );
   }
   return r;
 }

@@ -1,0 +1,137 @@
+/**
+ * One shared in-memory copy of the small hot files (HLS segments and playlists, init segments)
+ * for the file gateway: thousands of viewers ask for the newest segment within the same second,
+ * and each would otherwise cost a file open, reads and a close. Like the live fan-out, the bytes
+ * are read once and the same Buffer is written to every socket.
+ *
+ * Two bounded maps:
+ *  - what a URL path resolves to (real path, stat, Cache-Control), kept `restatMs` (a short
+ *    re-stat: a rewritten playlist is seen within that time, and a cache in front with
+ *    `max-age=1` never sees it later than it would from the disk);
+ *  - file contents, keyed by the real path and valid only for the identity they were read with
+ *    (dev, ino, size, mtime): a file replaced by a rename or rewritten in place is read anew.
+ * Contents are bounded by bytes (least recently used leave first); concurrent misses of one
+ * file share one read.
+ */
+import type { Stats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+export interface FileCacheOptions {
+  /** Total bytes of file contents kept. */
+  readonly maxBytes: number;
+  /** Larger files are streamed from the disk, never kept (a full MP4, an FLV). */
+  readonly maxFileBytes: number;
+  /** How long what a path resolves to is trusted before it is looked up again, ms (0: never). */
+  readonly restatMs: number;
+  /** Path lookups kept at most (an attacker's random paths must not grow memory). */
+  readonly maxLookups?: number;
+}
+
+interface Entry {
+  readonly identity: string;
+  readonly data: Buffer;
+}
+
+interface Lookup<T> {
+  readonly value: T;
+  readonly at: number;
+}
+
+/** What identifies one version of a file (a rename, a rewrite or an append changes it). */
+export function fileIdentity(info: Stats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+}
+
+export class FileCache {
+  hits = 0;
+  misses = 0;
+  bytes = 0;
+  private readonly contents = new Map<string, Entry>();
+  private readonly pending = new Map<string, Promise<Buffer | undefined>>();
+  private readonly lookups = new Map<string, Lookup<unknown>>();
+  private readonly maxLookups: number;
+
+  constructor(readonly options: FileCacheOptions) {
+    this.maxLookups = options.maxLookups ?? 10_000;
+  }
+
+  /** Whether a file of this size is kept in memory at all. */
+  fits(size: number): boolean {
+    return size <= this.options.maxFileBytes && size <= this.options.maxBytes;
+  }
+
+  /**
+   * `resolve()`'s answer for `key`, reused for `restatMs`: the per-request realpath and stat
+   * calls go to libuv's four-thread pool, which is the bottleneck at tens of thousands of
+   * requests a second.
+   */
+  async lookup<T>(key: string, resolve: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.lookups.get(key);
+    if (hit && now - hit.at < this.options.restatMs) return hit.value as T;
+    const value = await resolve();
+    if (this.options.restatMs > 0) {
+      this.lookups.delete(key);
+      this.lookups.set(key, { value, at: now });
+      if (this.lookups.size > this.maxLookups) {
+        const oldest = this.lookups.keys().next().value;
+        if (oldest !== undefined) this.lookups.delete(oldest);
+      }
+    }
+    return value;
+  }
+
+  /**
+   * The contents of `file` as `info` describes it, or undefined when the file changed while it
+   * was read (then the caller streams it). One read per identity, however many ask at once.
+   */
+  async read(file: string, info: Stats): Promise<Buffer | undefined> {
+    const identity = fileIdentity(info);
+    const entry = this.contents.get(file);
+    if (entry && entry.identity === identity) {
+      this.hits++;
+      // Most recently used last: Map keeps insertion order, so re-inserting is the LRU touch.
+      this.contents.delete(file);
+      this.contents.set(file, entry);
+      return entry.data;
+    }
+    const key = `${file}\0${identity}`;
+    const inFlight = this.pending.get(key);
+    if (inFlight) {
+      this.hits++;
+      return inFlight;
+    }
+    this.misses++;
+    const read = readFile(file)
+      .then((data) => {
+        // A file that grew or shrank since its stat is not the version its identity names.
+        if (data.length !== info.size) return undefined;
+        this.store(file, { identity, data });
+        return data;
+      })
+      .catch(() => undefined)
+      .finally(() => this.pending.delete(key));
+    this.pending.set(key, read);
+    return read;
+  }
+
+  private store(file: string, entry: Entry): void {
+    const old = this.contents.get(file);
+    if (old) {
+      this.bytes -= old.data.length;
+      this.contents.delete(file);
+    }
+    this.contents.set(file, entry);
+    this.bytes += entry.data.length;
+    for (const [name, e] of this.contents) {
+      if (this.bytes <= this.options.maxBytes) break;
+      this.contents.delete(name);
+      this.bytes -= e.data.length;
+    }
+  }
+
+  /** Files kept now. */
+  get files(): number {
+    return this.contents.size;
+  }
+}

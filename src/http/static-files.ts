@@ -38,6 +38,8 @@ const MIME: Record<string, string> = {
  * separators, NUL): the traversal guard every static route goes through.
  */
 export function resolveInside(root: string, urlPath: string): string | undefined {
+  // A separator in a name is never a real file's name: an encoded one only hides a path.
+  if (/%(?:2f|5c)/i.test(urlPath)) return undefined;
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);

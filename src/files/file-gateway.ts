@@ -11,9 +11,10 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { FilesConfig } from '../config/schema.js';
 import { type AccessLogSink, logAccess } from '../http/access-log.js';
+import { recordingsApi } from '../http/api/recordings.js';
 import { FileCache } from '../http/file-cache.js';
 import { pageRoutes } from '../http/pages.js';
-import { sendJson } from '../http/respond.js';
+import { sendJson, sendRouterJsonError } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { guardHttpServer } from '../http/server-guards.js';
 import { recordingRoutes } from '../http/web-server.js';
@@ -47,7 +48,14 @@ export class FileGateway {
             restatMs: config.restatMs,
           })
         : undefined;
+    // The pages ask /api/streams whether a stream is live (a gateway has no live ports: none
+    // is, so they play the recording) and /api/recordings what there is to play.
+    const api = new Router()
+      .errorsAs('/', sendRouterJsonError)
+      .get('/streams', (_q, res) => sendJson(res, 200, { streams: [] }))
+      .mount('/', recordingsApi(config.root));
     this.router
+      .mount('/api', api)
       .get('/healthz', (_q, res) => sendJson(res, 200, { ok: true }))
       .get('/metrics', (_q, res) => this.sendMetrics(res))
       .mount(

@@ -110,7 +110,15 @@ export class FileGateway {
     return bound;
   }
 
-  async stop(): Promise<void> {
+  private stopping: Promise<void> | undefined;
+
+  /** Closes the port and every connection, then the access log file; once, however often called. */
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async close(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -14,7 +14,7 @@
  * file share one read.
  */
 import type { Stats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 
 export interface FileCacheOptions {
   /** Total bytes of file contents kept. */
@@ -30,6 +30,16 @@ export interface FileCacheOptions {
 interface Entry {
   readonly identity: string;
   readonly data: Buffer;
+  /** The stat of the bytes in `data` (taken on the open file, so the two agree). */
+  readonly info: Stats;
+  /** When that stat was taken (ms since the epoch). */
+  readonly checkedAt: number;
+}
+
+/** A file's bytes and the stat that describes them. */
+export interface CachedFile {
+  readonly data: Buffer;
+  readonly info: Stats;
 }
 
 interface Lookup<T> {
@@ -47,8 +57,9 @@ export class FileCache {
   misses = 0;
   bytes = 0;
   private readonly contents = new Map<string, Entry>();
-  private readonly pending = new Map<string, Promise<Buffer | undefined>>();
+  private readonly pending = new Map<string, Promise<CachedFile | undefined>>();
   private readonly lookups = new Map<string, Lookup<unknown>>();
+  private readonly resolving = new Map<string, Promise<unknown>>();
   private readonly maxLookups: number;
 
   constructor(readonly options: FileCacheOptions) {
@@ -69,7 +80,13 @@ export class FileCache {
     const now = Date.now();
     const hit = this.lookups.get(key);
     if (hit && now - hit.at < this.options.restatMs) return hit.value as T;
-    const value = await resolve();
+    // Every request that misses at once shares one resolution (a playlist's TTL ends for all
+    // its viewers in the same instant).
+    const inFlight = this.resolving.get(key);
+    if (inFlight) return inFlight as Promise<T>;
+    const pending = resolve().finally(() => this.resolving.delete(key));
+    this.resolving.set(key, pending);
+    const value = await pending;
     if (this.options.restatMs > 0) {
       this.lookups.delete(key);
       this.lookups.set(key, { value, at: now });
@@ -82,37 +99,58 @@ export class FileCache {
   }
 
   /**
-   * The contents of `file` as `info` describes it, or undefined when the file changed while it
-   * was read (then the caller streams it). One read per identity, however many ask at once.
+   * The contents of `file`, from memory when the copy there is the version `info` (a lookup up
+   * to `restatMs` old) names, or was itself checked within `restatMs`; else read anew from an
+   * open file whose own stat comes back with it. Undefined when the file cannot be read or
+   * changed size while being read (the caller then streams it). One read per file at a time,
+   * however many ask.
    */
-  async read(file: string, info: Stats): Promise<Buffer | undefined> {
-    const identity = fileIdentity(info);
+  async read(file: string, info: Stats): Promise<CachedFile | undefined> {
     const entry = this.contents.get(file);
-    if (entry && entry.identity === identity) {
+    if (
+      entry &&
+      (entry.identity === fileIdentity(info) || Date.now() - entry.checkedAt < this.options.restatMs)
+    ) {
       this.hits++;
       // Most recently used last: Map keeps insertion order, so re-inserting is the LRU touch.
       this.contents.delete(file);
       this.contents.set(file, entry);
-      return entry.data;
+      return entry;
     }
-    const key = `${file}\0${identity}`;
-    const inFlight = this.pending.get(key);
+    const inFlight = this.pending.get(file);
     if (inFlight) {
       this.hits++;
       return inFlight;
     }
     this.misses++;
-    const read = readFile(file)
-      .then((data) => {
-        // A file that grew or shrank since its stat is not the version its identity names.
-        if (data.length !== info.size) return undefined;
-        this.store(file, { identity, data });
-        return data;
-      })
-      .catch(() => undefined)
-      .finally(() => this.pending.delete(key));
-    this.pending.set(key, read);
+    const read = this.load(file, entry).finally(() => this.pending.delete(file));
+    this.pending.set(file, read);
     return read;
+  }
+
+  private async load(file: string, old: Entry | undefined): Promise<CachedFile | undefined> {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(file, 'r');
+      const info = await handle.stat();
+      const checkedAt = Date.now();
+      const identity = fileIdentity(info);
+      if (old && old.identity === identity) {
+        this.store(file, { ...old, checkedAt });
+        return old;
+      }
+      if (!this.fits(info.size)) return undefined;
+      const data = await handle.readFile();
+      // A file that grew or shrank while it was read is not the version its stat names.
+      if (data.length !== info.size) return undefined;
+      const entry = { identity, data, info, checkedAt };
+      this.store(file, entry);
+      return entry;
+    } catch {
+      return undefined;
+    } finally {
+      await handle?.close().catch(() => {});
+    }
   }
 
   private store(file: string, entry: Entry): void {

@@ -5,7 +5,7 @@
  * a listing) and the shared in-memory copy of hot small files (file-cache.ts).
  */
 import { createReadStream, type Stats } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { cacheControlFor } from './cache-policy.js';
@@ -216,7 +216,28 @@ async function sendFile(
   target: Extract<Target, { kind: 'file' }>,
   files: FileCache | undefined,
 ): Promise<void> {
-  const { file, ext, info } = target;
+  const { file, ext } = target;
+  // The headers describe the bytes sent: the in-memory copy's own stat, or that of the file
+  // opened here (a playlist replaced by a rename since the lookup must not get the old length).
+  const cached =
+    files && CACHED_TYPES.has(ext) && files.fits(target.info.size)
+      ? await files.read(file, target.info)
+      : undefined;
+  let info = cached?.info ?? target.info;
+  let handle: FileHandle | undefined;
+  if (!cached) {
+    try {
+      handle = await open(file, 'r');
+      info = await handle.stat();
+    } catch {
+      await handle?.close().catch(() => {});
+      return sendError(res, 404, 'not found');
+    }
+  }
+  const done = (status: number, headers: Record<string, string | number>, body?: Buffer) => {
+    handle?.close().catch(() => {});
+    finish(res, status, headers, body);
+  };
   const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
   // Set one by one (not as writeHead's argument) so the access log can read Content-Length.
   const headers: Record<string, string | number> = {
@@ -234,13 +255,13 @@ async function sendFile(
     inm !== undefined
       ? ifNoneMatchHits(inm, etag)
       : ims !== undefined && Math.floor(info.mtimeMs / 1000) <= Math.floor(Date.parse(ims) / 1000);
-  if (notModified) return finish(res, 304, headers);
+  if (notModified) return done(304, headers);
   let start = 0;
   let end = info.size - 1;
   let status = 200;
   const range = req.headers.range ? parseRange(req.headers.range, info.size) : undefined;
   if (range === 'invalid') {
-    return finish(res, 416, { ...headers, 'Content-Range': `bytes */${info.size}` });
+    return done(416, { ...headers, 'Content-Range': `bytes */${info.size}` });
   }
   if (range) {
     ({ start, end } = range);
@@ -248,16 +269,13 @@ async function sendFile(
     headers['Content-Range'] = `bytes ${start}-${end}/${info.size}`;
   }
   headers['Content-Length'] = info.size === 0 ? 0 : end - start + 1;
-  if (req.method === 'HEAD' || info.size === 0) return finish(res, status, headers);
-  if (files && CACHED_TYPES.has(ext) && files.fits(info.size)) {
-    const data = await files.read(file, info);
-    // One shared Buffer for every viewer; a slice is a view, not a copy.
-    if (data) return finish(res, status, headers, data.subarray(start, end + 1));
-  }
+  if (req.method === 'HEAD' || info.size === 0) return done(status, headers);
+  // One shared Buffer for every viewer; a slice is a view, not a copy.
+  if (cached) return done(status, headers, cached.data.subarray(start, end + 1));
   setHeaders(res, headers);
   res.writeHead(status);
   // pipe() waits for 'drain': at most the stream's 64 KiB buffer per download beyond the socket.
-  const stream = createReadStream(file, { start, end });
+  const stream = createReadStream(file, { fd: handle, start, end });
   stream.on('error', () => res.destroy());
   res.on('close', () => stream.destroy());
   stream.pipe(res);

@@ -97,7 +97,11 @@ export class FileClient {
     this.bodyLeft = -1;
     this.gotFirstByte = false;
     this.sentAt = performance.now();
-    this.timer = setTimeout(() => this.fail('timeout'), this.o.timeoutMs);
+    const what = path === this.o.playlist ? 'playlist' : this.o.mode === 'live' ? 'segment' : this.o.mode;
+    this.timer = setTimeout(
+      () => this.fail(`timeout (${what}, ${this.bodyLeft < 0 ? 'no head' : `${this.bodyLeft} bytes short`})`),
+      this.o.timeoutMs,
+    );
     this.socket!.write(
       `GET ${path} HTTP/1.1\r\nHost: ${this.o.host}:${this.o.port}\r\n${range ? `Range: ${range}\r\n` : ''}\r\n`,
     );

@@ -16,6 +16,9 @@
 import type { Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 
+/** A refresh in flight lets others keep the old answer until it is this many re-stat periods old. */
+const STALE_WHILE_REFRESH = 4;
+
 export interface FileCacheOptions {
   /** Total bytes of file contents kept. */
   readonly maxBytes: number;
@@ -83,6 +86,12 @@ export class FileCache {
     // Every request that misses at once shares one resolution (a playlist's TTL ends for all
     // its viewers in the same instant).
     const inFlight = this.resolving.get(key);
+    // While one refresh runs, the others keep the answer it replaces (for at most a few
+    // re-stat periods): on a busy machine the refresh waits for the thread pool, and requests
+    // queued behind it would wait with it.
+    if (inFlight && hit && now - hit.at < STALE_WHILE_REFRESH * this.options.restatMs) {
+      return hit.value as T;
+    }
     if (inFlight) return inFlight as Promise<T>;
     const pending = resolve().finally(() => this.resolving.delete(key));
     this.resolving.set(key, pending);
@@ -120,6 +129,10 @@ export class FileCache {
     const inFlight = this.pending.get(file);
     if (inFlight) {
       this.hits++;
+      // The copy being replaced, while it is young enough (as for lookups above).
+      if (entry && Date.now() - entry.checkedAt < STALE_WHILE_REFRESH * this.options.restatMs) {
+        return entry;
+      }
       return inFlight;
     }
     this.misses++;

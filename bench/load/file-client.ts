@@ -27,7 +27,7 @@ export interface FileClientOptions {
   readonly rangeBytes: number;
   /** Stop asking at this wall-clock time (ms since the epoch). */
   readonly endAt: number;
-  /** A request unanswered this long fails. */
+  /** A request that receives nothing this long fails (stalled). */
   readonly timeoutMs: number;
 }
 
@@ -54,6 +54,7 @@ export class FileClient {
   private timer: NodeJS.Timeout | undefined;
   private asked = 0;
   private segment: string | undefined;
+  private what = '';
   private done = false;
 
   constructor(
@@ -97,17 +98,27 @@ export class FileClient {
     this.bodyLeft = -1;
     this.gotFirstByte = false;
     this.sentAt = performance.now();
-    const what = path === this.o.playlist ? 'playlist' : this.o.mode === 'live' ? 'segment' : this.o.mode;
-    this.timer = setTimeout(
-      () => this.fail(`timeout (${what}, ${this.bodyLeft < 0 ? 'no head' : `${this.bodyLeft} bytes short`})`),
-      this.o.timeoutMs,
-    );
+    this.what = path === this.o.playlist ? 'playlist' : this.o.mode === 'live' ? 'segment' : this.o.mode;
+    this.arm();
     this.socket!.write(
       `GET ${path} HTTP/1.1\r\nHost: ${this.o.host}:${this.o.port}\r\n${range ? `Range: ${range}\r\n` : ''}\r\n`,
     );
   }
 
+  /** A stall timeout: nothing received for `timeoutMs` (a long download is not one). */
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () =>
+        this.fail(
+          `stalled ${this.o.timeoutMs / 1000} s (${this.what}, ${this.bodyLeft < 0 ? 'no head' : 'in the body'})`,
+        ),
+      this.o.timeoutMs,
+    );
+  }
+
   private onData(d: Buffer): void {
+    this.arm();
     if (!this.gotFirstByte) {
       this.gotFirstByte = true;
       this.stats.ttfb.record(performance.now() - this.sentAt);

@@ -1,12 +1,16 @@
-// Rewrites the generated parts of README.md (the settings tables of estuary serve and estuary
-// flv-gateway) from the settings schema:
+// Rewrites the generated parts of README.md (the settings tables of estuary serve, estuary
+// flv-gateway and estuary file-gateway) from the settings schema:
 // `npm run docs`. test/unit/config/help.test.ts fails when the README is out of date.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { renderSettingsTable } from '../src/config/help.js';
-import { EDGE_SETTINGS, SERVE_SETTINGS } from '../src/config/schema.js';
+import { EDGE_SETTINGS, FILES_SETTINGS, SERVE_SETTINGS } from '../src/config/schema.js';
 import type { SettingTable } from '../src/config/setting.js';
 
-const tables: Record<string, SettingTable> = { serve: SERVE_SETTINGS, edge: EDGE_SETTINGS };
+const tables: Record<string, SettingTable> = {
+  serve: SERVE_SETTINGS,
+  edge: EDGE_SETTINGS,
+  files: FILES_SETTINGS,
+};
 const path = new URL('../README.md', import.meta.url);
 let text = readFileSync(path, 'utf8');
 for (const [name, table] of Object.entries(tables)) {

@@ -301,6 +301,27 @@ describe('file gateway limits', () => {
     }
   });
 
+  test('an idle kept-alive connection is closed after the keep-alive timeout', async () => {
+    const idle = await startFileGateway(join(dir, 'data'), { keepAliveTimeoutMs: 1000, accessLog: 'off' });
+    try {
+      const s = await new Promise<Socket>((resolve, reject) => {
+        const c = connect(idle.port, '127.0.0.1', () => resolve(c));
+        c.on('error', reject);
+        sockets.push(c);
+      });
+      let answer = '';
+      s.on('data', (d: Buffer) => {
+        answer += d.toString();
+      });
+      s.write('GET /hls/a.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n');
+      const took = await closed(s, 8000);
+      assert.match(answer, /^HTTP\/1\.1 200 /, 'answered first');
+      assert.ok(took >= 900, `closed after ${took} ms, before the timeout`);
+    } finally {
+      await idle.stop();
+    }
+  });
+
   test('connections past the cap are refused, with a log line and a counter', async () => {
     const held = [await open(), await open(), await open()];
     for (const s of held) s.write('GET /hls/a.m3u8 HTTP/1.1\r\nHost: x\r\n\r\n');

@@ -155,7 +155,7 @@ async function locate(root: string, urlPath: string, cache: string | undefined):
 
 /**
  * Serves one file under `root` with Range, conditional GET (ETag / Last-Modified), MIME and
- * cache headers. 400 for a path that tries to leave `root`, 404 for anything missing or outside
+ * cache headers. 404 for a path that tries to leave `root` and for anything missing or outside
  * it (symlinks resolved); a directory as `options.directories` says.
  */
 export async function serveStatic(
@@ -170,7 +170,9 @@ export async function serveStatic(
   const target = await find(root, urlPath, opts);
   switch (target.kind) {
     case 'bad':
-      return sendError(res, 400, 'bad path');
+      // As for a missing file: the answer says nothing about what lies outside the root (and
+      // the origin has always answered these 404).
+      return sendError(res, 404, 'not found');
     case 'missing':
       return sendError(res, 404, 'not found');
     case 'dir':
@@ -206,7 +208,7 @@ async function serveDirectory(
   if (index.kind === 'file') return sendFile(req, res, index, opts.files);
   if (mode === 'index') return sendError(res, 403, 'directory listing is off (--dir turns it on)');
   const dir = resolveInside(root, urlPath);
-  if (!dir) return sendError(res, 400, 'bad path');
+  if (!dir) return sendError(res, 404, 'not found');
   return sendListing(req, res, dir, urlPath);
 }
 

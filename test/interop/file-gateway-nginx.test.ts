@@ -113,7 +113,7 @@ describe('nginx cache in front of two file gateways', { timeout: 60_000 }, () =>
       utimesSync(file, when, when);
       const changed = Date.now();
       let seenAfter = -1;
-      while (Date.now() - changed < 3000) {
+      while (Date.now() - changed < 5000) {
         const r = await get(path);
         assert.equal(r.status, 200);
         if (r.body.toString() === text) {
@@ -123,9 +123,10 @@ describe('nginx cache in front of two file gateways', { timeout: 60_000 }, () =>
         await new Promise((res) => setTimeout(res, 20));
       }
       assert.ok(seenAfter >= 0, 'the new playlist never came through');
-      // The bound: nginx's whole-second 1 s, the gateway's re-stat, a little for a loaded machine.
+      // The bound: nginx's whole-second 1 s, the gateway's re-stat, and up to a second for a
+      // loaded machine (a copy kept for good would fail it).
       assert.ok(
-        seenAfter <= PLAYLIST_CACHE_MS + RESTAT_MS + 400,
+        seenAfter <= PLAYLIST_CACHE_MS + RESTAT_MS + 1000,
         `the old playlist was served ${seenAfter} ms after the new one was written`,
       );
     }

@@ -8,6 +8,7 @@ import { parseBenchArgs } from './lib/args.js';
 import { ProcessGroup } from './lib/processes.js';
 import { writeReport } from './lib/report.js';
 import { edgeCascade, edgeReconnect, edgeScale } from './scenarios/edge.js';
+import { filesDownload, filesLive, filesRange } from './scenarios/files.js';
 import { ingest } from './scenarios/ingest.js';
 import { latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
@@ -24,7 +25,12 @@ const SCENARIOS: readonly Scenario[] = [
   edgeScale,
   edgeCascade,
   edgeReconnect,
+  filesLive,
+  filesDownload,
+  filesRange,
 ];
+/** `npm run bench -- files [options]`: the three file-gateway rows in turn. */
+const FILES_SCENARIOS: readonly Scenario[] = [filesLive, filesDownload, filesRange];
 /** `npm run bench -- edge [options]`: the three edge rows in turn, the options applied to each. */
 const EDGE_SCENARIOS: readonly Scenario[] = [edgeScale, edgeCascade, edgeReconnect];
 
@@ -33,6 +39,7 @@ const USAGE = `Usage: npm run bench -- SCENARIO [options]
 Scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(14)}${s.summary}`).join('\n')}
   edge             edge-scale, edge-cascade and edge-reconnect in turn
+  files            files-live, files-download and files-range in turn
   report           rewrite the figures in bench/RESULTS.md from the labelled runs in bench/results/
   mp4-merge [MIN]  peak memory of the fMP4 → MP4 merge over a long recording (bench/mp4-merge.ts)
   convert [MIN]    estuary convert beside ffmpeg -c copy, FLV → MP4 and HLS (bench/convert.ts)
@@ -68,7 +75,12 @@ async function main(argv: string[]): Promise<number> {
     await import('./mp4-merge.js');
     return 0;
   }
-  const scenarios = name === 'edge' ? EDGE_SCENARIOS : SCENARIOS.filter((s) => s.name === name);
+  const scenarios =
+    name === 'edge'
+      ? EDGE_SCENARIOS
+      : name === 'files'
+        ? FILES_SCENARIOS
+        : SCENARIOS.filter((s) => s.name === name);
   if (scenarios.length === 0) {
     console.log(USAGE);
     return name === undefined || name === '--help' ? 0 : 2;

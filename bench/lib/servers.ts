@@ -62,7 +62,7 @@ function resolveNms(): string | undefined {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -74,7 +74,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Resolves once something accepts on host:port; rejects after `timeoutMs`. */
-async function waitListening(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
+export async function waitListening(port: number, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} while starting`);

@@ -188,7 +188,7 @@ export const FILES_SETTINGS = {
   ...COMMON_SETTINGS,
   port: port(8100, 'listen port (also the second argument)'),
   root: text('./data', "the directory served: the origin's data directory", { arg: 'DIR' }),
-  dir: toggle(false, 'directory listings (off: a directory without index.html is 404)'),
+  dir: toggle(false, 'directory listings (off: a directory without index.html is 403)'),
   accessLog: text('-', "access log in the combined format: '-' for stdout, a file path, or 'off'", {
     arg: 'FILE',
   }),
@@ -208,6 +208,38 @@ export const FILES_SETTINGS = {
     {
       flag: false,
     },
+  ),
+  idleTimeoutMs: int(
+    60_000,
+    'a connection that moves no bytes either way for this long is closed, ms (a reader that stopped)',
+    { min: 1000 },
+    { flag: false },
+  ),
+  maxHeaderBytes: int(
+    16 * KiB,
+    'largest request head; a larger one gets 431',
+    { min: 1024, max: MiB },
+    {
+      flag: false,
+    },
+  ),
+  cacheBytes: int(
+    256 * MiB,
+    'memory for the one shared copy of hot small files (segments, playlists); 0: off',
+    { min: 0 },
+    { arg: 'BYTES' },
+  ),
+  cacheFileBytes: int(
+    8 * MiB,
+    'files up to this size are kept in memory; larger ones (full MP4, FLV) stream from the disk',
+    { min: 0 },
+    { flag: false },
+  ),
+  restatMs: int(
+    250,
+    'what a path resolves to (stat, real path) is reused this long; a rewritten playlist is seen within it, ms',
+    { min: 0, max: 1000 },
+    { flag: false },
   ),
 } as const;
 

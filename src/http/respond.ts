@@ -29,12 +29,10 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 export function sendError(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) return;
   const body = `${message}\n`;
-  res.writeHead(status, {
-    ...CORS_HEADERS,
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
+  // Content-Length through setHeader, where the access log can read it.
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.writeHead(status, { ...CORS_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
 /** The HTTP status for an error thrown while serving a request. */

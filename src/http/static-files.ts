@@ -1,8 +1,16 @@
-import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+/**
+ * Static files for the origin's web port, the pages and the file gateway, from one place: the
+ * traversal guard, GET/HEAD with a single Range (RFC 9110 14), conditional requests (13), the
+ * content types, the cache policy (cache-policy.ts), and for the gateway directories (index.html,
+ * a listing) and the shared in-memory copy of hot small files (file-cache.ts).
+ */
+import { createReadStream, type Stats } from 'node:fs';
+import { type FileHandle, open, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { cacheControlFor } from './cache-policy.js';
+import { sendListing } from './dir-listing.js';
+import type { FileCache } from './file-cache.js';
 import { CORS_HEADERS, sendError } from './respond.js';
 
 const MIME: Record<string, string> = {
@@ -30,6 +38,8 @@ const MIME: Record<string, string> = {
  * separators, NUL): the traversal guard every static route goes through.
  */
 export function resolveInside(root: string, urlPath: string): string | undefined {
+  // A separator in a name is never a real file's name: an encoded one only hides a path.
+  if (/%(?:2f|5c)/i.test(urlPath)) return undefined;
   let decoded: string;
   try {
     decoded = decodeURIComponent(urlPath);
@@ -94,39 +104,149 @@ export function parseRange(
   return { start, end };
 }
 
+/** What a directory URL answers: 404 (the origin), its index.html or 403, or a listing too. */
+export type DirectoryMode = 'none' | 'index' | 'list';
+
+export interface StaticOptions {
+  /** Cache-Control instead of the one the path implies (pages: revalidate every time). */
+  readonly cache?: string;
+  /** Keep small files in memory, and resolved paths for a short while (the file gateway). */
+  readonly files?: FileCache;
+  readonly directories?: DirectoryMode;
+}
+
+/** Kept in memory when small: media segments, init segments and playlists, written whole. */
+const CACHED_TYPES = new Set(['.ts', '.m4s', '.m3u8', '.mp4', '.m4a', '.m4v']);
+
+/** What a URL path names under the root. */
+type Target =
+  | { readonly kind: 'bad' }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'dir' }
+  | {
+      readonly kind: 'file';
+      readonly file: string;
+      readonly ext: string;
+      readonly info: Stats;
+      readonly cacheControl: string;
+    };
+
+async function locate(root: string, urlPath: string, cache: string | undefined): Promise<Target> {
+  const inside = resolveInside(root, urlPath);
+  // `..`, `.`, encoded separators, NUL, undecodable escapes: no client sends these for a real file.
+  if (!inside) return { kind: 'bad' };
+  // Served from its real path, so what was checked is what is read.
+  const file = await realPathInside(root, inside);
+  if (!file) return { kind: 'missing' };
+  let info: Stats;
+  try {
+    info = await stat(file);
+  } catch {
+    return { kind: 'missing' };
+  }
+  if (info.isDirectory()) return { kind: 'dir' };
+  if (!info.isFile()) return { kind: 'missing' };
+  // The name asked for decides the type, not the name a symlink points to.
+  const ext = extname(inside).toLowerCase();
+  const cacheControl =
+    cache ?? (await cacheControlFor(root, relative(resolve(root), inside).split(sep), inside));
+  return { kind: 'file', file, ext, info, cacheControl };
+}
+
 /**
  * Serves one file under `root` with Range, conditional GET (ETag / Last-Modified), MIME and
- * cache headers. Answers 404 for anything missing or outside `root`, symlinks resolved.
+ * cache headers. 404 for a path that tries to leave `root` and for anything missing or outside
+ * it (symlinks resolved); a directory as `options.directories` says.
  */
 export async function serveStatic(
   req: IncomingMessage,
   res: ServerResponse,
   root: string,
   urlPath: string,
-  /** Cache-Control instead of the one the extension implies (pages: revalidate every time). */
-  cache?: string,
+  /** A Cache-Control override (the pages), or the options. */
+  options: string | StaticOptions = {},
 ): Promise<void> {
-  const inside = resolveInside(root, urlPath);
-  if (!inside) return sendError(res, 404, 'not found');
-  // Served from its real path, so what was checked is what is read.
-  const file = await realPathInside(root, inside);
-  if (!file) return sendError(res, 404, 'not found');
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(file);
-  } catch {
-    return sendError(res, 404, 'not found');
+  const opts: StaticOptions = typeof options === 'string' ? { cache: options } : options;
+  const target = await find(root, urlPath, opts);
+  switch (target.kind) {
+    case 'bad':
+      // As for a missing file: the answer says nothing about what lies outside the root (and
+      // the origin has always answered these 404).
+      return sendError(res, 404, 'not found');
+    case 'missing':
+      return sendError(res, 404, 'not found');
+    case 'dir':
+      return serveDirectory(req, res, root, urlPath, opts);
+    case 'file':
+      return sendFile(req, res, target, opts.files);
   }
-  if (!info.isFile()) return sendError(res, 404, 'not found');
-  // The name asked for decides the type, not the name a symlink points to.
-  const ext = extname(inside).toLowerCase();
+}
+
+function find(root: string, urlPath: string, opts: StaticOptions): Promise<Target> {
+  const look = () => locate(root, urlPath, opts.cache);
+  return opts.files ? opts.files.lookup(`${root}\0${urlPath}`, look) : look();
+}
+
+async function serveDirectory(
+  req: IncomingMessage,
+  res: ServerResponse,
+  root: string,
+  urlPath: string,
+  opts: StaticOptions,
+): Promise<void> {
+  const mode = opts.directories ?? 'none';
+  if (mode === 'none') return sendError(res, 404, 'not found');
+  if (!urlPath.endsWith('/')) {
+    // Relative links in an index.html or a listing resolve against the directory only with the
+    // slash (RFC 3986 5.2.3), so the directory's URL is the one with it.
+    const query = (req.url ?? '').slice(urlPath.length);
+    res.writeHead(301, { ...CORS_HEADERS, Location: `${urlPath}/${query}`, 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  const index = await find(root, `${urlPath}index.html`, opts);
+  if (index.kind === 'file') return sendFile(req, res, index, opts.files);
+  if (mode === 'index') return sendError(res, 403, 'directory listing is off (--dir turns it on)');
+  const dir = resolveInside(root, urlPath);
+  if (!dir) return sendError(res, 404, 'not found');
+  return sendListing(req, res, dir, urlPath);
+}
+
+async function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Extract<Target, { kind: 'file' }>,
+  files: FileCache | undefined,
+): Promise<void> {
+  const { file, ext } = target;
+  // The headers describe the bytes sent: the in-memory copy's own stat, or that of the file
+  // opened here (a playlist replaced by a rename since the lookup must not get the old length).
+  const cached =
+    files && CACHED_TYPES.has(ext) && files.fits(target.info.size)
+      ? await files.read(file, target.info)
+      : undefined;
+  let info = cached?.info ?? target.info;
+  let handle: FileHandle | undefined;
+  if (!cached) {
+    try {
+      handle = await open(file, 'r');
+      info = await handle.stat();
+    } catch {
+      await handle?.close().catch(() => {});
+      return sendError(res, 404, 'not found');
+    }
+  }
+  const done = (status: number, headers: Record<string, string | number>, body?: Buffer) => {
+    handle?.close().catch(() => {});
+    finish(res, status, headers, body);
+  };
   const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
+  // Set one by one (not as writeHead's argument) so the access log can read Content-Length.
   const headers: Record<string, string | number> = {
     ...CORS_HEADERS,
     'Content-Type': MIME[ext] ?? 'application/octet-stream',
     'Accept-Ranges': 'bytes',
-    'Cache-Control':
-      cache ?? (await cacheControlFor(root, relative(resolve(root), inside).split(sep), inside)),
+    'Cache-Control': target.cacheControl,
     ETag: etag,
     'Last-Modified': info.mtime.toUTCString(),
   };
@@ -137,19 +257,13 @@ export async function serveStatic(
     inm !== undefined
       ? ifNoneMatchHits(inm, etag)
       : ims !== undefined && Math.floor(info.mtimeMs / 1000) <= Math.floor(Date.parse(ims) / 1000);
-  if (notModified) {
-    res.writeHead(304, headers);
-    res.end();
-    return;
-  }
+  if (notModified) return done(304, headers);
   let start = 0;
   let end = info.size - 1;
   let status = 200;
   const range = req.headers.range ? parseRange(req.headers.range, info.size) : undefined;
   if (range === 'invalid') {
-    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${info.size}` });
-    res.end();
-    return;
+    return done(416, { ...headers, 'Content-Range': `bytes */${info.size}` });
   }
   if (range) {
     ({ start, end } = range);
@@ -157,13 +271,29 @@ export async function serveStatic(
     headers['Content-Range'] = `bytes ${start}-${end}/${info.size}`;
   }
   headers['Content-Length'] = info.size === 0 ? 0 : end - start + 1;
-  res.writeHead(status, headers);
-  if (req.method === 'HEAD' || info.size === 0) {
-    res.end();
-    return;
-  }
-  const stream = createReadStream(file, { start, end });
+  if (req.method === 'HEAD' || info.size === 0) return done(status, headers);
+  // One shared Buffer for every viewer; a slice is a view, not a copy.
+  if (cached) return done(status, headers, cached.data.subarray(start, end + 1));
+  setHeaders(res, headers);
+  res.writeHead(status);
+  // pipe() waits for 'drain': at most the stream's 64 KiB buffer per download beyond the socket.
+  const stream = createReadStream(file, { fd: handle, start, end });
   stream.on('error', () => res.destroy());
   res.on('close', () => stream.destroy());
   stream.pipe(res);
+}
+
+function setHeaders(res: ServerResponse, headers: Record<string, string | number>): void {
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+}
+
+function finish(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | number>,
+  body?: Buffer,
+): void {
+  setHeaders(res, headers);
+  res.writeHead(status);
+  res.end(body);
 }

@@ -11,7 +11,7 @@ import { type FileCheck, serveProtected } from './protected-files.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
 import { Router } from './router.js';
 import { guardHttpServer } from './server-guards.js';
-import { serveStatic } from './static-files.js';
+import { type StaticOptions, serveStatic } from './static-files.js';
 
 export interface WebServerOptions {
   readonly hub: StreamHub;
@@ -31,15 +31,19 @@ export interface WebServerOptions {
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
 const RECORDING_ROOTS = ['flv', 'hls', 'mp4'];
 
-/** The recordings of `dataDir` under /flv, /hls and /mp4: the part the file gateway shares. */
-export function recordingRoutes(dataDir: string, checkFile?: FileCheck): Router {
+/**
+ * The recordings of `dataDir` under /flv, /hls and /mp4: the part the file gateway shares (with
+ * its in-memory copy of hot files and its directory answers in `options`). With `checkFile` each
+ * request needs its stream's play credentials (the origin's --auth-files).
+ */
+export function recordingRoutes(dataDir: string, options: StaticOptions = {}, checkFile?: FileCheck): Router {
   const r = new Router();
   for (const root of RECORDING_ROOTS) {
     r.get(`/${root}/*`, (req, res) => {
       const path = (req.url ?? '/').split('?', 1)[0]!;
       return checkFile
         ? serveProtected(req, res, dataDir, path, checkFile)
-        : serveStatic(req, res, dataDir, path);
+        : serveStatic(req, res, dataDir, path, options);
     });
   }
   return r;
@@ -73,7 +77,7 @@ export class WebServer {
     this.router
       .mount('/api', api)
       .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
-      .mount('/', recordingRoutes(opts.dataDir, opts.checkFile))
+      .mount('/', recordingRoutes(opts.dataDir, {}, opts.checkFile))
       .mount('/', pageRoutes());
     this.server = createServer((req: IncomingMessage, res: ServerResponse) =>
       this.router.handle(req, res, opts.log),

@@ -32,6 +32,8 @@ export const tools = {
     firstExisting(process.env.ESTUARY_FFPROBE, '/usr/bin/ffprobe') ?? fromNpm('@ffprobe-installer/ffprobe'),
   rtmpdump: firstExisting('/usr/bin/rtmpdump'),
   chromium: firstExisting('/usr/bin/chromium'),
+  /** Debian's nginx (.ci/run installs it): the cache in front of the file gateways. */
+  nginx: firstExisting(process.env.ESTUARY_NGINX, '/usr/sbin/nginx'),
 };
 
 export type ToolName = keyof typeof tools;

@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { renderOptions, renderSettingsTable } from '../../../src/config/help.js';
 import { describeSettings, resolveSettings, settingEntries } from '../../../src/config/load.js';
-import { EDGE_SETTINGS, SERVE_SETTINGS } from '../../../src/config/schema.js';
+import {
+  CONVERT_SETTINGS,
+  EDGE_SETTINGS,
+  FILES_SETTINGS,
+  SERVE_SETTINGS,
+} from '../../../src/config/schema.js';
 import { envName, flagName } from '../../../src/config/setting.js';
 
 const README = new URL('../../../README.md', import.meta.url);
@@ -21,6 +26,8 @@ test('--help names every flag and every file-only setting of estuary serve', () 
 for (const [name, table] of [
   ['serve', SERVE_SETTINGS],
   ['edge', EDGE_SETTINGS],
+  ['files', FILES_SETTINGS],
+  ['convert', CONVERT_SETTINGS],
 ] as const) {
   test(`the README ${name} settings table is the one the schema renders`, () => {
     const text = readFileSync(README, 'utf8');

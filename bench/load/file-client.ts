@@ -1,0 +1,194 @@
+/**
+ * One HTTP/1.1 client of the file benchmarks over a raw keep-alive socket (node:http's client
+ * costs more than the server under test at these counts): it sends one request at a time,
+ * reads the answer by its Content-Length without keeping the body (a playlist's body is kept, to
+ * find the newest segment), and asks again until its time is up.
+ *
+ *  - `live`: the live playlist, then the newest segment it lists, in a loop (an HLS player
+ *    without the pauses);
+ *  - `download`: the whole big file, again and again;
+ *  - `range`: `rangeBytes` at a random offset of the big file (a seeking player).
+ */
+import { connect, type Socket } from 'node:net';
+import type { Histogram } from '../lib/histogram.js';
+
+export type FileMode = 'live' | 'download' | 'range';
+
+export interface FileClientOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly mode: FileMode;
+  readonly localAddress: string;
+  /** `/hls/live/stream/index.m3u8` */
+  readonly playlist: string;
+  /** `/mp4/live/stream/output_merge/stream_full.mp4` and its size. */
+  readonly bigFile: string;
+  readonly bigSize: number;
+  readonly rangeBytes: number;
+  /** Stop asking at this wall-clock time (ms since the epoch). */
+  readonly endAt: number;
+  /** A request that receives nothing this long fails (stalled). */
+  readonly timeoutMs: number;
+}
+
+export interface FileStats {
+  requests: number;
+  failures: Record<string, number>;
+  ttfb: Histogram;
+  bytes: number;
+  /** Epoch second → [requests completed, body bytes received]. */
+  perSecond: Map<number, [number, number]>;
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+export class FileClient {
+  private socket: Socket | undefined;
+  private head: Buffer[] = [];
+  private headLen = 0;
+  private bodyLeft = -1;
+  private status = 0;
+  private body: Buffer[] | undefined;
+  private sentAt = 0;
+  private gotFirstByte = false;
+  private timer: NodeJS.Timeout | undefined;
+  private asked = 0;
+  private segment: string | undefined;
+  private what = '';
+  private done = false;
+
+  constructor(
+    private readonly o: FileClientOptions,
+    private readonly stats: FileStats,
+    private readonly onDone: () => void,
+  ) {
+    this.open();
+  }
+
+  private open(): void {
+    const s = connect({ host: this.o.host, port: this.o.port, localAddress: this.o.localAddress });
+    this.socket = s;
+    s.setNoDelay(true);
+    s.on('connect', () => this.ask());
+    s.on('data', (d: Buffer) => this.onData(d));
+    s.on('error', (err: NodeJS.ErrnoException) => this.fail(err.code ?? 'socket error'));
+    s.on('close', () => {
+      if (this.socket === s && !this.done) this.fail('closed by the server');
+    });
+  }
+
+  private path(): { path: string; range?: string } {
+    if (this.o.mode === 'download') return { path: this.o.bigFile };
+    if (this.o.mode === 'range') {
+      const start = Math.floor(Math.random() * Math.max(1, this.o.bigSize - this.o.rangeBytes));
+      return { path: this.o.bigFile, range: `bytes=${start}-${start + this.o.rangeBytes - 1}` };
+    }
+    // live: playlist, segment, playlist, segment, …
+    const seg = this.asked % 2 === 1 ? this.segment : undefined;
+    return { path: seg ?? this.o.playlist };
+  }
+
+  private ask(): void {
+    if (Date.now() >= this.o.endAt) return this.finish();
+    const { path, range } = this.path();
+    this.asked++;
+    this.body = path === this.o.playlist ? [] : undefined;
+    this.head = [];
+    this.headLen = 0;
+    this.bodyLeft = -1;
+    this.gotFirstByte = false;
+    this.sentAt = performance.now();
+    this.what = path === this.o.playlist ? 'playlist' : this.o.mode === 'live' ? 'segment' : this.o.mode;
+    this.arm();
+    this.socket!.write(
+      `GET ${path} HTTP/1.1\r\nHost: ${this.o.host}:${this.o.port}\r\n${range ? `Range: ${range}\r\n` : ''}\r\n`,
+    );
+  }
+
+  /** A stall timeout: nothing received for `timeoutMs` (a long download is not one). */
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(
+      () =>
+        this.fail(
+          `stalled ${this.o.timeoutMs / 1000} s (${this.what}, ${this.bodyLeft < 0 ? 'no head' : 'in the body'})`,
+        ),
+      this.o.timeoutMs,
+    );
+  }
+
+  private onData(d: Buffer): void {
+    this.arm();
+    if (!this.gotFirstByte) {
+      this.gotFirstByte = true;
+      this.stats.ttfb.record(performance.now() - this.sentAt);
+    }
+    let chunk = d;
+    if (this.bodyLeft < 0) {
+      this.head.push(chunk);
+      this.headLen += chunk.length;
+      const all = this.head.length === 1 ? chunk : Buffer.concat(this.head, this.headLen);
+      const end = all.indexOf(HEAD_END);
+      if (end < 0) return;
+      const text = all.subarray(0, end).toString('latin1');
+      this.status = Number(text.slice(9, 12));
+      const m = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+      this.bodyLeft = m ? Number(m[1]) : 0;
+      chunk = all.subarray(end + 4);
+    }
+    this.bodyLeft -= chunk.length;
+    this.count(chunk.length, 0);
+    this.body?.push(chunk);
+    if (this.bodyLeft <= 0) this.complete();
+  }
+
+  private count(bytes: number, requests: number): void {
+    this.stats.bytes += bytes;
+    const sec = Math.floor(Date.now() / 1000);
+    const row = this.stats.perSecond.get(sec);
+    if (row) {
+      row[0] += requests;
+      row[1] += bytes;
+    } else this.stats.perSecond.set(sec, [requests, bytes]);
+  }
+
+  private complete(): void {
+    clearTimeout(this.timer);
+    if (this.status !== 200 && this.status !== 206) {
+      this.failures(`status ${this.status}`);
+    } else {
+      this.stats.requests++;
+      this.count(0, 1);
+    }
+    if (this.body) {
+      const lines = Buffer.concat(this.body).toString('latin1').trim().split('\n');
+      const newest = lines.filter((l) => l.length > 0 && !l.startsWith('#')).pop();
+      if (newest) this.segment = this.o.playlist.replace(/[^/]*$/, newest.trim());
+    }
+    this.ask();
+  }
+
+  private failures(why: string): void {
+    this.stats.failures[why] = (this.stats.failures[why] ?? 0) + 1;
+  }
+
+  private fail(why: string): void {
+    if (this.done) return;
+    clearTimeout(this.timer);
+    this.failures(why);
+    const s = this.socket;
+    this.socket = undefined;
+    s?.destroy();
+    // A new connection if there is time left: one broken connection is one failure, not the end.
+    if (Date.now() < this.o.endAt - 500) setTimeout(() => this.open(), 100);
+    else this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.timer);
+    this.socket?.destroy();
+    this.onDone();
+  }
+}

@@ -5,7 +5,7 @@ import { ConnectionMeter } from './api/connection-meter.js';
 import { recordingsApi } from './api/recordings.js';
 import { type ServerPorts, serverApi } from './api/server.js';
 import type { StreamStats } from './api/stream-stats.js';
-import { streamsApi } from './api/streams.js';
+import { type StreamsApiOptions, streamsApi } from './api/streams.js';
 import { pageRoutes } from './pages.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
 import { Router } from './router.js';
@@ -23,6 +23,8 @@ export interface WebServerOptions {
   readonly meters?: Readonly<Record<string, ConnectionMeter>>;
   /** The ports actually bound, once the servers listen (for /api/server). */
   readonly ports?: () => ServerPorts | undefined;
+  /** With workers: GET /api/streams is the sum over every worker (streams.ts). */
+  readonly gatherStreams?: StreamsApiOptions['gather'];
 }
 
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
@@ -51,7 +53,13 @@ export class WebServer {
       .errorsAs('/', sendRouterJsonError)
       .mount(
         '/',
-        streamsApi({ hub: opts.hub, stats: opts.stats, log: opts.log, adminToken: opts.adminToken }),
+        streamsApi({
+          hub: opts.hub,
+          stats: opts.stats,
+          log: opts.log,
+          adminToken: opts.adminToken,
+          gather: opts.gatherStreams,
+        }),
       )
       .mount('/', recordingsApi(opts.dataDir))
       .mount(

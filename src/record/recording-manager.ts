@@ -67,6 +67,8 @@ export class RecordingManager {
   }
 
   private start(stream: LiveStream): void {
+    // A relay's stream is recorded where it is published (by the worker that holds the publish).
+    if (stream.publisher?.relay) return;
     const startedAt = new Date(stream.publishedAt);
     const recorders: Recorder[] = [];
     // The live stream is never held up meanwhile: each recorder queues its writes behind `ready`,

@@ -9,7 +9,7 @@ import type { LiveStream } from '../../hub/live-stream.js';
 import type { StreamHub } from '../../hub/stream-hub.js';
 import { sendJson, sendJsonError } from '../respond.js';
 import { Router } from '../router.js';
-import { streamInfo } from './stream-info.js';
+import { type StreamInfo, streamInfo } from './stream-info.js';
 import type { StreamStats } from './stream-stats.js';
 
 export interface StreamsApiOptions {
@@ -18,6 +18,20 @@ export interface StreamsApiOptions {
   readonly log: Logger;
   /** The admin token DELETE needs; undefined: the admin API is off. */
   readonly adminToken: string | undefined;
+  /**
+   * With workers: GET /api/streams answers the sum over every worker (the primary gathers each
+   * one's `listStreams`), given the request's query string.
+   */
+  readonly gather?: (query: string) => Promise<{ streams: StreamInfo[] }>;
+}
+
+/** The live streams of one hub, as GET /api/streams lists them. */
+export function listStreams(hub: StreamHub, stats: StreamStats, history: boolean): StreamInfo[] {
+  return hub
+    .list()
+    .filter((s) => s.isLive)
+    .sort((a, b) => a.path.localeCompare(b.path))
+    .map((s) => streamInfo(s, stats, history));
 }
 
 /** How long DELETE waits for the kicked publisher's connection to close before it answers. */
@@ -31,14 +45,11 @@ export function streamsApi(opts: StreamsApiOptions): Router {
   const notLive = (res: ServerResponse, app: string, stream: string) =>
     sendJsonError(res, 404, 'ERR_STREAM_NOT_FOUND', `stream ${app}/${stream} is not being published`);
   return new Router()
-    .get('/streams', (req, res) => {
-      const history = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('history') === '1';
-      const streams = opts.hub
-        .list()
-        .filter((s) => s.isLive)
-        .sort((a, b) => a.path.localeCompare(b.path))
-        .map((s) => streamInfo(s, opts.stats, history));
-      sendJson(res, 200, { streams });
+    .get('/streams', async (req, res) => {
+      const query = (req.url ?? '').split('?')[1] ?? '';
+      if (opts.gather) return sendJson(res, 200, await opts.gather(query));
+      const history = new URLSearchParams(query).get('history') === '1';
+      sendJson(res, 200, { streams: listStreams(opts.hub, opts.stats, history) });
     })
     .get('/streams/:app/:stream', (_req, res, p) => {
       const s = live(p.app!, p.stream!);

@@ -1,4 +1,7 @@
 /** `estuary flv-gateway PORT UPSTREAM_URL`: an FLV edge tier, until SIGINT/SIGTERM. */
+
+import { runClustered } from '../cluster/run.js';
+import { workerCount } from '../cluster/worker-count.js';
 import { EDGE_SETTINGS } from '../config/schema.js';
 import { Edge } from '../edge/edge.js';
 import { describeError } from '../errors.js';
@@ -34,12 +37,26 @@ export async function flvGatewayCommand(
     return 2;
   }
   const level = config.debug ? 'debug' : config.logLevel;
+  const log = createLogger(level, config.logFormat);
   let edge: Edge;
   try {
-    edge = new Edge(config, createLogger(level, config.logFormat));
+    edge = new Edge(config, log);
   } catch (err) {
     console.error(`estuary flv-gateway: ${describeError(err)}`);
     return 1;
+  }
+  const workers = workerCount(config.workers);
+  if (workers > 1) {
+    // Each worker pulls from the upstream itself: one pull per stream per worker.
+    return runClustered({
+      name: 'flv-gateway',
+      workers,
+      log,
+      worker: (wlog) => {
+        const e = new Edge(config, wlog);
+        return { start: () => e.start(), stop: () => e.stop() };
+      },
+    });
   }
   return serveUntilSignal(
     'flv-gateway',

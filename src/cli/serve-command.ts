@@ -1,7 +1,11 @@
 /** `estuary serve`: the origin, until SIGINT/SIGTERM. */
+
+import { OriginWorker } from '../cluster/origin-worker.js';
+import { runClustered } from '../cluster/run.js';
+import { workerCount } from '../cluster/worker-count.js';
 import { SERVE_SETTINGS } from '../config/schema.js';
 import { createLogger } from '../log.js';
-import { Origin } from '../origin/origin.js';
+import { Origin, recoverRecordings } from '../origin/origin.js';
 import { type CommandSpec, parseCommand, serveUntilSignal, usage } from './command-settings.js';
 
 const SPEC: CommandSpec<typeof SERVE_SETTINGS> = {
@@ -19,7 +23,22 @@ export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = proc
   const parsed = parseCommand(SPEC, args, env);
   if (parsed.kind === 'exit') return parsed.code;
   const config = parsed.resolved.config;
-  const origin = new Origin(config, createLogger(config.logLevel, config.logFormat));
+  const log = createLogger(config.logLevel, config.logFormat);
+  const workers = workerCount(config.workers);
+  if (workers > 1) {
+    return runClustered({
+      name: 'serve',
+      workers,
+      log,
+      // Once, before any worker accepts a publish that could reuse a folder a crash left.
+      beforeFork: () => recoverRecordings(config, log),
+      worker: (wlog, link) => {
+        const w = new OriginWorker(config, link, wlog);
+        return { start: () => w.start(), stop: () => w.stop(), privateUrl: () => w.url };
+      },
+    });
+  }
+  const origin = new Origin(config, log);
   return serveUntilSignal(
     'serve',
     () => origin.start(),

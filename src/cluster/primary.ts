@@ -74,6 +74,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   });
 
   const send = (w: Worker, m: PrimaryMessage) => {
+    // A worker on its way out: its channel may close under the send (the 'error' below).
     if (w.isConnected()) w.send(m);
   };
   const others = (id: number, m: PrimaryMessage) => {
@@ -148,6 +149,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const fork = () => {
     const w = cluster.fork();
     const forkedAt = Date.now();
+    // EPIPE on a send to a worker that is exiting: its 'exit' follows and says the rest.
+    w.on('error', (err) => log.debug({ worker: w.id, err: describeError(err) }, 'worker channel error'));
     w.on('message', (m: unknown) => {
       if (isWorkerMessage(m)) onMessage(w, m);
     });
@@ -195,7 +198,7 @@ async function stopAll(timeoutMs: number, log: Logger): Promise<boolean> {
       new Promise<void>((resolve) => {
         if (w.isDead()) return resolve();
         w.once('exit', () => resolve());
-        if (w.isConnected()) w.send({ t: 'stop' } satisfies PrimaryMessage);
+        if (w.isConnected()) w.send({ t: 'stop' } satisfies PrimaryMessage, undefined, () => {});
         else w.process.kill('SIGTERM');
       }),
   );

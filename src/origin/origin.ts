@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
-import type { Logger, Logger as Logger } from 'pino';
+import type { Logger } from 'pino';
 import { verifySignedPath } from '../auth/sign.js';
 import type { ServeConfig } from '../config/schema.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';

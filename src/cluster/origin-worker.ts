@@ -60,6 +60,18 @@ export class OriginWorker {
   }
 
   private async claim(path: string): Promise<undefined> {
+    // Published here already, or relayed here from a worker that died and whose publisher has not
+    // come back yet: the hub would refuse it, so the name is not claimed (a claim would stay held).
+    // A publisher that retries reaches the other workers in turn (round-robin).
+    const current = this.origin.hub.get(path)?.publisher;
+    if (current) {
+      throw new EstuaryError(
+        'ERR_STREAM_BUSY',
+        current.relay
+          ? `stream ${path} is being relayed here while its publisher reconnects; try again`
+          : `stream ${path} is already being published (by ${current.protocol} ${current.remote})`,
+      );
+    }
     const r = await this.link.request({ t: 'claim', path });
     if (!r.ok) throw new EstuaryError('ERR_STREAM_BUSY', r.reason ?? `stream ${path} is busy`);
     // A publisher may go away between the claim and its first tag: the name must not stay held.

@@ -127,7 +127,7 @@ test('a stream published on one worker plays on the other over RTMP, HTTP-FLV an
     async (file) => {
       const p = start(
         FFMPEG,
-        ['-t', '2', ...saveAsFlvArgs(`rtmp://127.0.0.1:${s.ports.rtmp}/live/a`, file)],
+        ['-t', '1.2', ...saveAsFlvArgs(`rtmp://127.0.0.1:${s.ports.rtmp}/live/a`, file)],
         20_000,
       );
       await p.done;
@@ -141,7 +141,7 @@ test('a stream published on one worker plays on the other over RTMP, HTTP-FLV an
     async (file) => {
       const p = start(
         FFMPEG,
-        ['-t', '2', ...saveAsFlvArgs(`http://127.0.0.1:${s.ports.http}/live/a.flv`, file)],
+        ['-t', '1.2', ...saveAsFlvArgs(`http://127.0.0.1:${s.ports.http}/live/a.flv`, file)],
         20_000,
       );
       await p.done;

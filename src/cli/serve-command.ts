@@ -5,7 +5,7 @@ import { runClustered } from '../cluster/run.js';
 import { workerCount } from '../cluster/worker-count.js';
 import { SERVE_SETTINGS } from '../config/schema.js';
 import { createLogger } from '../log.js';
-import { Origin, recoverRecordings } from '../origin/origin.js';
+import { Origin, recoverRecordings, recoverStreamRecordings } from '../origin/origin.js';
 import { type CommandSpec, parseCommand, serveUntilSignal, usage } from './command-settings.js';
 
 const SPEC: CommandSpec<typeof SERVE_SETTINGS> = {
@@ -32,6 +32,8 @@ export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = proc
       log,
       // Once, before any worker accepts a publish that could reuse a folder a crash left.
       beforeFork: () => recoverRecordings(config, log),
+      // A worker that died leaves its recordings open: completed at once, not at the next start.
+      afterDeath: (paths) => recoverStreamRecordings(config, log, paths),
       worker: (wlog, link) => {
         const w = new OriginWorker(config, link, wlog);
         return { start: () => w.start(), stop: () => w.stop(), privateUrl: () => w.url };

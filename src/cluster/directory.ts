@@ -5,6 +5,17 @@
 export class StreamDirectory {
   private readonly holders = new Map<string, number>();
   private readonly urls = new Map<number, string>();
+  /** Names no worker may claim for now (their crashed worker's recordings are being moved aside). */
+  private readonly held = new Set<string>();
+
+  /** Refuses claims of `paths` until `unhold`. */
+  hold(paths: readonly string[]): void {
+    for (const p of paths) this.held.add(p);
+  }
+
+  unhold(paths: readonly string[]): void {
+    for (const p of paths) this.held.delete(p);
+  }
 
   /** The worker's private (loopback) HTTP-FLV URL, once it listens. */
   setUrl(worker: number, url: string): void {
@@ -15,7 +26,11 @@ export class StreamDirectory {
    * Grants `path` to `worker`, or names the worker that holds it. The same worker asking again is
    * granted: its own hub refuses a second local publisher as a single process does.
    */
-  claim(path: string, worker: number): { ok: true; fresh: boolean } | { ok: false; holder: number } {
+  claim(
+    path: string,
+    worker: number,
+  ): { ok: true; fresh: boolean } | { ok: false; holder: number } | { ok: false; held: true } {
+    if (this.held.has(path)) return { ok: false, held: true };
     const holder = this.holders.get(path);
     if (holder === undefined) {
       this.holders.set(path, worker);

@@ -26,6 +26,11 @@ export interface PrimaryOptions {
   readonly log: Logger;
   /** Runs once before the first fork (the origin's crash recovery of recordings). */
   readonly beforeFork?: () => Promise<void>;
+  /**
+   * A worker died holding the publishes of `paths`: complete what it left (its recordings).
+   * No worker may publish those names until `moved` resolves.
+   */
+  readonly afterDeath?: (paths: readonly string[]) => { moved: Promise<void>; done: Promise<void> };
   /** How long the workers have to shut down gracefully before they are killed, ms. */
   readonly stopTimeoutMs?: number;
 }
@@ -99,7 +104,10 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
             t: 'reply',
             id: m.id,
             ok: false,
-            reason: `stream ${m.path} is already being published (on worker ${r.holder})`,
+            reason:
+              'held' in r
+                ? `stream ${m.path}: the recording a stopped worker left is being completed; try again`
+                : `stream ${m.path} is already being published (on worker ${r.holder})`,
           });
         }
         break;
@@ -158,6 +166,19 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       ready.delete(w.id);
       for (const [, g] of gathers) if (g.want.delete(w.id) && g.want.size === 0) g.done();
       const freed = directory.dropWorker(w.id);
+      if (freed.length > 0 && opts.afterDeath) {
+        directory.hold(freed);
+        const r = opts.afterDeath(freed);
+        const unhold = () => directory.unhold(freed);
+        r.moved.then(unhold, (err: unknown) => {
+          unhold();
+          log.error(
+            { err: describeError(err), streams: freed },
+            'recovering a stopped worker’s recordings failed',
+          );
+        });
+        r.done.catch(() => {});
+      }
       if (stopping) return;
       if (!everReady) {
         // A worker that could not start (a port in use, a bad data directory): as one process would.

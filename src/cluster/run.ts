@@ -6,7 +6,7 @@
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { connIdsFrom } from '../log.js';
-import { runPrimary } from './primary.js';
+import { type PrimaryOptions, runPrimary } from './primary.js';
 import { PrimaryLink, serveAsWorker } from './worker-link.js';
 
 /** One worker's server. */
@@ -23,6 +23,8 @@ export interface ClusterSpec {
   readonly log: Logger;
   /** In the primary, once, before any worker is forked (crash recovery). */
   readonly beforeFork?: () => Promise<void>;
+  /** In the primary, when a worker died holding the publishes of `paths` (primary.ts). */
+  readonly afterDeath?: PrimaryOptions['afterDeath'];
   /** In a worker: its server, with its logger (which names the worker) and its link to the primary. */
   readonly worker: (log: Logger, link: PrimaryLink) => WorkerServer;
 }
@@ -34,6 +36,7 @@ export async function runClustered(spec: ClusterSpec): Promise<number> {
       workers: spec.workers,
       log: spec.log.child({ cluster: 'primary' }),
       beforeFork: spec.beforeFork,
+      afterDeath: spec.afterDeath,
     });
   }
   const link = new PrimaryLink();

@@ -42,6 +42,18 @@ export function recoverRecordings(config: ServeConfig, log: Logger): Promise<voi
   return recordingManager(new StreamHub(log), config, log).recover();
 }
 
+/**
+ * Completes the recordings of `paths` that a worker which died left unfinished (the primary of
+ * `--workers N`; see RecordingManager.recoverStreams).
+ */
+export function recoverStreamRecordings(
+  config: ServeConfig,
+  log: Logger,
+  paths: readonly string[],
+): { moved: Promise<void>; done: Promise<void> } {
+  return recordingManager(new StreamHub(log), config, log).recoverStreams(paths);
+}
+
 function recordingManager(hub: StreamHub, config: ServeConfig, log: Logger): RecordingManager {
   return new RecordingManager(
     hub,

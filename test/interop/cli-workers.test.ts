@@ -276,6 +276,23 @@ test('a worker killed with SIGKILL is replaced; a viewer on the other worker kee
     await until('frames again on the viewer', () => bytes > atBack + 10_000, 3000);
     assert.ok(Date.now() - back < 3000);
     assert.equal(ended, false, 'the viewer kept its connection');
+    // What the killed worker was recording is completed by the primary (not at the next start):
+    // its HLS and MP4 sessions moved aside and finalised, its FLV file repaired.
+    const unfinishedAside = () =>
+      ['hls', 'mp4'].flatMap((kind) =>
+        readdirSync(join(s.dataDir, kind, 'live'))
+          .filter((d) => d.startsWith('a.'))
+          .filter((d) => existsSync(join(s.dataDir, kind, 'live', d, '.recording')))
+          .map((d) => `${kind}/${d}`),
+      );
+    const asideCount = () =>
+      ['hls', 'mp4'].flatMap((kind) =>
+        readdirSync(join(s.dataDir, kind, 'live')).filter((d) => d.startsWith('a.')),
+      ).length;
+    await until('the killed worker’s sessions moved aside', () => asideCount() >= 2, 10_000);
+    await until('the killed worker’s recordings completed', () => unfinishedAside().length === 0, 20_000);
+    const sidecars = readdirSync(join(s.dataDir, 'flv/live/a')).filter((f) => f.endsWith('.recording'));
+    assert.equal(sidecars.length, 1, `only the new session's FLV is open: ${sidecars.join(', ')}`);
   } finally {
     viewer?.destroy();
     for (const v of spare) v.destroy();

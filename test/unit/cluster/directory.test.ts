@@ -30,6 +30,15 @@ test('a dead worker frees every name it held, and its URL', () => {
   assert.equal(d.url(2), 'http://127.0.0.1:2222');
 });
 
+test('held names are refused to every worker until released', () => {
+  const d = new StreamDirectory();
+  d.hold(['live/a']);
+  assert.deepEqual(d.claim('live/a', 1), { ok: false, held: true });
+  assert.deepEqual(d.claim('live/b', 1), { ok: true, fresh: true });
+  d.unhold(['live/a']);
+  assert.deepEqual(d.claim('live/a', 2), { ok: true, fresh: true });
+});
+
 function info(path: string, protocol: string, viewers: Record<string, number>, bytesOut: number): StreamInfo {
   const total = Object.values(viewers).reduce((a, b) => a + b, 0);
   return {

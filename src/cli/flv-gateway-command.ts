@@ -1,6 +1,7 @@
 /** `estuary flv-gateway PORT UPSTREAM_URL`: an FLV edge tier, until SIGINT/SIGTERM. */
 
 import { runClustered } from '../cluster/run.js';
+import { sumEdges } from '../cluster/sum-edges.js';
 import { workerCount } from '../cluster/worker-count.js';
 import { EDGE_SETTINGS } from '../config/schema.js';
 import { Edge } from '../edge/edge.js';
@@ -52,8 +53,12 @@ export async function flvGatewayCommand(
       name: 'flv-gateway',
       workers,
       log,
-      worker: (wlog) => {
-        const e = new Edge(config, wlog);
+      worker: (wlog, link) => {
+        // GET /api/streams on any worker answers for all of them.
+        const e = new Edge(config, wlog, {
+          gather: async () => sumEdges((await link.request({ t: 'gather', query: '' })).parts ?? []),
+        });
+        link.on({ describe: () => e.describe() });
         return { start: () => e.start(), stop: () => e.stop() };
       },
     });

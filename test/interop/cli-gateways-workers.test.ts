@@ -124,6 +124,17 @@ test('flv-gateway --workers 2: viewers on both workers get the stream, each work
   assert.equal(served.size, 2, 'viewers reached both workers');
   const pulls = jsonLines(edge.out()).filter((l) => l.msg === 'pulling' && l.path === PATH);
   assert.deepEqual(new Set(pulls.map((l) => l.worker)).size, pulls.length, 'one pull per worker');
+  // The API answers for the whole edge: both workers, the stream once, with its two pulls.
+  const api = (await (await fetch(`http://127.0.0.1:${ports.edge}/api/streams`)).json()) as {
+    edge: { workers: number; pulls: { live: number } };
+    streams: { path: string; upstream: { pulls: number } }[];
+  };
+  assert.equal(api.edge.workers, 2);
+  assert.equal(api.edge.pulls.live, 2);
+  assert.deepEqual(
+    api.streams.map((x) => [x.path, x.upstream.pulls]),
+    [[PATH, 2]],
+  );
   assert.equal(await stopped(edge.running), 0);
 });
 

@@ -16,7 +16,11 @@ export type WorkerMessage =
   /** Every worker's answer to `describe` (the API's sum over workers). */
   | { readonly t: 'gather'; readonly id: number; readonly query: string }
   /** An answer to the primary's `describe`. */
-  | { readonly t: 'described'; readonly id: number; readonly body: unknown };
+  | { readonly t: 'described'; readonly id: number; readonly body: unknown }
+  /** End the publish of `path` wherever it is (the admin API's DELETE). */
+  | { readonly t: 'end'; readonly id: number; readonly path: string }
+  /** An answer to the primary's `end`: whether the publish ended. */
+  | { readonly t: 'ended'; readonly id: number; readonly ended: boolean };
 
 /** Primary → worker. */
 export type PrimaryMessage =
@@ -26,6 +30,8 @@ export type PrimaryMessage =
   | { readonly t: 'unpublished'; readonly path: string }
   /** Describe yourself for the API (answered with `described`). */
   | { readonly t: 'describe'; readonly id: number; readonly query: string }
+  /** End your publish of `path` (answered with `ended`). */
+  | { readonly t: 'end'; readonly id: number; readonly path: string }
   /** Shut down gracefully (recordings finalised), then exit. */
   | { readonly t: 'stop' };
 
@@ -36,6 +42,9 @@ export interface Reply {
   /** locate: the holder's private URL; `self` when the asker holds it. */
   readonly url?: string;
   readonly self?: boolean;
+  /** end: whether a worker held `path`, and whether its publish ended. */
+  readonly found?: boolean;
+  readonly ended?: boolean;
   /** gather: each worker's `described` body. */
   readonly parts?: readonly unknown[];
 }

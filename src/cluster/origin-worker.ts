@@ -19,6 +19,8 @@ import { WorkerSource } from './worker-source.js';
 
 /** A claim whose publish has not begun this long after it was granted is given back, ms. */
 const CLAIM_CHECK_MS = 10_000;
+/** How long an admin end waits for the kicked publisher's connection to close, ms. */
+const END_WAIT_MS = 2000;
 
 export class OriginWorker {
   readonly origin: Origin;
@@ -36,6 +38,10 @@ export class OriginWorker {
     this.origin = new Origin(config, log, {
       recover: false,
       gatherStreams: (query) => this.gather(query),
+      endElsewhere: async (path) => {
+        const r = await link.request({ t: 'end', path });
+        return r.found ? { ended: r.ended === true } : undefined;
+      },
     });
     const hub = this.origin.hub;
     this.source = new WorkerSource(hub, link, config.maxMessageBytes, log);
@@ -54,6 +60,17 @@ export class OriginWorker {
       describe: (query) => {
         const history = new URLSearchParams(query).get('history') === '1';
         return listStreams(hub, this.origin.stats, history);
+      },
+      end: async (path) => {
+        const s = hub.get(path);
+        const publisher = s?.publisher;
+        if (!s || !publisher || publisher.relay) return false;
+        log.info({ path, protocol: publisher.protocol }, 'publish ended through the admin API');
+        publisher.kick('publish ended through the admin API');
+        const deadline = Date.now() + END_WAIT_MS;
+        while (s.publisher === publisher && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 10));
+        return s.publisher !== publisher;
       },
     });
     this.privateServer.on('connection', (socket) => this.origin.acceptLive(socket));

@@ -70,6 +70,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const directory = new StreamDirectory();
   const ready = new Set<number>();
   const gathers = new Map<number, { want: Set<number>; parts: unknown[]; done: () => void }>();
+  /** Admin ends forwarded to the holding worker: their asker and request id. */
+  const ends = new Map<number, { asker: Worker; id: number; timer: NodeJS.Timeout }>();
   let nextGather = 1;
   let everReady = false;
   let quickDeaths = 0;
@@ -142,6 +144,30 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
           const target = cluster.workers?.[id];
           if (target) send(target, { t: 'describe', id: gid, query: m.query });
         }
+        break;
+      }
+      case 'end': {
+        const holder = directory.holder(m.path);
+        const target = holder === undefined ? undefined : cluster.workers?.[holder];
+        if (!target) {
+          send(w, { t: 'reply', id: m.id, found: false, ended: false });
+          break;
+        }
+        const fid = nextGather++;
+        const timer = setTimeout(() => {
+          ends.delete(fid);
+          send(w, { t: 'reply', id: m.id, found: true, ended: false });
+        }, GATHER_TIMEOUT_MS + 1000);
+        ends.set(fid, { asker: w, id: m.id, timer });
+        send(target, { t: 'end', id: fid, path: m.path });
+        break;
+      }
+      case 'ended': {
+        const e = ends.get(m.id);
+        if (!e) break;
+        ends.delete(m.id);
+        clearTimeout(e.timer);
+        send(e.asker, { t: 'reply', id: e.id, found: true, ended: m.ended });
         break;
       }
       case 'described': {

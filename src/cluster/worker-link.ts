@@ -10,14 +10,16 @@ import { isPrimaryMessage, type PrimaryMessage, type Reply, type WorkerMessage }
 /** A primary that does not answer this soon is treated as gone for that request, ms. */
 const REQUEST_TIMEOUT_MS = 5000;
 
-type Asked = Extract<WorkerMessage, { t: 'claim' | 'locate' | 'gather' }>;
+type Asked = Extract<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' }>;
 type Request = Asked extends infer M ? (M extends Asked ? Omit<M, 'id'> : never) : never;
-type Note = Exclude<WorkerMessage, { t: 'claim' | 'locate' | 'gather' }>;
+type Note = Exclude<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' }>;
 
 export interface PrimaryEvents {
   published?(path: string): void;
   unpublished?(path: string): void;
   describe?(query: string): unknown | Promise<unknown>;
+  /** End this worker's publish of `path`; resolves with whether it ended. */
+  end?(path: string): Promise<boolean>;
   stop?(): void;
 }
 
@@ -86,6 +88,12 @@ export class PrimaryLink {
           .then(() => this.events.describe?.(m.query))
           .catch(() => undefined)
           .then((body) => this.note({ t: 'described', id: m.id, body: body ?? null }));
+        return;
+      case 'end':
+        void Promise.resolve()
+          .then(() => this.events.end?.(m.path) ?? false)
+          .catch(() => false)
+          .then((ended) => this.note({ t: 'ended', id: m.id, ended }));
         return;
       case 'stop':
         this.events.stop?.();

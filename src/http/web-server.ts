@@ -25,6 +25,7 @@ export interface WebServerOptions {
   readonly ports?: () => ServerPorts | undefined;
   /** With workers: GET /api/streams is the sum over every worker (streams.ts). */
   readonly gatherStreams?: StreamsApiOptions['gather'];
+  readonly endElsewhere?: StreamsApiOptions['endElsewhere'];
 }
 
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
@@ -59,6 +60,7 @@ export class WebServer {
           log: opts.log,
           adminToken: opts.adminToken,
           gather: opts.gatherStreams,
+          endElsewhere: opts.endElsewhere,
         }),
       )
       .mount('/', recordingsApi(opts.dataDir))

@@ -35,6 +35,8 @@ export interface OriginOptions {
   readonly recover?: boolean;
   /** GET /api/streams answers the sum over every worker. */
   readonly gatherStreams?: StreamsApiOptions['gather'];
+  /** The admin API ends a publish held by another worker. */
+  readonly endElsewhere?: StreamsApiOptions['endElsewhere'];
 }
 
 /** Completes the recordings a crash left unfinished under the data directory (before accepting). */
@@ -138,6 +140,7 @@ export class Origin {
       },
       ports: () => this.ports,
       gatherStreams: options.gatherStreams,
+      endElsewhere: options.endElsewhere,
     });
     this.recordings = recordingManager(this.hub, config, log);
   }

@@ -26,6 +26,7 @@ type Line = Record<string, unknown>;
 const FFMPEG = tools.ffmpeg;
 const FFPROBE = tools.ffprobe;
 const SOURCE = fixture('h264-aac-3s.flv');
+const TOKEN = 'workers-admin-token';
 
 let server: ServerProcess | undefined;
 const children: Running[] = [];
@@ -102,8 +103,12 @@ async function playOnOtherWorker(
 
 before(async () => {
   if (!FFMPEG || !FFPROBE) return;
-  server = await startServerProcess({ workers: 2, logLevel: 'debug' }, 512);
-  await until('both workers ready', () => workersReady().length >= 2, 40_000);
+  // Two workers and a primary each load the code: on a loaded 2-core machine that takes a while.
+  server = await startServerProcess({ workers: 2, logLevel: 'debug', adminToken: TOKEN }, 512, undefined, {
+    listenMs: 60_000,
+    lifetimeMs: 300_000,
+  });
+  await until('both workers ready', () => workersReady().length >= 2, 60_000);
 });
 
 after(async () => {
@@ -297,6 +302,31 @@ test('a worker killed with SIGKILL is replaced; a viewer on the other worker kee
     viewer?.destroy();
     for (const v of spare) v.destroy();
   }
+});
+
+test('the admin API ends a publish whichever worker the request reaches', async (t) => {
+  if (!FFMPEG || !FFPROBE) return t.skip('ffmpeg/ffprobe not installed');
+  const s = srv();
+  const crossed = () => s.logs().some((l) => String(l.msg).includes('(on the worker that holds it)'));
+  for (let round = 0; round < 4 && !crossed(); round++) {
+    const names = [`live/d${round}a`, `live/d${round}b`];
+    const pubs = names.map((n) => publishLoop(n));
+    await until('both publishes', () => names.every((n) => ownerOf(n) !== undefined), 15_000);
+    for (const [i, n] of names.entries()) {
+      const r = await fetch(`http://127.0.0.1:${s.ports.web}/api/streams/${n}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${TOKEN}`, connection: 'close' },
+      });
+      assert.equal(r.status, 200, n);
+      assert.deepEqual(await r.json(), { stream: n, ended: true });
+      const gone = await Promise.race([
+        pubs[i]!.done,
+        new Promise<'up'>((ok) => setTimeout(() => ok('up'), 5000)),
+      ]);
+      assert.notEqual(gone, 'up', `${n}: the publisher was disconnected`);
+    }
+  }
+  assert.ok(crossed(), 'a DELETE reached the worker that does not hold the publish');
 });
 
 test('SIGTERM finalises every recording of every worker, then the server exits', async (t) => {

@@ -23,6 +23,11 @@ export interface StreamsApiOptions {
    * one's `listStreams`), given the request's query string.
    */
   readonly gather?: (query: string) => Promise<{ streams: StreamInfo[] }>;
+  /**
+   * With workers: ends the publish of `path` on whichever worker holds it (DELETE reaching a
+   * worker that only relays the stream); undefined when no worker publishes it.
+   */
+  readonly endElsewhere?: (path: string) => Promise<{ ended: boolean } | undefined>;
 }
 
 /** The live streams of one hub, as GET /api/streams lists them. */
@@ -51,7 +56,11 @@ export function streamsApi(opts: StreamsApiOptions): Router {
       const history = new URLSearchParams(query).get('history') === '1';
       sendJson(res, 200, { streams: listStreams(opts.hub, opts.stats, history) });
     })
-    .get('/streams/:app/:stream', (_req, res, p) => {
+    .get('/streams/:app/:stream', async (_req, res, p) => {
+      if (opts.gather) {
+        const one = (await opts.gather('history=1')).streams.find((x) => x.path === `${p.app}/${p.stream}`);
+        return one ? sendJson(res, 200, one) : notLive(res, p.app!, p.stream!);
+      }
       const s = live(p.app!, p.stream!);
       if (!s) return notLive(res, p.app!, p.stream!);
       sendJson(res, 200, streamInfo(s, opts.stats, true));
@@ -60,6 +69,14 @@ export function streamsApi(opts: StreamsApiOptions): Router {
       if (!authorized(req, res, opts.adminToken)) return;
       const s = live(p.app!, p.stream!);
       const publisher = s?.publisher;
+      if (opts.endElsewhere && (!publisher || publisher.relay)) {
+        // Published on another worker (a relay here is only its copy): ended there.
+        const path = `${p.app}/${p.stream}`;
+        const r = await opts.endElsewhere(path);
+        if (!r) return notLive(res, p.app!, p.stream!);
+        opts.log.info({ path }, 'publish ended through the admin API (on the worker that holds it)');
+        return sendJson(res, 200, { stream: path, ended: r.ended });
+      }
       if (!s || !publisher) return notLive(res, p.app!, p.stream!);
       opts.log.info({ path: s.path, protocol: publisher.protocol }, 'publish ended through the admin API');
       publisher.kick('publish ended through the admin API');

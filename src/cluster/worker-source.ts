@@ -31,6 +31,10 @@ const PULL_TIMING = {
   connectTimeoutMs: 2000,
 } as const;
 
+/** A waiting player's pull that found no publish yet is tried this often, this many times. */
+const WAKE_RETRY_MS = 500;
+const WAKE_RETRIES = 10;
+
 export class WorkerSource implements StreamSource {
   private readonly pulls: UpstreamSource;
 
@@ -73,11 +77,17 @@ export class WorkerSource implements StreamSource {
     if (!stream.isLive && stream.subscriberCount > 0) this.wake(stream.path);
   }
 
-  /** A stream that someone here waits for (RTMP players) began on another worker: pull it. */
-  private wake(path: string): void {
+  /**
+   * A stream that someone here waits for (RTMP players) began on another worker: pull it. The
+   * name is claimed before its first tag arrives (an HTTP-FLV publish begins with its body), so a
+   * pull that came too early is tried again a few times.
+   */
+  private wake(path: string, attempt = 0): void {
     const s = this.hub.get(path);
     if (!s || s.isLive || s.subscriberCount === 0 || this.pulls.has(path)) return;
-    this.open(s.name, { query: '' }).catch(() => {});
+    this.open(s.name, { query: '' }).catch(() => {
+      if (attempt < WAKE_RETRIES) setTimeout(() => this.wake(path, attempt + 1), WAKE_RETRY_MS).unref();
+    });
   }
 
   close(reason: string): void {

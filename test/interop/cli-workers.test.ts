@@ -126,41 +126,34 @@ test('a stream published on one worker plays on the other over RTMP, HTTP-FLV an
   const owner = ownerOf('live/a')!;
   const s = srv();
 
-  const rtmpFile = await playOnOtherWorker(
-    owner,
-    (l) => l.msg === 'play' && l.path === 'live/a',
-    async (file) => {
-      const p = start(
-        FFMPEG,
-        ['-t', '1.2', ...saveAsFlvArgs(`rtmp://127.0.0.1:${s.ports.rtmp}/live/a`, file)],
-        20_000,
-      );
-      await p.done;
-    },
-  );
+  // The three protocols at once (each attempt is told apart by its own log lines).
+  const [rtmpFile, httpFile, wsFile] = await Promise.all([
+    playOnOtherWorker(
+      owner,
+      (l) => l.msg === 'play' && l.path === 'live/a',
+      async (file) => {
+        const url = `rtmp://127.0.0.1:${s.ports.rtmp}/live/a`;
+        await start(FFMPEG, ['-t', '1.2', ...saveAsFlvArgs(url, file)], 20_000).done;
+      },
+    ),
+    playOnOtherWorker(
+      owner,
+      (l) => l.msg === 'viewer joined' && l.path === 'live/a' && l.proto === 'http-flv-play',
+      async (file) => {
+        const url = `http://127.0.0.1:${s.ports.http}/live/a.flv`;
+        await start(FFMPEG, ['-t', '1.2', ...saveAsFlvArgs(url, file)], 20_000).done;
+      },
+    ),
+    playOnOtherWorker(
+      owner,
+      (l) => l.msg === 'viewer joined' && l.proto === 'ws-flv-play',
+      async (file) => {
+        await captureWs(`ws://127.0.0.1:${s.ports.http}/live/a.flv`, file, 2000);
+      },
+    ),
+  ]);
   assert.ok((await videoPackets(rtmpFile)) >= 10, 'RTMP play on the other worker got video');
-
-  const httpFile = await playOnOtherWorker(
-    owner,
-    (l) => l.msg === 'viewer joined' && l.path === 'live/a' && l.proto === 'http-flv-play',
-    async (file) => {
-      const p = start(
-        FFMPEG,
-        ['-t', '1.2', ...saveAsFlvArgs(`http://127.0.0.1:${s.ports.http}/live/a.flv`, file)],
-        20_000,
-      );
-      await p.done;
-    },
-  );
   assert.ok((await videoPackets(httpFile)) >= 10, 'HTTP-FLV play on the other worker got video');
-
-  const wsFile = await playOnOtherWorker(
-    owner,
-    (l) => l.msg === 'viewer joined' && l.proto === 'ws-flv-play',
-    async (file) => {
-      await captureWs(`ws://127.0.0.1:${s.ports.http}/live/a.flv`, file, 2500);
-    },
-  );
   assert.ok((await videoPackets(wsFile)) >= 10, 'WS-FLV play on the other worker got video');
   // One pull of the stream by the other worker, however many viewers it had.
   const pulls = s.logs().filter((l) => l.msg === 'pulling' && l.path === 'live/a');

@@ -1,6 +1,5 @@
 /** `estuary file-gateway [HOST] [PORT] [--root DIR] [--dir]`: the static file gateway. */
 
-import { runClustered } from '../cluster/run.js';
 import { workerCount } from '../cluster/worker-count.js';
 import { FILES_SETTINGS } from '../config/schema.js';
 import { FileGateway } from '../files/file-gateway.js';
@@ -29,6 +28,8 @@ export async function fileGatewayCommand(
   const log = createLogger(config.logLevel, config.logFormat);
   const workers = workerCount(config.workers);
   if (workers > 1) {
+    // Loaded only here: one process (the default) runs no cluster code at all.
+    const { runClustered } = await import('../cluster/run.js');
     // Stateless: every worker serves the same files.
     return runClustered({
       name: 'file-gateway',

@@ -1,7 +1,5 @@
 /** `estuary flv-gateway PORT UPSTREAM_URL`: an FLV edge tier, until SIGINT/SIGTERM. */
 
-import { runClustered } from '../cluster/run.js';
-import { sumEdges } from '../cluster/sum-edges.js';
 import { workerCount } from '../cluster/worker-count.js';
 import { EDGE_SETTINGS } from '../config/schema.js';
 import { Edge } from '../edge/edge.js';
@@ -48,6 +46,9 @@ export async function flvGatewayCommand(
   }
   const workers = workerCount(config.workers);
   if (workers > 1) {
+    // Loaded only here: one process (the default) runs no cluster code at all.
+    const { runClustered } = await import('../cluster/run.js');
+    const { sumEdges } = await import('../cluster/sum-edges.js');
     // Each worker pulls from the upstream itself: one pull per stream per worker.
     return runClustered({
       name: 'flv-gateway',

@@ -1,7 +1,5 @@
 /** `estuary serve`: the origin, until SIGINT/SIGTERM. */
 
-import { OriginWorker } from '../cluster/origin-worker.js';
-import { runClustered } from '../cluster/run.js';
 import { workerCount } from '../cluster/worker-count.js';
 import { SERVE_SETTINGS } from '../config/schema.js';
 import { createLogger } from '../log.js';
@@ -26,6 +24,9 @@ export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = proc
   const log = createLogger(config.logLevel, config.logFormat);
   const workers = workerCount(config.workers);
   if (workers > 1) {
+    // Loaded only here: one process (the default) runs no cluster code at all.
+    const { runClustered } = await import('../cluster/run.js');
+    const { OriginWorker } = await import('../cluster/origin-worker.js');
     return runClustered({
       name: 'serve',
       workers,

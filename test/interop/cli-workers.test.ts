@@ -160,6 +160,27 @@ test('a stream published on one worker plays on the other over RTMP, HTTP-FLV an
   assert.equal(pulls.length, 1, JSON.stringify(pulls));
 });
 
+test('RTMP players waiting on every worker get a stream published later on one of them', async (t) => {
+  if (!FFMPEG || !FFPROBE) return t.skip('ffmpeg/ffprobe not installed');
+  const s = srv();
+  const waits = () =>
+    s.logs().filter((l) => l.msg === 'player waits for a publish' && l.path === 'live/late');
+  const files = [0, 1, 2, 3].map((i) => join(scratch, `late-${i}.flv`));
+  const url = `rtmp://127.0.0.1:${s.ports.rtmp}/live/late`;
+  const players = files.map((f) => start(FFMPEG, ['-t', '1.2', ...saveAsFlvArgs(url, f)], 40_000));
+  children.push(...players);
+  await until('every player waits', () => waits().length >= files.length, 20_000);
+  publishLoop('live/late');
+  await until('the publish', () => ownerOf('live/late') !== undefined, 15_000);
+  const owner = ownerOf('live/late');
+  assert.ok(
+    waits().some((l) => l.worker !== owner),
+    'a player waited on the worker that did not get the publish',
+  );
+  await Promise.race([Promise.all(players.map((p) => p.done)), new Promise((r) => setTimeout(r, 30_000))]);
+  for (const f of files) assert.ok((await videoPackets(f)) >= 10, `${f}: video after the late publish`);
+});
+
 test('a second publisher of a live name is refused whichever worker it reaches', async (t) => {
   if (!FFMPEG || !FFPROBE) return t.skip('ffmpeg/ffprobe not installed');
   await until('the publish', () => ownerOf('live/a') !== undefined, 15_000);
@@ -305,6 +326,13 @@ test('the admin API ends a publish whichever worker the request reaches', async 
     const names = [`live/d${round}a`, `live/d${round}b`];
     const pubs = names.map((n) => publishLoop(n));
     await until('both publishes', () => names.every((n) => ownerOf(n) !== undefined), 15_000);
+    // Connections go round the workers in turn: a request more each round shifts which worker the
+    // DELETEs reach, so they cannot keep falling in step with the publishes.
+    for (let k = 0; k < round; k++) {
+      await (
+        await fetch(`http://127.0.0.1:${s.ports.web}/healthz`, { headers: { connection: 'close' } })
+      ).text();
+    }
     for (const [i, n] of names.entries()) {
       const r = await fetch(`http://127.0.0.1:${s.ports.web}/api/streams/${n}`, {
         method: 'DELETE',

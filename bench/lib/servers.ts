@@ -241,6 +241,7 @@ export async function startEdge(
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitListening(port, child);
+  await waitWorkers(child, opts.extraArgs);
   const base = `http://${HOST}:${port}`;
   return {
     child,

@@ -228,6 +228,11 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     });
   };
 
+  // A signal during recovery: nothing was started, nothing to stop.
+  if (stopping) {
+    off();
+    return 0;
+  }
   log.info({ workers: opts.workers }, `starting ${opts.workers} workers`);
   for (let i = 0; i < opts.workers; i++) fork();
   const code = await Promise.race([signal.then(() => 0), startFailed]);

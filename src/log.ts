@@ -25,6 +25,15 @@ export function silentLogger(): Logger {
 }
 
 let nextConn = 1;
+
+/**
+ * Connection ids from `first` on: worker k of `--workers N` numbers its connections from
+ * k × 1,000,000 + 1, so an id names one connection of the whole server and its worker.
+ */
+export function connIdsFrom(first: number): void {
+  nextConn = first;
+}
+
 /** Short, process-unique connection ids for log lines. */
 export function connId(): number {
   return nextConn++;

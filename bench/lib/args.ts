@@ -55,6 +55,7 @@ export function parseBenchArgs(argv: string[], d: ScenarioDefaults): BenchOption
       protocol: { type: 'string' },
       publishers: { type: 'string' },
       workers: { type: 'string' },
+      'server-workers': { type: 'string' },
       record: { type: 'boolean' },
       'no-record': { type: 'boolean' },
       'estuary-args': { type: 'string' },
@@ -86,7 +87,13 @@ export function parseBenchArgs(argv: string[], d: ScenarioDefaults): BenchOption
     publishers: num(values.publishers, d.publishers ?? 1, 'publishers'),
     workers: values.workers === undefined ? undefined : num(values.workers, 1, 'workers'),
     record: values.record ? true : values['no-record'] ? false : d.record,
-    estuaryArgs: values['estuary-args'] ? values['estuary-args'].split(' ').filter(Boolean) : [],
+    // `--server-workers N` is Estuary's `--workers N` (`--workers` here names the load generator's).
+    estuaryArgs: [
+      ...(values['estuary-args'] ? values['estuary-args'].split(' ').filter(Boolean) : []),
+      ...(values['server-workers']
+        ? ['--workers', String(num(values['server-workers'], 1, 'server-workers'))]
+        : []),
+    ],
     cpuProf: values['cpu-prof'] === true,
     rssCapGiB: num(values['rss-cap'], 12, 'rss-cap'),
     label: values.label,

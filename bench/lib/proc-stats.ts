@@ -11,8 +11,48 @@ export interface ProcSample {
   peakRss: number;
 }
 
-/** Reads /proc/PID/stat (fields 14 utime, 15 stime) and /proc/PID/status (VmRSS, VmHWM); undefined once gone. */
+/**
+ * The process and all its descendants, summed: a server with `--workers N` is a primary and N
+ * workers (the wrapper shell `exec`s the server, so the pid is the primary's). Undefined once the
+ * process itself is gone. A worker that died and was replaced takes its CPU seconds with it.
+ */
 export function sampleProc(pid: number): ProcSample | undefined {
+  const own = sampleOne(pid);
+  if (!own) return undefined;
+  for (const child of descendants(pid)) {
+    const s = sampleOne(child);
+    if (!s) continue;
+    own.cpuSeconds += s.cpuSeconds;
+    own.rss += s.rss;
+    own.peakRss += s.peakRss;
+  }
+  return own;
+}
+
+/** Children, grandchildren, … from /proc/PID/task/TID/children (proc(5)). */
+export function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    let kids: number[] = [];
+    try {
+      kids = readFileSync(`/proc/${p}/task/${p}/children`, 'latin1')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map(Number);
+    } catch {
+      // Gone, or the kernel has no children file: count the process alone.
+    }
+    out.push(...kids);
+    queue.push(...kids);
+  }
+  return out;
+}
+
+/** Reads /proc/PID/stat (fields 14 utime, 15 stime) and /proc/PID/status (VmRSS, VmHWM); undefined once gone. */
+function sampleOne(pid: number): ProcSample | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name (field 2) may hold spaces; the fields after its closing ')' are plain.

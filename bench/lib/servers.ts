@@ -6,6 +6,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { descendants } from './proc-stats.js';
 import type { ProcessGroup } from './processes.js';
 
 export type ServerKind = 'estuary' | 'nms' | 'nginx';
@@ -91,6 +92,23 @@ export async function waitListening(port: number, child: ChildProcess, timeoutMs
   }
 }
 
+/**
+ * With `--workers N` the ports accept as soon as the first worker listens: wait until the primary
+ * has its N workers, and a moment more for the last to listen (the compiled server starts in well
+ * under a second), so that a ramp does not land on one worker alone.
+ */
+async function waitWorkers(child: ChildProcess, args: readonly string[] = []): Promise<void> {
+  const i = args.indexOf('--workers');
+  const n = i >= 0 ? Number(args[i + 1]) : 1;
+  if (!(n > 1) || child.pid === undefined) return;
+  const until = Date.now() + 20_000;
+  while (descendants(child.pid).length < n) {
+    if (Date.now() > until) throw new Error(`the server did not start ${n} workers within 20 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 1500));
+}
+
 export async function startServer(
   group: ProcessGroup,
   kind: ServerKind,
@@ -158,6 +176,7 @@ export async function startServer(
   }
   await waitListening(rtmp, child);
   if (kind !== 'nginx') await waitListening(http, child);
+  if (kind === 'estuary') await waitWorkers(child, opts.extraArgs);
   const pid = child.pid!;
   return {
     kind,
@@ -228,6 +247,7 @@ export async function startEdge(
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitListening(port, child);
+  await waitWorkers(child, opts.extraArgs);
   const base = `http://${HOST}:${port}`;
   return {
     child,

@@ -1,4 +1,6 @@
 /** `estuary file-gateway [HOST] [PORT] [--root DIR] [--dir]`: the static file gateway. */
+
+import { workerCount } from '../cluster/worker-count.js';
 import { FILES_SETTINGS } from '../config/schema.js';
 import { FileGateway } from '../files/file-gateway.js';
 import { createLogger } from '../log.js';
@@ -23,7 +25,23 @@ export async function fileGatewayCommand(
   const parsed = parseCommand(SPEC, args, env);
   if (parsed.kind === 'exit') return parsed.code;
   const config = parsed.resolved.config;
-  const gateway = new FileGateway(config, createLogger(config.logLevel, config.logFormat));
+  const log = createLogger(config.logLevel, config.logFormat);
+  const workers = workerCount(config.workers);
+  if (workers > 1) {
+    // Loaded only here: one process (the default) runs no cluster code at all.
+    const { runClustered } = await import('../cluster/run.js');
+    // Stateless: every worker serves the same files.
+    return runClustered({
+      name: 'file-gateway',
+      workers,
+      log,
+      worker: (wlog) => {
+        const g = new FileGateway(config, wlog);
+        return { start: () => g.start(), stop: () => g.stop() };
+      },
+    });
+  }
+  const gateway = new FileGateway(config, log);
   return serveUntilSignal(
     'file-gateway',
     () => gateway.start(),

@@ -1,4 +1,6 @@
 /** `estuary flv-gateway PORT UPSTREAM_URL`: an FLV edge tier, until SIGINT/SIGTERM. */
+
+import { workerCount } from '../cluster/worker-count.js';
 import { EDGE_SETTINGS } from '../config/schema.js';
 import { Edge } from '../edge/edge.js';
 import { describeError } from '../errors.js';
@@ -34,12 +36,33 @@ export async function flvGatewayCommand(
     return 2;
   }
   const level = config.debug ? 'debug' : config.logLevel;
+  const log = createLogger(level, config.logFormat);
   let edge: Edge;
   try {
-    edge = new Edge(config, createLogger(level, config.logFormat));
+    edge = new Edge(config, log);
   } catch (err) {
     console.error(`estuary flv-gateway: ${describeError(err)}`);
     return 1;
+  }
+  const workers = workerCount(config.workers);
+  if (workers > 1) {
+    // Loaded only here: one process (the default) runs no cluster code at all.
+    const { runClustered } = await import('../cluster/run.js');
+    const { sumEdges } = await import('../cluster/sum-edges.js');
+    // Each worker pulls from the upstream itself: one pull per stream per worker.
+    return runClustered({
+      name: 'flv-gateway',
+      workers,
+      log,
+      worker: (wlog, link) => {
+        // GET /api/streams on any worker answers for all of them.
+        const e = new Edge(config, wlog, {
+          gather: async () => sumEdges((await link.request({ t: 'gather', query: '' })).parts ?? []),
+        });
+        link.on({ describe: () => e.describe() });
+        return { start: () => e.start(), stop: () => e.stop() };
+      },
+    });
   }
   return serveUntilSignal(
     'flv-gateway',

@@ -13,6 +13,7 @@ import {
   optionalNum,
   optionalText,
   port,
+  processCount,
   text,
   toggle,
 } from './setting.js';
@@ -30,6 +31,15 @@ export const COMMON_SETTINGS = {
     'log lines: readable on a terminal and JSON otherwise (auto), or always one of them',
   ),
 } as const;
+
+/**
+ * `--workers N|auto`: one process per core. 1 (the default) is one process with no cluster code at
+ * all; more forks that many workers sharing the ports (src/cluster/).
+ */
+const WORKERS = processCount(
+  1,
+  'worker processes sharing the ports (auto: one per core); 1 is a single process',
+);
 
 /** How viewers are served and what a stream keeps for them: the origin's and every edge's. */
 export const VIEWER_SETTINGS = {
@@ -106,6 +116,7 @@ export const PLAY_CALLBACK_SETTINGS = {
 /** `estuary serve`: the origin. */
 export const SERVE_SETTINGS = {
   ...COMMON_SETTINGS,
+  workers: WORKERS,
   rtmpPort: port(1935, 'RTMP publish and play'),
   httpPort: port(8501, 'HTTP-FLV publish (POST) and play, WebSocket-FLV publish and play'),
   webPort: port(8000, 'web port: dashboard and players, recordings, JSON API'),
@@ -186,6 +197,7 @@ export type ServeConfig = ConfigOf<typeof SERVE_SETTINGS>;
 /** `estuary file-gateway [HOST] [PORT]`: recordings and pages, for many HLS/MP4 viewers. */
 export const FILES_SETTINGS = {
   ...COMMON_SETTINGS,
+  workers: WORKERS,
   port: port(8100, 'listen port (also the second argument)'),
   root: text('./data', "the directory served: the origin's data directory", { arg: 'DIR' }),
   dir: toggle(false, 'directory listings (off: a directory without index.html is 403)'),
@@ -248,6 +260,7 @@ export type FilesConfig = ConfigOf<typeof FILES_SETTINGS>;
 /** `estuary flv-gateway PORT UPSTREAM_URL`: an FLV edge tier. */
 export const EDGE_SETTINGS = {
   ...COMMON_SETTINGS,
+  workers: WORKERS,
   port: port(8080, 'listen port: HTTP-FLV and WebSocket-FLV play, /api/streams (also the first argument)'),
   upstream: optionalText(
     'the origin or edge to pull from, http://HOST:PORT (also the second argument); a path prefix is kept',

@@ -122,6 +122,20 @@ export function choice<const V extends readonly [string, ...string[]]>(
   return make('string', z.enum(values), defaultValue, { arg: values.join('|'), ...meta, help });
 }
 
+/**
+ * A process count: a whole number from 1, or `auto` (one per core). Written as text in flags and
+ * the environment, as either in the file.
+ */
+export function processCount(defaultValue: number, help: string, meta: Omit<SettingMeta, 'help'> = {}) {
+  const count = z.number().int().min(1).max(256);
+  const schema = z.union([
+    z.literal('auto'),
+    count,
+    z.string().regex(/^\d+$/, 'expected a whole number or auto').transform(Number).pipe(count),
+  ]);
+  return make('string', schema, defaultValue, { arg: 'N|auto', ...meta, help });
+}
+
 /** A comma-separated list in flags and the environment, a YAML list in the file. */
 export function list(help: string, meta: Omit<SettingMeta, 'help'> = {}) {
   return make('list', z.array(z.string().min(1)), [] as string[], { arg: 'A,B', ...meta, help });

@@ -56,6 +56,12 @@ export function checkUpstream(url: string | undefined): string {
   return url.replace(/\/+$/, '');
 }
 
+/** What differs when the edge runs as one of several workers (src/cluster/). */
+export interface EdgeOptions {
+  /** GET /api/streams answers for every worker: this one's `describe()` is one part of it. */
+  readonly gather?: () => Promise<unknown>;
+}
+
 export class Edge {
   readonly hub: StreamHub;
   /** What every play goes through before the hub (access rules, callbacks, limits). */
@@ -79,8 +85,10 @@ export class Edge {
   constructor(
     readonly config: EdgeConfig,
     private readonly log: Logger,
+    options: EdgeOptions = {},
   ) {
     this.upstream = checkUpstream(config.upstream);
+    const gather = options.gather;
     this.hub = new StreamHub(log.child({ component: 'hub' }), {
       maxBytes: config.gopCacheMaxBytes,
       maxDurationMs: config.gopCacheMaxMs,
@@ -108,7 +116,7 @@ export class Edge {
       stallTimeoutMs: config.viewerStallTimeoutMs,
     };
     const routes = new Router()
-      .get('/api/streams', (_req, res) => sendJson(res, 200, this.describe()))
+      .get('/api/streams', async (_req, res) => sendJson(res, 200, gather ? await gather() : this.describe()))
       .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
     this.live = new LiveHttpServer({
       admission: this.admission,

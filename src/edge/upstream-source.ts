@@ -34,6 +34,15 @@ export interface UpstreamOptions {
   /** Connecting and the response head may take this long. */
   readonly connectTimeoutMs?: number;
   readonly maxTagBytes: number;
+  /**
+   * Where the stream is now, asked before each connection (a worker's link asks the primary which
+   * worker holds the publish; a restarted publisher may come back on another one): the base URL
+   * to pull from instead of `upstream`, or undefined when nobody holds it — the first connection
+   * then fails with ERR_STREAM_NOT_FOUND and a reconnect waits and asks again.
+   */
+  readonly locate?: (name: StreamName) => Promise<string | undefined>;
+  /** The name of this puller in `Via` headers (default: a random `estuary-edge-…`). */
+  readonly id?: string;
 }
 
 export type PullState = 'connecting' | 'live' | 'reconnecting';
@@ -50,7 +59,7 @@ export interface PullStats {
 
 export class UpstreamSource implements StreamSource {
   /** This edge's name in `Via` headers: a pull that comes back to it is a loop. */
-  readonly id = `estuary-edge-${randomBytes(4).toString('hex')}`;
+  readonly id: string;
   private readonly pulls = new Map<string, UpstreamPull>();
   /** Bytes pulled by pulls that have been released (stats: bytes in since start). */
   private releasedBytesIn = 0;
@@ -59,7 +68,9 @@ export class UpstreamSource implements StreamSource {
     private readonly hub: StreamHub,
     private readonly opts: UpstreamOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.id = opts.id ?? `estuary-edge-${randomBytes(4).toString('hex')}`;
+  }
 
   /** Whether a request's `Via` chain already went through this edge. */
   isLoop(via: string | undefined): boolean {
@@ -109,6 +120,16 @@ export class UpstreamSource implements StreamSource {
     return n;
   }
 
+  /** Ends the pull of `path` now, if there is one (its publish ended for good upstream). */
+  release(path: string, reason: string): void {
+    this.pulls.get(path)?.stop(reason);
+  }
+
+  /** Whether `path` is being pulled (connecting, live or reconnecting). */
+  has(path: string): boolean {
+    return this.pulls.has(path);
+  }
+
   /** Ends every pull (shutdown). */
   close(reason: string): void {
     for (const p of [...this.pulls.values()]) p.stop(reason);
@@ -133,9 +154,9 @@ class UpstreamPull {
   private timelineId: string | undefined;
   private bytesBefore = 0;
   private readonly since = Date.now();
-  private readonly url: string;
+  private readonly query: string;
   /** The upstream URL without the viewer's query (which may carry credentials): for logs. */
-  private readonly shownUrl: string;
+  private shownUrl: string;
   private readonly log: Logger;
 
   constructor(
@@ -147,15 +168,34 @@ class UpstreamPull {
     log: Logger,
     private readonly forget: () => void,
   ) {
-    const base = opts.upstream.replace(/\/+$/, '');
-    this.shownUrl = `${base}/${name.path}.flv`;
-    this.url = `${this.shownUrl}${query}`;
+    this.query = query;
+    this.shownUrl = this.urlAt(opts.upstream);
     this.log = log.child({ proto: 'edge-pull', path: name.path });
-    this.publisher = { protocol: 'pull', remote: this.shownUrl, kick: (reason) => this.stop(reason) };
+    this.publisher = {
+      protocol: 'pull',
+      remote: this.shownUrl,
+      relay: true,
+      kick: (reason) => this.stop(reason),
+    };
+  }
+
+  private urlAt(base: string): string {
+    return `${base.replace(/\/+$/, '')}/${this.name.path}.flv`;
+  }
+
+  /** The base URL for the next connection: fixed, or wherever `locate` says the stream is now. */
+  private async where(): Promise<string | undefined> {
+    const base = this.opts.locate ? await this.opts.locate(this.name) : this.opts.upstream;
+    if (base !== undefined) this.shownUrl = this.urlAt(base);
+    return base;
   }
 
   /** The first connection: resolves once the upstream sends the stream, rejects with its refusal. */
   async start(): Promise<void> {
+    if ((await this.where()) === undefined) {
+      throw new EstuaryError('ERR_STREAM_NOT_FOUND', `stream ${this.name.path} is not being published`);
+    }
+    if (this.stopped) return;
     const pull = this.connect();
     const first = await pull.ready;
     if (this.stopped) return;
@@ -215,7 +255,7 @@ class UpstreamPull {
       'connecting to the upstream',
     );
     const pull = new HttpFlvPull(
-      this.url,
+      `${this.shownUrl}${this.query}`,
       {
         onTags: (tags) => this.onTags(pull, tags),
         onEnd: (kind, reason) => this.onEnd(pull, kind, reason),
@@ -262,6 +302,12 @@ class UpstreamPull {
 
   private async retry(): Promise<void> {
     if (this.stopped) return;
+    const base = await this.where().catch(() => undefined);
+    if (this.stopped) return;
+    if (base === undefined) {
+      this.scheduleRetry();
+      return;
+    }
     const pull = this.connect();
     let first: FlvTag[];
     try {

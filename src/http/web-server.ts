@@ -5,7 +5,7 @@ import { ConnectionMeter } from './api/connection-meter.js';
 import { recordingsApi } from './api/recordings.js';
 import { type ServerPorts, serverApi } from './api/server.js';
 import type { StreamStats } from './api/stream-stats.js';
-import { streamsApi } from './api/streams.js';
+import { type StreamsApiOptions, streamsApi } from './api/streams.js';
 import { pageRoutes } from './pages.js';
 import { type FileCheck, serveProtected } from './protected-files.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
@@ -26,6 +26,9 @@ export interface WebServerOptions {
   readonly ports?: () => ServerPorts | undefined;
   /** With `authFiles`: the recordings need the play credentials of their stream. */
   readonly checkFile?: FileCheck;
+  /** With workers: GET /api/streams is the sum over every worker (streams.ts). */
+  readonly gatherStreams?: StreamsApiOptions['gather'];
+  readonly endElsewhere?: StreamsApiOptions['endElsewhere'];
 }
 
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
@@ -63,7 +66,14 @@ export class WebServer {
       .errorsAs('/', sendRouterJsonError)
       .mount(
         '/',
-        streamsApi({ hub: opts.hub, stats: opts.stats, log: opts.log, adminToken: opts.adminToken }),
+        streamsApi({
+          hub: opts.hub,
+          stats: opts.stats,
+          log: opts.log,
+          adminToken: opts.adminToken,
+          gather: opts.gatherStreams,
+          endElsewhere: opts.endElsewhere,
+        }),
       )
       .mount('/', recordingsApi(opts.dataDir))
       .mount(

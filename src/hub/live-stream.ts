@@ -11,6 +11,11 @@ export interface PublisherInfo {
   /** What published: 'rtmp', 'http-flv', … (for logs and the API only; the hub never branches on it). */
   readonly protocol: string;
   readonly remote: string;
+  /**
+   * A relay of a stream published elsewhere (an edge's pull, a worker's link to the worker that
+   * holds the publish): what must happen once per stream, recording, skips it.
+   */
+  readonly relay?: boolean;
   /** Closes the publisher's connection (used when the server kicks it or shuts down). */
   readonly kick: (reason: string) => void;
 }

@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { AccessGuard } from '../auth/guard.js';
 import type { ServeConfig } from '../config/schema.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { StreamStats } from '../http/api/stream-stats.js';
+import type { StreamsApiOptions } from '../http/api/streams.js';
 import { WebServer } from '../http/web-server.js';
 import { listPushStreamApi } from '../http-flv/list-push-stream.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
@@ -26,6 +27,49 @@ export interface OriginPorts {
   rtmp: number;
   http: number;
   web: number;
+}
+
+/** What differs when the origin runs as one of several workers (src/cluster/). */
+export interface OriginOptions {
+  /** Crash recovery at start (default on); a worker leaves it to the primary, which ran it once. */
+  readonly recover?: boolean;
+  /** GET /api/streams answers the sum over every worker. */
+  readonly gatherStreams?: StreamsApiOptions['gather'];
+  /** The admin API ends a publish held by another worker. */
+  readonly endElsewhere?: StreamsApiOptions['endElsewhere'];
+}
+
+/** Completes the recordings a crash left unfinished under the data directory (before accepting). */
+export function recoverRecordings(config: ServeConfig, log: Logger): Promise<void> {
+  return recordingManager(new StreamHub(log), config, log).recover();
+}
+
+/**
+ * Completes the recordings of `paths` that a worker which died left unfinished (the primary of
+ * `--workers N`; see RecordingManager.recoverStreams).
+ */
+export function recoverStreamRecordings(
+  config: ServeConfig,
+  log: Logger,
+  paths: readonly string[],
+): { moved: Promise<void>; done: Promise<void> } {
+  return recordingManager(new StreamHub(log), config, log).recoverStreams(paths);
+}
+
+function recordingManager(hub: StreamHub, config: ServeConfig, log: Logger): RecordingManager {
+  return new RecordingManager(
+    hub,
+    RECORDERS,
+    {
+      dataDir: config.dataDir,
+      enabled: config.record,
+      segmentSeconds: config.segmentSeconds,
+      hlsWindow: config.hlsWindow,
+      hlsGraceSeconds: config.hlsGraceSeconds,
+      hlsCleanup: config.hlsCleanup,
+    },
+    log.child({ component: 'record' }),
+  );
 }
 
 /**
@@ -53,6 +97,7 @@ export class Origin {
   constructor(
     readonly config: ServeConfig,
     private readonly log: Logger,
+    private readonly options: OriginOptions = {},
   ) {
     this.hub = new StreamHub(log.child({ component: 'hub' }), {
       maxBytes: config.gopCacheMaxBytes,
@@ -96,28 +141,26 @@ export class Origin {
         http: new ConnectionMeter().watch(this.live.server),
       },
       ports: () => this.ports,
+      gatherStreams: options.gatherStreams,
+      endElsewhere: options.endElsewhere,
     });
-    this.recordings = new RecordingManager(
-      this.hub,
-      RECORDERS,
-      {
-        dataDir: config.dataDir,
-        enabled: config.record,
-        segmentSeconds: config.segmentSeconds,
-        hlsWindow: config.hlsWindow,
-        hlsGraceSeconds: config.hlsGraceSeconds,
-        hlsCleanup: config.hlsCleanup,
-      },
-      log.child({ component: 'record' }),
-    );
+    this.recordings = recordingManager(this.hub, config, log);
     this.recordings.onRecordDone = (done) => this.guard.recordDone(done);
+  }
+
+  /**
+   * Serves a connection accepted elsewhere as the live port does (a worker's private loopback
+   * port, which other workers pull from).
+   */
+  acceptLive(socket: Socket): void {
+    this.live.server.emit('connection', socket);
   }
 
   /** Listens on every port; resolves with the ports actually bound (0 in the config = any free port). */
   async start(): Promise<OriginPorts> {
     const { host } = this.config;
     // Finish what a crash left unfinished before a new publish can reuse its folders.
-    await this.recordings.recover();
+    if (this.options.recover !== false) await this.recordings.recover();
     const rtmp = await listen(this.rtmp.server, this.config.rtmpPort, host);
     const http = await listen(this.live.server, this.config.httpPort, host);
     const web = await listen(this.web.server, this.config.webPort, host);

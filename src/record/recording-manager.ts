@@ -1,10 +1,10 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { RECORDING_MARKER, type Recorder, type RecorderFactory, type RecordingKind } from './recorder.js';
-import { findUnfinished, prepareSessionFolder, sessionId } from './session-folder.js';
+import { findUnfinished, moveSessionAside, prepareSessionFolder, sessionId } from './session-folder.js';
 
 export interface RecordingOptions {
   readonly dataDir: string;
@@ -73,12 +73,54 @@ export class RecordingManager {
     }
   }
 
+  /**
+   * Completes what a process that died (a worker of `--workers N`) left unfinished for the stream
+   * paths it held, while other processes go on recording other streams — so never `recover()`,
+   * which would take their live folders for crash leftovers. `moved` resolves once a new session
+   * of those names may start (HLS and MP4 folders moved aside as a new session would move them,
+   * FLV files repaired in place: a new session there would add its own file beside them); `done`
+   * once every recording is complete.
+   */
+  recoverStreams(paths: readonly string[]): { moved: Promise<void>; done: Promise<void> } {
+    const later: (() => Promise<void>)[] = [];
+    const moved = (async () => {
+      for (const path of paths) {
+        const [app, stream] = path.split('/');
+        if (!app || !stream) continue;
+        for (const f of this.factories) {
+          if (!this.opts.enabled[f.kind]) continue;
+          const dir = join(this.dataDir, f.kind, app, stream);
+          const entries = await readdir(dir).catch(() => [] as string[]);
+          if (!entries.some((e) => e.endsWith(RECORDING_MARKER))) continue;
+          const log = this.log.child({ recorder: f.kind, path });
+          const finish = async (at: string) => {
+            log.warn({ dir: at }, 'completing the recording a stopped worker left');
+            await f.recover(at, log, { hlsCleanup: this.opts.hlsCleanup ?? false });
+            await rm(join(at, RECORDING_MARKER), { force: true });
+            log.info({ dir: at }, 'recovered');
+          };
+          if (f.kind === 'flv') await finish(dir);
+          else {
+            const aside = await moveSessionAside(dir);
+            if (aside) later.push(() => finish(aside));
+          }
+        }
+      }
+    })();
+    const done = moved.then(async () => {
+      for (const run of later) await run().catch((err) => this.log.error({ err }, 'recovery failed'));
+    });
+    return { moved, done };
+  }
+
   /** Resolves once every recorder that was finishing has finished. */
   async drain(): Promise<void> {
     while (this.finishing.size > 0) await Promise.all([...this.finishing]);
   }
 
   private start(stream: LiveStream): void {
+    // A relay's stream is recorded where it is published (by the worker that holds the publish).
+    if (stream.publisher?.relay) return;
     const startedAt = new Date(stream.publishedAt);
     const recorders: Recorder[] = [];
     // The live stream is never held up meanwhile: each recorder queues its writes behind `ready`,

@@ -39,17 +39,24 @@ export function sessionId(startedAt: Date, previous?: string): string {
  * Then writes the session file and the `.recording` marker.
  */
 export async function prepareSessionFolder(dir: string, info: SessionInfo): Promise<void> {
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  if (entries.length > 0) {
-    const earlier = await readSessionId(dir);
-    let target = join(dirname(dir), `${basename(dir)}.${earlier}`);
-    for (let n = 2; await exists(target); n++)
-      target = join(dirname(dir), `${basename(dir)}.${earlier}-${n}`);
-    await rename(dir, target);
-  }
+  await moveSessionAside(dir);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, SESSION_FILE), `${JSON.stringify(info)}\n`);
   await writeFile(join(dir, RECORDING_MARKER), `${info.startedAt}\n`);
+}
+
+/**
+ * Moves the session in `dir` (if any files are there) to `{stream}.{YYYYMMDD_HHMMSS}` beside it;
+ * resolves with where it went, or undefined when `dir` was empty or missing.
+ */
+export async function moveSessionAside(dir: string): Promise<string | undefined> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  if (entries.length === 0) return undefined;
+  const earlier = await readSessionId(dir);
+  let target = join(dirname(dir), `${basename(dir)}.${earlier}`);
+  for (let n = 2; await exists(target); n++) target = join(dirname(dir), `${basename(dir)}.${earlier}-${n}`);
+  await rename(dir, target);
+  return target;
 }
 
 /** The id of the session whose files are in `dir` (from its session file, else the folder's time). */

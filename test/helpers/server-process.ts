@@ -33,6 +33,8 @@ export async function startServerProcess(
   config: Record<string, unknown>,
   heapMb = 512,
   fixedPorts?: ServerProcess['ports'],
+  /** How long it may take to listen, and to live (a server of several workers starts slower). */
+  timing: { listenMs?: number; lifetimeMs?: number } = {},
 ): Promise<ServerProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'estuary-proc-'));
   const ports = fixedPorts ?? { rtmp: await freePort(), http: await freePort(), web: await freePort() };
@@ -55,7 +57,7 @@ export async function startServerProcess(
       `--max-old-space-size=${heapMb}`,
       ...['--import', 'tsx', join(ROOT, 'src/cli/run.ts'), 'serve', '--config', configFile],
     ],
-    120_000,
+    timing.lifetimeMs ?? 120_000,
   );
   let exited = false;
   running.done.then(() => {
@@ -68,7 +70,11 @@ export async function startServerProcess(
     rest = parts.pop() ?? '';
     lines.push(...parts);
   });
-  await until('the server listens', async () => exited || (await accepts(ports.http)), 20_000);
+  await until(
+    'the server listens',
+    async () => exited || (await accepts(ports.http)),
+    timing.listenMs ?? 20_000,
+  );
   if (exited) throw new Error(`the server exited at start: ${(await running.done).stderr}`);
   return {
     ports,

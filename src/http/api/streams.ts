@@ -9,7 +9,7 @@ import type { LiveStream } from '../../hub/live-stream.js';
 import type { StreamHub } from '../../hub/stream-hub.js';
 import { sendJson, sendJsonError } from '../respond.js';
 import { Router } from '../router.js';
-import { streamInfo } from './stream-info.js';
+import { type StreamInfo, streamInfo } from './stream-info.js';
 import type { StreamStats } from './stream-stats.js';
 
 export interface StreamsApiOptions {
@@ -18,6 +18,25 @@ export interface StreamsApiOptions {
   readonly log: Logger;
   /** The admin token DELETE needs; undefined: the admin API is off. */
   readonly adminToken: string | undefined;
+  /**
+   * With workers: GET /api/streams answers the sum over every worker (the primary gathers each
+   * one's `listStreams`), given the request's query string.
+   */
+  readonly gather?: (query: string) => Promise<{ streams: StreamInfo[] }>;
+  /**
+   * With workers: ends the publish of `path` on whichever worker holds it (DELETE reaching a
+   * worker that only relays the stream); undefined when no worker publishes it.
+   */
+  readonly endElsewhere?: (path: string) => Promise<{ ended: boolean } | undefined>;
+}
+
+/** The live streams of one hub, as GET /api/streams lists them. */
+export function listStreams(hub: StreamHub, stats: StreamStats, history: boolean): StreamInfo[] {
+  return hub
+    .list()
+    .filter((s) => s.isLive)
+    .sort((a, b) => a.path.localeCompare(b.path))
+    .map((s) => streamInfo(s, stats, history));
 }
 
 /** How long DELETE waits for the kicked publisher's connection to close before it answers. */
@@ -31,16 +50,17 @@ export function streamsApi(opts: StreamsApiOptions): Router {
   const notLive = (res: ServerResponse, app: string, stream: string) =>
     sendJsonError(res, 404, 'ERR_STREAM_NOT_FOUND', `stream ${app}/${stream} is not being published`);
   return new Router()
-    .get('/streams', (req, res) => {
-      const history = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('history') === '1';
-      const streams = opts.hub
-        .list()
-        .filter((s) => s.isLive)
-        .sort((a, b) => a.path.localeCompare(b.path))
-        .map((s) => streamInfo(s, opts.stats, history));
-      sendJson(res, 200, { streams });
+    .get('/streams', async (req, res) => {
+      const query = (req.url ?? '').split('?')[1] ?? '';
+      if (opts.gather) return sendJson(res, 200, await opts.gather(query));
+      const history = new URLSearchParams(query).get('history') === '1';
+      sendJson(res, 200, { streams: listStreams(opts.hub, opts.stats, history) });
     })
-    .get('/streams/:app/:stream', (_req, res, p) => {
+    .get('/streams/:app/:stream', async (_req, res, p) => {
+      if (opts.gather) {
+        const one = (await opts.gather('history=1')).streams.find((x) => x.path === `${p.app}/${p.stream}`);
+        return one ? sendJson(res, 200, one) : notLive(res, p.app!, p.stream!);
+      }
       const s = live(p.app!, p.stream!);
       if (!s) return notLive(res, p.app!, p.stream!);
       sendJson(res, 200, streamInfo(s, opts.stats, true));
@@ -49,6 +69,14 @@ export function streamsApi(opts: StreamsApiOptions): Router {
       if (!authorized(req, res, opts.adminToken)) return;
       const s = live(p.app!, p.stream!);
       const publisher = s?.publisher;
+      if (opts.endElsewhere && (!publisher || publisher.relay)) {
+        // Published on another worker (a relay here is only its copy): ended there.
+        const path = `${p.app}/${p.stream}`;
+        const r = await opts.endElsewhere(path);
+        if (!r) return notLive(res, p.app!, p.stream!);
+        opts.log.info({ path }, 'publish ended through the admin API (on the worker that holds it)');
+        return sendJson(res, 200, { stream: path, ended: r.ended });
+      }
       if (!s || !publisher) return notLive(res, p.app!, p.stream!);
       opts.log.info({ path: s.path, protocol: publisher.protocol }, 'publish ended through the admin API');
       publisher.kick('publish ended through the admin API');

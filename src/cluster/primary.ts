@@ -1,0 +1,270 @@
+/**
+ * The primary of `--workers N`: forks the workers (after `beforeFork`, crash recovery, so that it
+ * runs once before any worker accepts), answers their questions over IPC (the stream directory,
+ * the API's sum over workers), replaces a worker that dies, and on SIGINT/SIGTERM asks each to
+ * shut down gracefully and exits once all have.
+ *
+ * Why node:cluster with its default round-robin handoff (bench/RESULTS.md has the figures): the
+ * primary accepts and passes each connection to the next worker in turn, so N workers hold equal
+ * shares of the viewers — which matters more than anything else here, because one process may
+ * hold at most ~19,900 sockets (the file limit) and a ramp of viewers that piles onto one worker
+ * fails there while the other idles. With SCHED_NONE (each worker accepts on the shared socket,
+ * the nearest Node has to SO_REUSEPORT) the kernel wakes whichever worker is idle in accept, and a
+ * ramp lands very unevenly (the busy fan-out worker accepts less); Node offers no per-worker
+ * SO_REUSEPORT listener on Node 20.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+import { describeError } from '../errors.js';
+import { StreamDirectory } from './directory.js';
+import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
+
+export interface PrimaryOptions {
+  /** The command, for messages: 'serve', 'flv-gateway', 'file-gateway'. */
+  readonly name: string;
+  readonly workers: number;
+  readonly log: Logger;
+  /** Runs once before the first fork (the origin's crash recovery of recordings). */
+  readonly beforeFork?: () => Promise<void>;
+  /**
+   * A worker died holding the publishes of `paths`: complete what it left (its recordings).
+   * No worker may publish those names until `moved` resolves.
+   */
+  readonly afterDeath?: (paths: readonly string[]) => { moved: Promise<void>; done: Promise<void> };
+  /** How long the workers have to shut down gracefully before they are killed, ms. */
+  readonly stopTimeoutMs?: number;
+}
+
+/** How long the primary waits for every worker's part of an API answer, ms. */
+const GATHER_TIMEOUT_MS = 2000;
+/** A worker that dies this soon after it was forked, this many times in a row, is not restarted. */
+const CRASH_LOOP_MS = 5000;
+const CRASH_LOOP_LIMIT = 5;
+
+export async function runPrimary(opts: PrimaryOptions): Promise<number> {
+  const { log } = opts;
+  let stopping = false;
+  let signalled: () => void = () => {};
+  const signal = new Promise<void>((resolve) => {
+    signalled = resolve;
+  });
+  const onSignal = () => {
+    stopping = true;
+    signalled();
+  };
+  // Before recovery and forking, as in the single process (command-settings.ts serveUntilSignal).
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const off = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  try {
+    await opts.beforeFork?.();
+  } catch (err) {
+    off();
+    console.error(`estuary ${opts.name}: ${describeError(err)}`);
+    return 1;
+  }
+
+  const directory = new StreamDirectory();
+  const ready = new Set<number>();
+  const gathers = new Map<number, { want: Set<number>; parts: unknown[]; done: () => void }>();
+  /** Admin ends forwarded to the holding worker: their asker and request id. */
+  const ends = new Map<number, { asker: Worker; id: number; timer: NodeJS.Timeout }>();
+  let nextGather = 1;
+  let everReady = false;
+  let quickDeaths = 0;
+  let failed: (code: number) => void = () => {};
+  const startFailed = new Promise<number>((resolve) => {
+    failed = resolve;
+  });
+
+  const send = (w: Worker, m: PrimaryMessage) => {
+    // A worker on its way out: its channel may close under the send (the 'error' below).
+    if (w.isConnected()) w.send(m);
+  };
+  const others = (id: number, m: PrimaryMessage) => {
+    for (const w of Object.values(cluster.workers ?? {})) if (w && w.id !== id) send(w, m);
+  };
+
+  const onMessage = (w: Worker, m: WorkerMessage) => {
+    switch (m.t) {
+      case 'ready':
+        ready.add(w.id);
+        everReady = true;
+        if (m.privateUrl) directory.setUrl(w.id, m.privateUrl);
+        log.debug({ worker: w.id, pid: w.process.pid, privateUrl: m.privateUrl }, 'worker ready');
+        break;
+      case 'claim': {
+        const r = directory.claim(m.path, w.id);
+        if (r.ok) {
+          send(w, { t: 'reply', id: m.id, ok: true });
+          if (r.fresh) others(w.id, { t: 'published', path: m.path });
+        } else {
+          send(w, {
+            t: 'reply',
+            id: m.id,
+            ok: false,
+            reason:
+              'held' in r
+                ? `stream ${m.path}: the recording a stopped worker left is being completed; try again`
+                : `stream ${m.path} is already being published (on worker ${r.holder})`,
+          });
+        }
+        break;
+      }
+      case 'release':
+        if (directory.release(m.path, w.id)) others(w.id, { t: 'unpublished', path: m.path });
+        break;
+      case 'locate': {
+        const holder = directory.holder(m.path);
+        send(w, {
+          t: 'reply',
+          id: m.id,
+          self: holder === w.id,
+          url: holder === undefined || holder === w.id ? undefined : directory.url(holder),
+        });
+        break;
+      }
+      case 'gather': {
+        const gid = nextGather++;
+        const want = new Set([...ready].filter((id) => cluster.workers?.[id]?.isConnected()));
+        const parts: unknown[] = [];
+        let timer: NodeJS.Timeout | undefined;
+        const done = () => {
+          clearTimeout(timer);
+          gathers.delete(gid);
+          send(w, { t: 'reply', id: m.id, parts });
+        };
+        timer = setTimeout(done, GATHER_TIMEOUT_MS);
+        gathers.set(gid, { want, parts, done });
+        if (want.size === 0) done();
+        for (const id of want) {
+          const target = cluster.workers?.[id];
+          if (target) send(target, { t: 'describe', id: gid, query: m.query });
+        }
+        break;
+      }
+      case 'end': {
+        const holder = directory.holder(m.path);
+        const target = holder === undefined ? undefined : cluster.workers?.[holder];
+        if (!target) {
+          send(w, { t: 'reply', id: m.id, found: false, ended: false });
+          break;
+        }
+        const fid = nextGather++;
+        const timer = setTimeout(() => {
+          ends.delete(fid);
+          send(w, { t: 'reply', id: m.id, found: true, ended: false });
+        }, GATHER_TIMEOUT_MS + 1000);
+        ends.set(fid, { asker: w, id: m.id, timer });
+        send(target, { t: 'end', id: fid, path: m.path });
+        break;
+      }
+      case 'ended': {
+        const e = ends.get(m.id);
+        if (!e) break;
+        ends.delete(m.id);
+        clearTimeout(e.timer);
+        send(e.asker, { t: 'reply', id: e.id, found: true, ended: m.ended });
+        break;
+      }
+      case 'described': {
+        const g = gathers.get(m.id);
+        if (!g?.want.delete(w.id)) break;
+        g.parts.push(m.body);
+        if (g.want.size === 0) g.done();
+        break;
+      }
+    }
+  };
+
+  const fork = () => {
+    const w = cluster.fork();
+    const forkedAt = Date.now();
+    // EPIPE on a send to a worker that is exiting: its 'exit' follows and says the rest.
+    w.on('error', (err) => log.debug({ worker: w.id, err: describeError(err) }, 'worker channel error'));
+    w.on('message', (m: unknown) => {
+      if (isWorkerMessage(m)) onMessage(w, m);
+    });
+    w.on('exit', (code, sig) => {
+      ready.delete(w.id);
+      for (const [, g] of gathers) if (g.want.delete(w.id) && g.want.size === 0) g.done();
+      const freed = directory.dropWorker(w.id);
+      if (freed.length > 0 && opts.afterDeath) {
+        directory.hold(freed);
+        const r = opts.afterDeath(freed);
+        const unhold = () => directory.unhold(freed);
+        r.moved.then(unhold, (err: unknown) => {
+          unhold();
+          log.error(
+            { err: describeError(err), streams: freed },
+            'recovering a stopped worker’s recordings failed',
+          );
+        });
+        r.done.catch(() => {});
+      }
+      if (stopping) return;
+      if (!everReady) {
+        // A worker that could not start (a port in use, a bad data directory): as one process would.
+        log.error({ worker: w.id, code, signal: sig }, 'a worker failed to start');
+        failed(1);
+        return;
+      }
+      quickDeaths = Date.now() - forkedAt < CRASH_LOOP_MS ? quickDeaths + 1 : 0;
+      if (quickDeaths >= CRASH_LOOP_LIMIT) {
+        log.error({ worker: w.id, code, signal: sig }, 'workers keep dying at start; giving up');
+        failed(1);
+        return;
+      }
+      log.warn(
+        { worker: w.id, pid: w.process.pid, code, signal: sig, streams: freed },
+        'a worker died; starting another (its publishers reconnect, viewers on other workers stay)',
+      );
+      // Their viewers on other workers keep their connections: the pulls reconnect to wherever
+      // the publisher comes back, so no `unpublished` is said here.
+      fork();
+    });
+  };
+
+  // A signal during recovery: nothing was started, nothing to stop.
+  if (stopping) {
+    off();
+    return 0;
+  }
+  log.info({ workers: opts.workers }, `starting ${opts.workers} workers`);
+  for (let i = 0; i < opts.workers; i++) fork();
+  const code = await Promise.race([signal.then(() => 0), startFailed]);
+  stopping = true;
+  off();
+  const ok = await stopAll(opts.stopTimeoutMs ?? 30_000, log);
+  return code === 0 && !ok ? 1 : code;
+}
+
+/** Asks every worker to stop and resolves once all exited (false when some had to be killed). */
+async function stopAll(timeoutMs: number, log: Logger): Promise<boolean> {
+  const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+  const exits = live.map(
+    (w) =>
+      new Promise<void>((resolve) => {
+        if (w.isDead()) return resolve();
+        w.once('exit', () => resolve());
+        if (w.isConnected()) w.send({ t: 'stop' } satisfies PrimaryMessage, undefined, () => {});
+        else w.process.kill('SIGTERM');
+      }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const all = Promise.all(exits).then(() => true);
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const ok = await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  if (!ok) {
+    log.error({ timeoutMs }, 'workers did not stop in time; killing them');
+    for (const w of live) if (!w.isDead()) w.process.kill('SIGKILL');
+  }
+  log.info('stopped');
+  return ok;
+}

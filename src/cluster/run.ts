@@ -1,0 +1,55 @@
+/**
+ * `--workers N` (N > 1) for any server command: in the primary, forks and supervises the workers
+ * (primary.ts); in a worker, runs the command's server until the primary says stop
+ * (worker-link.ts). With N = 1 the commands never come here: one process, no cluster code.
+ */
+import cluster from 'node:cluster';
+import type { Logger } from 'pino';
+import { connIdsFrom } from '../log.js';
+import { type PrimaryOptions, runPrimary } from './primary.js';
+import { PrimaryLink, serveAsWorker } from './worker-link.js';
+
+/** One worker's server. */
+export interface WorkerServer {
+  start(): Promise<unknown>;
+  stop(): Promise<void>;
+  /** Its private loopback URL for other workers' pulls, once started (origin workers only). */
+  privateUrl?(): string | undefined;
+}
+
+export interface ClusterSpec {
+  readonly name: string;
+  readonly workers: number;
+  readonly log: Logger;
+  /** In the primary, once, before any worker is forked (crash recovery). */
+  readonly beforeFork?: () => Promise<void>;
+  /** In the primary, when a worker died holding the publishes of `paths` (primary.ts). */
+  readonly afterDeath?: PrimaryOptions['afterDeath'];
+  /** In a worker: its server, with its logger (which names the worker) and its link to the primary. */
+  readonly worker: (log: Logger, link: PrimaryLink) => WorkerServer;
+}
+
+export async function runClustered(spec: ClusterSpec): Promise<number> {
+  if (cluster.isPrimary) {
+    return runPrimary({
+      name: spec.name,
+      workers: spec.workers,
+      log: spec.log.child({ cluster: 'primary' }),
+      beforeFork: spec.beforeFork,
+      afterDeath: spec.afterDeath,
+    });
+  }
+  const link = new PrimaryLink();
+  connIdsFrom(link.worker * 1_000_000 + 1);
+  const server = spec.worker(spec.log.child({ worker: link.worker }), link);
+  const code = await serveAsWorker(
+    spec.name,
+    link,
+    () => server.start(),
+    () => server.stop(),
+    () => server.privateUrl?.(),
+  );
+  // The IPC channel would keep this process alive.
+  if (process.connected) process.disconnect();
+  return code;
+}

@@ -1,0 +1,140 @@
+/**
+ * A worker's side of the IPC channel to the primary: requests with answers (claim, locate,
+ * gather), one-way notes (ready, release), and what the primary tells it (another worker's
+ * publish began or ended, describe yourself, stop).
+ */
+import cluster from 'node:cluster';
+import { describeError, EstuaryError } from '../errors.js';
+import { isPrimaryMessage, type PrimaryMessage, type Reply, type WorkerMessage } from './messages.js';
+
+/** A primary that does not answer this soon is treated as gone for that request, ms. */
+const REQUEST_TIMEOUT_MS = 5000;
+
+type Asked = Extract<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' }>;
+type Request = Asked extends infer M ? (M extends Asked ? Omit<M, 'id'> : never) : never;
+type Note = Exclude<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' }>;
+
+export interface PrimaryEvents {
+  published?(path: string): void;
+  unpublished?(path: string): void;
+  describe?(query: string): unknown | Promise<unknown>;
+  /** End this worker's publish of `path`; resolves with whether it ended. */
+  end?(path: string): Promise<boolean>;
+  stop?(): void;
+}
+
+export class PrimaryLink {
+  /** This worker's id (cluster.worker.id): 1, 2, …; a replacement gets a new one. */
+  readonly worker: number;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; timer: NodeJS.Timeout }>();
+  private events: PrimaryEvents = {};
+
+  constructor() {
+    if (!cluster.isWorker || !cluster.worker || !process.send) {
+      throw new EstuaryError('ERR_INTERNAL', 'PrimaryLink outside a cluster worker');
+    }
+    this.worker = cluster.worker.id;
+    process.on('message', (m: unknown) => {
+      if (isPrimaryMessage(m)) this.onMessage(m);
+    });
+  }
+
+  on(events: PrimaryEvents): void {
+    this.events = { ...this.events, ...events };
+  }
+
+  note(m: Note): void {
+    if (process.connected) process.send?.(m);
+  }
+
+  /** Asks the primary; rejects with ERR_CONNECTION_CLOSED when it does not answer in time. */
+  request(m: Request): Promise<Reply> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new EstuaryError('ERR_CONNECTION_CLOSED', `the primary did not answer ${m.t} in time`));
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, timer });
+      if (!process.connected) {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(new EstuaryError('ERR_CONNECTION_CLOSED', 'the primary is gone'));
+        return;
+      }
+      process.send?.({ ...m, id });
+    });
+  }
+
+  private onMessage(m: PrimaryMessage): void {
+    switch (m.t) {
+      case 'reply': {
+        const p = this.pending.get(m.id);
+        if (!p) return;
+        this.pending.delete(m.id);
+        clearTimeout(p.timer);
+        p.resolve(m);
+        return;
+      }
+      case 'published':
+        this.events.published?.(m.path);
+        return;
+      case 'unpublished':
+        this.events.unpublished?.(m.path);
+        return;
+      case 'describe':
+        void Promise.resolve()
+          .then(() => this.events.describe?.(m.query))
+          .catch(() => undefined)
+          .then((body) => this.note({ t: 'described', id: m.id, body: body ?? null }));
+        return;
+      case 'end':
+        void Promise.resolve()
+          .then(() => this.events.end?.(m.path) ?? false)
+          .catch(() => false)
+          .then((ended) => this.note({ t: 'ended', id: m.id, ended }));
+        return;
+      case 'stop':
+        this.events.stop?.();
+        return;
+    }
+  }
+}
+
+/**
+ * Runs a server in a worker: starts it, tells the primary it is ready, and stops it when the
+ * primary says stop, when the primary is gone, or on SIGINT/SIGTERM (Ctrl-C reaches the whole
+ * process group). Resolves with the exit code.
+ */
+export async function serveAsWorker(
+  name: string,
+  link: PrimaryLink,
+  start: () => Promise<unknown>,
+  stop: () => Promise<void>,
+  privateUrl?: () => string | undefined,
+): Promise<number> {
+  let done: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  link.on({ stop: done });
+  process.on('SIGINT', done);
+  process.on('SIGTERM', done);
+  process.on('disconnect', done);
+  try {
+    await start();
+  } catch (err) {
+    console.error(`estuary ${name} (worker ${link.worker}): ${describeError(err)}`);
+    return 1;
+  }
+  link.note({ t: 'ready', privateUrl: privateUrl?.() });
+  await stopped;
+  try {
+    await stop();
+    return 0;
+  } catch (err) {
+    console.error(`estuary ${name} (worker ${link.worker}): stopping failed: ${describeError(err)}`);
+    return 1;
+  }
+}

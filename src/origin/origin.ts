@@ -3,12 +3,15 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import { verifySignedPath } from '../auth/sign.js';
 import type { ServeConfig } from '../config/schema.js';
+import type { Registry } from 'prom-client';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
+import { createMetricsRegistry, registerServerMetrics } from '../http/metrics.js';
 import { StreamStats } from '../http/api/stream-stats.js';
 import { WebServer } from '../http/web-server.js';
 import { listPushStreamApi } from '../http-flv/list-push-stream.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { Admission } from '../hub/admission.js';
+import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
@@ -16,11 +19,28 @@ import { mp4RecorderFactory } from '../record/fmp4/from-stream.js';
 import { hlsRecorderFactory } from '../record/hls/from-stream.js';
 import type { RecorderFactory } from '../record/recorder.js';
 import { RecordingManager } from '../record/recording-manager.js';
+import { ConnectionGuard } from '../net/connection-guard.js';
+import { LimitHits } from '../net/limit-hits.js';
 import { RtmpServer } from '../rtmp/server.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 
 /** Every recording the origin can make; each is switched by its `record.*` toggle. */
 const RECORDERS: readonly RecorderFactory[] = [flvRecorderFactory, hlsRecorderFactory, mp4RecorderFactory];
+
+/**
+ * Settings `reconfigure` (SIGHUP) applies to a running origin; any other that changed is logged
+ * as needing a restart. Auth and callback settings join this list where they are wired.
+ */
+export const LIVE_SETTINGS: readonly (keyof ServeConfig)[] = [
+  'logLevel',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'maxPublishers',
+  'maxViewersPerStream',
+  'headersTimeoutMs',
+  'keepAliveTimeoutMs',
+  'shutdownTimeoutMs',
+];
 
 export interface OriginPorts {
   rtmp: number;
@@ -47,19 +67,29 @@ export class Origin {
   readonly stats: StreamStats;
   private ports: OriginPorts | undefined;
   private started = false;
+  /** Bounds passed (connections, heads, handshakes, publishers, viewers…), counted for /metrics. */
+  readonly limitHits: LimitHits;
+  /** `GET /metrics` on the web port: this origin's own registry. */
+  readonly metrics: Registry;
+  /** Loggers whose level a reload sets along with the root's (pino children keep theirs). */
+  private readonly componentLogs: Logger[] = [];
 
   constructor(
-    readonly config: ServeConfig,
+    public config: ServeConfig,
     private readonly log: Logger,
   ) {
+    this.limitHits = new LimitHits(this.component('limits'));
+    const hits = this.limitHits;
     const secret = config.authSecret;
     this.hub = new StreamHub(
-      log.child({ component: 'hub' }),
+      this.component('hub'),
       { maxBytes: config.gopCacheMaxBytes, maxDurationMs: config.gopCacheMaxMs },
       secret === undefined
         ? undefined
         : (name, query) => verifySignedPath(`/${name.path}`, query, secret, Math.floor(Date.now() / 1000)),
     );
+    // Read at each request, so a reload applies to the next publish or play.
+    this.admission.use(streamLimitsStep(this.hub, () => this.config, hits));
     const budget: ViewerBudget = {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
       stallTimeoutMs: config.viewerStallTimeoutMs,
@@ -72,6 +102,8 @@ export class Origin {
       maxMessageBytes: config.maxMessageBytes,
       idleTimeoutMs: config.idleTimeoutMs,
       playWaitTimeoutMs: config.playWaitTimeoutMs,
+      handshakeTimeoutMs: config.rtmpHandshakeTimeoutMs,
+      limits: hits,
     });
     this.stats = new StreamStats(this.hub);
     this.live = new LiveHttpServer({
@@ -82,19 +114,36 @@ export class Origin {
       maxTagBytes: config.maxMessageBytes,
       idleTimeoutMs: config.idleTimeoutMs,
       api: listPushStreamApi(this.hub, this.stats),
+      headersTimeoutMs: config.headersTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      wsViewerMaxMessageBytes: config.wsViewerMaxMessageBytes,
+      limits: hits,
     });
+    this.metrics = createMetricsRegistry();
+    const meters = {
+      rtmp: new ConnectionMeter().watch(this.rtmp.server),
+      http: new ConnectionMeter().watch(this.live.server),
+    };
     this.web = new WebServer({
       hub: this.hub,
-      log: log.child({ component: 'web' }),
+      log: this.component('web'),
       dataDir: config.dataDir,
       stats: this.stats,
       adminToken: config.adminToken,
-      meters: {
-        rtmp: new ConnectionMeter().watch(this.rtmp.server),
-        http: new ConnectionMeter().watch(this.live.server),
-      },
+      meters,
       ports: () => this.ports,
+      metrics: this.metrics,
+      headersTimeoutMs: config.headersTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      limits: hits,
     });
+    const limits = () => this.config;
+    // RTMP sessions log their own close line (with the connection id and app).
+    new ConnectionGuard(this.rtmp.server, { name: 'rtmp', log, limits, hits, closeLog: false });
+    new ConnectionGuard(this.live.server, { name: 'http', log, limits, hits, refusal: FULL, closeLog: 'info' });
+    // The web port's connections are many and short (pages, segments): their lines are debug.
+    new ConnectionGuard(this.web.server, { name: 'web', log, limits, hits, refusal: FULL, closeLog: 'debug' });
     this.recordings = new RecordingManager(
       this.hub,
       RECORDERS,
@@ -106,8 +155,53 @@ export class Origin {
         hlsGraceSeconds: config.hlsGraceSeconds,
         hlsCleanup: config.hlsCleanup,
       },
-      log.child({ component: 'record' }),
+      this.component('record'),
     );
+    registerServerMetrics(this.metrics, {
+      hub: this.hub,
+      ports: { ...meters, web: this.web.meter },
+      limits: hits,
+      admission: this.admission,
+      recorderErrors: () => this.recordings.errors,
+    });
+  }
+
+  private component(name: string): Logger {
+    const child = this.log.child({ component: name });
+    this.componentLogs.push(child);
+    return child;
+  }
+
+  /**
+   * Applies a new configuration (SIGHUP re-read the file and the environment) to what can change
+   * while running (LIVE_SETTINGS: the bounds, the log level; they take effect for the next
+   * connection, request or publish), and logs each other changed setting as needing a restart.
+   * Returns the settings applied and those that need a restart.
+   */
+  reconfigure(next: ServeConfig): { applied: (keyof ServeConfig)[]; restart: (keyof ServeConfig)[] } {
+    const applied: (keyof ServeConfig)[] = [];
+    const restart: (keyof ServeConfig)[] = [];
+    for (const key of Object.keys(next) as (keyof ServeConfig)[]) {
+      if (JSON.stringify(next[key]) === JSON.stringify(this.config[key])) continue;
+      (LIVE_SETTINGS.includes(key) ? applied : restart).push(key);
+    }
+    // Keep what needs a restart as it runs now, so the next reload compares against that.
+    const merged = { ...this.config };
+    for (const key of applied) Object.assign(merged, { [key]: next[key] });
+    this.config = merged;
+    if (applied.includes('logLevel')) {
+      this.log.level = merged.logLevel;
+      for (const l of this.componentLogs) l.level = merged.logLevel;
+    }
+    this.live.server.headersTimeout = merged.headersTimeoutMs;
+    this.web.server.headersTimeout = merged.headersTimeoutMs;
+    this.web.server.keepAliveTimeout = merged.keepAliveTimeoutMs;
+    const changes = Object.fromEntries(applied.map((k) => [k, merged[k]]));
+    this.log.info({ applied: changes, restart }, `configuration reloaded: ${applied.length} setting(s) applied`);
+    if (restart.length > 0) {
+      this.log.warn({ settings: restart }, `changed settings that apply only after a restart: ${restart.join(', ')}`);
+    }
+    return { applied, restart };
   }
 
   /** Listens on every port; resolves with the ports actually bound (0 in the config = any free port). */
@@ -153,6 +247,10 @@ export class Origin {
     this.log.info('stopped');
   }
 }
+
+/** The answer of a port that holds maxConnections (RFC 9110 15.6.4). */
+const FULL =
+  'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 28\r\n\r\nERR_LIMIT: too many clients\n';
 
 function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {

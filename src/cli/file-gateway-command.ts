@@ -28,5 +28,11 @@ export async function fileGatewayCommand(
     'file-gateway',
     () => gateway.start(),
     () => gateway.stop(),
+    {
+      get shutdownTimeoutMs() {
+        return gateway.config.shutdownTimeoutMs;
+      },
+      reload: () => gateway.reconfigure(parsed.reload().config),
+    },
   );
 }

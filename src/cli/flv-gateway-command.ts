@@ -41,9 +41,16 @@ export async function flvGatewayCommand(
     console.error(`estuary flv-gateway: ${describeError(err)}`);
     return 1;
   }
+  const running = edge;
   return serveUntilSignal(
     'flv-gateway',
-    () => edge.start(),
-    () => edge.stop(),
+    () => running.start(),
+    () => running.stop(),
+    {
+      get shutdownTimeoutMs() {
+        return running.config.shutdownTimeoutMs;
+      },
+      reload: () => running.reconfigure(parsed.reload().config),
+    },
   );
 }

@@ -24,5 +24,11 @@ export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = proc
     'serve',
     () => origin.start(),
     () => origin.stop(),
+    {
+      get shutdownTimeoutMs() {
+        return origin.config.shutdownTimeoutMs;
+      },
+      reload: () => origin.reconfigure(parsed.reload().config),
+    },
   );
 }

@@ -6,17 +6,22 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EdgeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { streamInfo } from '../http/api/stream-info.js';
 import { StreamStats } from '../http/api/stream-stats.js';
+import { createMetricsRegistry, metricsHandler, registerServerMetrics } from '../http/metrics.js';
 import { sendJson } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { Admission } from '../hub/admission.js';
+import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
+import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
+import { LimitHits } from '../net/limit-hits.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 import { type PullState, UpstreamSource } from './upstream-source.js';
 
@@ -68,11 +73,16 @@ export class Edge {
   private statsTimer: NodeJS.Timeout | undefined;
   private last = { at: 0, bytesIn: 0, bytesOut: 0 };
   private started = false;
+  /** Bounds passed (connections, heads, viewers…), counted for /metrics. */
+  readonly limitHits: LimitHits;
+  /** `GET /metrics` on the edge's port: this edge's own registry. */
+  readonly metrics: Registry;
 
   constructor(
-    readonly config: EdgeConfig,
+    public config: EdgeConfig,
     private readonly log: Logger,
   ) {
+    this.limitHits = new LimitHits(log.child({ component: 'limits' }));
     this.upstream = checkUpstream(config.upstream);
     this.hub = new StreamHub(log.child({ component: 'hub' }), {
       maxBytes: config.gopCacheMaxBytes,
@@ -98,9 +108,14 @@ export class Edge {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
       stallTimeoutMs: config.viewerStallTimeoutMs,
     };
+    this.metrics = createMetricsRegistry();
     const routes = new Router()
       .get('/api/streams', (_req, res) => sendJson(res, 200, this.describe()))
-      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
+      .get('/metrics', metricsHandler(this.metrics));
+    this.admission.use(
+      streamLimitsStep(this.hub, () => ({ ...this.config, maxPublishers: 0 }), this.limitHits),
+    );
     this.live = new LiveHttpServer({
       admission: this.admission,
       hub: this.hub,
@@ -112,8 +127,89 @@ export class Edge {
       publish: false,
       routes,
       sourceWaitMs: config.upstreamWaitMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      wsViewerMaxMessageBytes: config.wsViewerMaxMessageBytes,
+      limits: this.limitHits,
     });
     this.meter.watch(this.live.server);
+    new ConnectionGuard(this.live.server, {
+      name: 'edge',
+      log,
+      limits: () => this.config,
+      hits: this.limitHits,
+      refusal: FULL,
+      closeLog: 'info',
+    });
+    registerServerMetrics(this.metrics, {
+      hub: this.hub,
+      ports: { edge: this.meter },
+      limits: this.limitHits,
+      admission: this.admission,
+    });
+    this.registerUpstreamMetrics();
+  }
+
+  private registerUpstreamMetrics(): void {
+    const source = this.source;
+    new Counter({
+      name: 'estuary_upstream_received_bytes_total',
+      help: 'bytes received from the upstream',
+      registers: [this.metrics],
+      collect() {
+        this.reset();
+        this.inc(source.bytesIn);
+      },
+    });
+    new Gauge({
+      name: 'estuary_upstream_pulls',
+      help: 'pulls from the upstream, by state',
+      labelNames: ['state'],
+      registers: [this.metrics],
+      collect() {
+        this.reset();
+        for (const state of ['connecting', 'live', 'reconnecting']) this.set({ state }, 0);
+        for (const p of source.stats()) this.inc({ state: p.state });
+      },
+    });
+  }
+
+  /**
+   * Applies what can change while running (bounds, log level) from a re-read configuration
+   * (SIGHUP), and logs each other changed setting as needing a restart.
+   */
+  reconfigure(next: EdgeConfig): { applied: (keyof EdgeConfig)[]; restart: (keyof EdgeConfig)[] } {
+    const live: (keyof EdgeConfig)[] = [
+      'logLevel',
+      'debug',
+      'maxConnections',
+      'maxConnectionsPerAddress',
+      'maxViewersPerStream',
+      'headersTimeoutMs',
+      'shutdownTimeoutMs',
+    ];
+    const applied: (keyof EdgeConfig)[] = [];
+    const restart: (keyof EdgeConfig)[] = [];
+    for (const key of Object.keys(next) as (keyof EdgeConfig)[]) {
+      if (JSON.stringify(next[key]) === JSON.stringify(this.config[key])) continue;
+      (live.includes(key) ? applied : restart).push(key);
+    }
+    const merged = { ...this.config };
+    for (const key of applied) Object.assign(merged, { [key]: next[key] });
+    this.config = merged;
+    this.log.level = merged.debug ? 'debug' : merged.logLevel;
+    this.live.server.headersTimeout = merged.headersTimeoutMs;
+    this.log.info(
+      { applied: Object.fromEntries(applied.map((k) => [k, merged[k]])), restart },
+      `configuration reloaded: ${applied.length} setting(s) applied`,
+    );
+    if (restart.length > 0) {
+      this.log.warn(
+        { settings: restart },
+        `changed settings that apply only after a restart: ${restart.join(', ')}`,
+      );
+    }
+    return { applied, restart };
   }
 
   /** Listens; resolves with the port bound (0 in the config = any free port). */

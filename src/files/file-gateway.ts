@@ -7,33 +7,47 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { FilesConfig } from '../config/schema.js';
 import { type AccessLogSink, logAccess } from '../http/access-log.js';
+import { ConnectionMeter } from '../http/api/connection-meter.js';
+import {
+  createMetricsRegistry,
+  metricsHandler,
+  registerLimitMetrics,
+  registerPortMetrics,
+} from '../http/metrics.js';
 import { sendJson } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { guardHttpServer } from '../http/server-guards.js';
 import { recordingRoutes } from '../http/web-server.js';
+import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
+import { LimitHits } from '../net/limit-hits.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
-
-/** Connections refused at the cap are logged at most this often (with the count since). */
-const DROP_LOG_INTERVAL_MS = 10_000;
 
 export class FileGateway {
   readonly server: Server;
   readonly router = new Router();
-  /** Connections refused because `maxConnections` were open (metrics). */
-  dropped = 0;
-  private droppedSinceLog = 0;
-  private lastDropLog = 0;
+  /** Bounds passed (connections, heads), counted for /metrics. */
+  readonly limitHits: LimitHits;
+  /** `GET /metrics` on the gateway's port: its own registry. */
+  readonly metrics: Registry;
+  private readonly meter = new ConnectionMeter();
+  private readonly guard: ConnectionGuard;
   private readonly accessLog: AccessLogSink | undefined;
   private readonly accessFile: WriteStream | undefined;
 
   constructor(
-    readonly config: FilesConfig,
+    public config: FilesConfig,
     private readonly log: Logger,
   ) {
+    this.limitHits = new LimitHits(log.child({ component: 'limits' }));
+    this.metrics = createMetricsRegistry();
+    registerPortMetrics(this.metrics, { files: this.meter });
+    registerLimitMetrics(this.metrics, this.limitHits);
     this.router
       .get('/healthz', (_q, res) => sendJson(res, 200, { ok: true }))
+      .get('/metrics', metricsHandler(this.metrics))
       .mount('/', recordingRoutes(config.root));
     if (config.accessLog === '-') this.accessLog = process.stdout;
     else if (config.accessLog !== 'off') {
@@ -46,15 +60,65 @@ export class FileGateway {
         headersTimeout: config.headersTimeoutMs,
         requestTimeout: 60_000,
         keepAliveTimeout: config.keepAliveTimeoutMs,
+        maxHeaderSize: config.maxHeaderBytes,
+        // node:http checks headersTimeout only this often (default 30 s).
+        connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
       },
       (req, res) => {
         if (this.accessLog) logAccess(this.accessLog, req, res);
         this.router.handle(req, res, log);
       },
     );
-    guardHttpServer(this.server, log);
-    this.server.maxConnections = config.maxConnections;
-    this.server.on('drop', () => this.noteDrop());
+    guardHttpServer(this.server, log, {
+      hits: this.limitHits,
+      port: 'files',
+      maxHeaderBytes: config.maxHeaderBytes,
+    });
+    this.meter.watch(this.server);
+    this.guard = new ConnectionGuard(this.server, {
+      name: 'files',
+      log,
+      limits: () => this.config,
+      hits: this.limitHits,
+      refusal: HTTP_FULL,
+      // The access log has a line per request already.
+      closeLog: 'debug',
+    });
+  }
+
+  /** Connections refused by a bound (maxConnections, maxConnectionsPerAddress). */
+  get dropped(): number {
+    return this.guard.refused;
+  }
+
+  /** Applies what can change while running (bounds, timeouts, log level) from a re-read configuration (SIGHUP). */
+  reconfigure(next: FilesConfig): void {
+    const live: (keyof FilesConfig)[] = [
+      'logLevel',
+      'maxConnections',
+      'maxConnectionsPerAddress',
+      'headersTimeoutMs',
+      'keepAliveTimeoutMs',
+      'shutdownTimeoutMs',
+    ];
+    const merged = { ...this.config };
+    const restart: string[] = [];
+    for (const key of Object.keys(next) as (keyof FilesConfig)[]) {
+      if (JSON.stringify(next[key]) === JSON.stringify(this.config[key])) continue;
+      if (live.includes(key)) Object.assign(merged, { [key]: next[key] });
+      else restart.push(key);
+    }
+    this.config = merged;
+    this.log.level = merged.logLevel;
+    this.server.headersTimeout = merged.headersTimeoutMs;
+    this.server.keepAliveTimeout = merged.keepAliveTimeoutMs;
+    this.log.info({ restart }, 'configuration reloaded');
+    if (restart.length > 0) {
+      this.log.warn(
+        { settings: restart },
+        `changed settings that apply only after a restart: ${restart.join(', ')}`,
+      );
+    }
   }
 
   async start(): Promise<number> {
@@ -81,18 +145,5 @@ export class FileGateway {
       this.server.closeAllConnections();
     });
     await new Promise<void>((resolve) => (this.accessFile ? this.accessFile.end(resolve) : resolve()));
-  }
-
-  private noteDrop(): void {
-    this.dropped++;
-    this.droppedSinceLog++;
-    const now = Date.now();
-    if (now - this.lastDropLog < DROP_LOG_INTERVAL_MS) return;
-    this.log.warn(
-      { refused: this.droppedSinceLog, maxConnections: this.config.maxConnections },
-      'connection limit reached: new connections refused',
-    );
-    this.droppedSinceLog = 0;
-    this.lastDropLog = now;
   }
 }

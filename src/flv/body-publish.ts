@@ -83,7 +83,11 @@ export class FlvBodyPublish {
       }
       for (const tag of tags) this.ingest.push(tag);
     } catch (err) {
-      if (err instanceof EstuaryError && err.code === 'ERR_FLV_FORMAT' && /exceeds the limit/.test(err.message)) {
+      if (
+        err instanceof EstuaryError &&
+        err.code === 'ERR_FLV_FORMAT' &&
+        /exceeds the limit/.test(err.message)
+      ) {
         this.opts.limits?.hit('flv_tag_bytes', this.limitFields(), describeError(err));
       }
       this.finish(describeError(err), statusOf(err));

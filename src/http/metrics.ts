@@ -32,7 +32,10 @@ export function createMetricsRegistry(): Registry {
 }
 
 /** Connections and bytes of every port (all three roles have ports). */
-export function registerPortMetrics(registry: Registry, ports: Readonly<Record<string, ConnectionMeter>>): void {
+export function registerPortMetrics(
+  registry: Registry,
+  ports: Readonly<Record<string, ConnectionMeter>>,
+): void {
   const each = (read: (m: ConnectionMeter) => number) => (metric: Gauge<'port'> | Counter<'port'>) => {
     metric.reset();
     for (const [port, meter] of Object.entries(ports)) {
@@ -183,9 +186,15 @@ export function registerServerMetrics(registry: Registry, src: MetricsSources): 
 
 /** Bounds passed, by bound (LimitHits). */
 export function registerLimitMetrics(registry: Registry, limits: LimitHits): void {
-  mapCounter(registry, 'estuary_limit_hits_total', 'times a bound against abuse was reached, by bound', ['limit'], function* () {
-    for (const [limit, n] of limits.entries()) yield [{ limit }, n];
-  });
+  mapCounter(
+    registry,
+    'estuary_limit_hits_total',
+    'times a bound against abuse was reached, by bound',
+    ['limit'],
+    function* () {
+      for (const [limit, n] of limits.entries()) yield [{ limit }, n];
+    },
+  );
 }
 
 /** The route's handler: the registry's text, never cached. */

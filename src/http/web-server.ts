@@ -1,17 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { LimitHits } from '../net/limit-hits.js';
 import type { StreamHub } from '../hub/stream-hub.js';
+import type { LimitHits } from '../net/limit-hits.js';
 import { ConnectionMeter } from './api/connection-meter.js';
 import { recordingsApi } from './api/recordings.js';
 import { type ServerPorts, serverApi } from './api/server.js';
 import type { StreamStats } from './api/stream-stats.js';
 import { streamsApi } from './api/streams.js';
+import { metricsHandler } from './metrics.js';
 import { pageRoutes } from './pages.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
 import { Router } from './router.js';
-import { metricsHandler } from './metrics.js';
 import { guardHttpServer } from './server-guards.js';
 import { serveStatic } from './static-files.js';
 
@@ -77,13 +77,9 @@ export class WebServer {
           ports: opts.ports ?? (() => undefined),
         }),
       );
-    this.router
-      .mount('/api', api)
-      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+    this.router.mount('/api', api).get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
     if (opts.metrics) this.router.get('/metrics', metricsHandler(opts.metrics));
-    this.router
-      .mount('/', recordingRoutes(opts.dataDir))
-      .mount('/', pageRoutes());
+    this.router.mount('/', recordingRoutes(opts.dataDir)).mount('/', pageRoutes());
     const headersTimeout = opts.headersTimeoutMs ?? 30_000;
     const maxHeaderBytes = opts.maxHeaderBytes ?? 16 * 1024;
     this.server = createServer(
@@ -97,11 +93,7 @@ export class WebServer {
       (req: IncomingMessage, res: ServerResponse) => this.router.handle(req, res, opts.log),
     );
     web.watch(this.server);
-    guardHttpServer(
-      this.server,
-      opts.log,
-      opts.limits && { hits: opts.limits, port: 'web', maxHeaderBytes },
-    );
+    guardHttpServer(this.server, opts.log, opts.limits && { hits: opts.limits, port: 'web', maxHeaderBytes });
   }
 
   close(): void {

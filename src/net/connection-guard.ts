@@ -6,6 +6,10 @@ import type { LimitHits } from './limit-hits.js';
 /** How long a refused HTTP connection has to read its 503 before it is cut. */
 const REFUSAL_LINGER_MS = 1000;
 
+/** What an HTTP port that holds maxConnections answers (RFC 9110 15.6.4: full for now, not broken). */
+export const HTTP_FULL =
+  'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 28\r\n\r\nERR_LIMIT: too many clients\n';
+
 export interface ConnectionLimits {
   /** Connections open at once on the port. */
   readonly maxConnections: number;

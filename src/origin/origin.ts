@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { verifySignedPath } from '../auth/sign.js';
 import type { ServeConfig } from '../config/schema.js';
-import type { Registry } from 'prom-client';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
-import { createMetricsRegistry, registerServerMetrics } from '../http/metrics.js';
 import { StreamStats } from '../http/api/stream-stats.js';
+import { createMetricsRegistry, registerServerMetrics } from '../http/metrics.js';
 import { WebServer } from '../http/web-server.js';
 import { listPushStreamApi } from '../http-flv/list-push-stream.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
@@ -14,13 +14,13 @@ import { Admission } from '../hub/admission.js';
 import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
+import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
+import { LimitHits } from '../net/limit-hits.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
 import { mp4RecorderFactory } from '../record/fmp4/from-stream.js';
 import { hlsRecorderFactory } from '../record/hls/from-stream.js';
 import type { RecorderFactory } from '../record/recorder.js';
 import { RecordingManager } from '../record/recording-manager.js';
-import { ConnectionGuard } from '../net/connection-guard.js';
-import { LimitHits } from '../net/limit-hits.js';
 import { RtmpServer } from '../rtmp/server.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 
@@ -141,9 +141,23 @@ export class Origin {
     const limits = () => this.config;
     // RTMP sessions log their own close line (with the connection id and app).
     new ConnectionGuard(this.rtmp.server, { name: 'rtmp', log, limits, hits, closeLog: false });
-    new ConnectionGuard(this.live.server, { name: 'http', log, limits, hits, refusal: FULL, closeLog: 'info' });
+    new ConnectionGuard(this.live.server, {
+      name: 'http',
+      log,
+      limits,
+      hits,
+      refusal: FULL,
+      closeLog: 'info',
+    });
     // The web port's connections are many and short (pages, segments): their lines are debug.
-    new ConnectionGuard(this.web.server, { name: 'web', log, limits, hits, refusal: FULL, closeLog: 'debug' });
+    new ConnectionGuard(this.web.server, {
+      name: 'web',
+      log,
+      limits,
+      hits,
+      refusal: FULL,
+      closeLog: 'debug',
+    });
     this.recordings = new RecordingManager(
       this.hub,
       RECORDERS,
@@ -197,9 +211,15 @@ export class Origin {
     this.web.server.headersTimeout = merged.headersTimeoutMs;
     this.web.server.keepAliveTimeout = merged.keepAliveTimeoutMs;
     const changes = Object.fromEntries(applied.map((k) => [k, merged[k]]));
-    this.log.info({ applied: changes, restart }, `configuration reloaded: ${applied.length} setting(s) applied`);
+    this.log.info(
+      { applied: changes, restart },
+      `configuration reloaded: ${applied.length} setting(s) applied`,
+    );
     if (restart.length > 0) {
-      this.log.warn({ settings: restart }, `changed settings that apply only after a restart: ${restart.join(', ')}`);
+      this.log.warn(
+        { settings: restart },
+        `changed settings that apply only after a restart: ${restart.join(', ')}`,
+      );
     }
     return { applied, restart };
   }
@@ -247,10 +267,6 @@ export class Origin {
     this.log.info('stopped');
   }
 }
-
-/** The answer of a port that holds maxConnections (RFC 9110 15.6.4). */
-const FULL =
-  'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 28\r\n\r\nERR_LIMIT: too many clients\n';
 
 function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {

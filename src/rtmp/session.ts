@@ -153,7 +153,11 @@ export class RtmpSession implements RtmpPeer {
     } catch (err) {
       // The chunk reader's bounds (message size, unfinished messages) are limits; other chunk
       // errors are just malformed input.
-      if (err instanceof EstuaryError && err.code === 'ERR_RTMP_CHUNK' && /exceeds|over the limit/.test(err.message)) {
+      if (
+        err instanceof EstuaryError &&
+        err.code === 'ERR_RTMP_CHUNK' &&
+        /exceeds|over the limit/.test(err.message)
+      ) {
         this.limitHit('rtmp_message_bytes', describeError(err));
       } else {
         this.close(describeError(err));

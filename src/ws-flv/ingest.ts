@@ -147,7 +147,11 @@ export class WsFlvIngest {
     // ws reports a message over maxPayload (and other protocol errors) here, then closes (1009…).
     ws.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        this.ctx.limits?.hit('ws_message_bytes', { proto: 'ws-flv-publish', path: name.path, remote }, err.message);
+        this.ctx.limits?.hit(
+          'ws_message_bytes',
+          { proto: 'ws-flv-publish', path: name.path, remote },
+          err.message,
+        );
       }
       publish.finish(`WebSocket error: ${err.message}`, 400);
     });

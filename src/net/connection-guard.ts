@@ -76,6 +76,9 @@ export class ConnectionGuard {
     this.open++;
     this.perAddress.set(address, fromAddress + 1);
     const opened = Date.now();
+    if (this.opts.log.isLevelEnabled('debug')) {
+      this.opts.log.debug({ proto: this.opts.name, remote: `${address}:${socket.remotePort ?? ''}` }, 'open');
+    }
     let peerEnded = false;
     let error: string | undefined;
     socket.once('end', () => {

@@ -36,44 +36,42 @@ export function registerPortMetrics(
   registry: Registry,
   ports: Readonly<Record<string, ConnectionMeter>>,
 ): void {
-  const each = (read: (m: ConnectionMeter) => number) => (metric: Gauge<'port'> | Counter<'port'>) => {
-    metric.reset();
-    for (const [port, meter] of Object.entries(ports)) {
-      if (metric instanceof Gauge) metric.set({ port }, read(meter));
-      else metric.inc({ port }, read(meter));
-    }
-  };
-  const gauge = (name: string, help: string, read: (m: ConnectionMeter) => number) => {
-    const fill = each(read);
-    new Gauge({
-      name,
-      help,
-      labelNames: ['port'],
-      registers: [registry],
-      collect() {
-        fill(this);
-      },
-    });
-  };
-  const counter = (name: string, help: string, read: (m: ConnectionMeter) => number) => {
-    const fill = each(read);
-    new Counter({
-      name,
-      help,
-      labelNames: ['port'],
-      registers: [registry],
-      collect() {
-        fill(this);
-      },
-    });
-  };
-  gauge('estuary_connections', 'connections open, by port', (m) => m.connections);
-  counter('estuary_connections_accepted_total', 'connections accepted, by port', (m) => m.totalConnections);
-  counter('estuary_received_bytes_total', 'bytes received, by port', (m) => m.bytesIn);
-  counter('estuary_sent_bytes_total', 'bytes sent, by port', (m) => m.bytesOut);
+  const byPort = (read: (m: ConnectionMeter) => number) => () =>
+    Object.entries(ports).map(([port, m]): [Record<'port', string>, number] => [{ port }, read(m)]);
+  new Gauge({
+    name: 'estuary_connections',
+    help: 'connections open, by port',
+    labelNames: ['port'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, n] of byPort((m) => m.connections)()) this.set(labels, n);
+    },
+  });
+  mapCounter(
+    registry,
+    'estuary_connections_accepted_total',
+    'connections accepted (refused ones too), by port',
+    ['port'],
+    byPort((m) => m.totalConnections),
+  );
+  mapCounter(
+    registry,
+    'estuary_received_bytes_total',
+    'bytes received, by port',
+    ['port'],
+    byPort((m) => m.bytesIn),
+  );
+  mapCounter(
+    registry,
+    'estuary_sent_bytes_total',
+    'bytes sent, by port',
+    ['port'],
+    byPort((m) => m.bytesOut),
+  );
 }
 
-/** Counts in a Map (`key → n`) as one labelled counter; `labels` splits a key. */
+/** A labelled counter whose values are read when scraped. */
 function mapCounter<L extends string>(
   registry: Registry,
   name: string,

@@ -107,7 +107,11 @@ export class LiveHttpServer {
   private badRequest(err: NodeJS.ErrnoException, socket: Duplex): void {
     const viewer = this.playing.get(socket as Socket);
     if (viewer) {
-      viewer.close(`a malformed request on a connection that plays a stream (${err.code ?? err.message})`);
+      viewer.close(
+        err.code === 'ECONNRESET'
+          ? 'connection reset by the client'
+          : `a malformed request on a connection that plays a stream (${err.code ?? err.message})`,
+      );
       return;
     }
     this.opts.log.debug({ err: err.message, code: err.code }, 'bad HTTP request');

@@ -114,7 +114,7 @@ test('origin and edge /metrics while FFmpeg publishes over RTMP and viewers watc
     const line = cap.lines().find((l) => l.msg === 'closed' && l.role === 'viewer')!;
     assert.equal(line.proto, 'http-flv');
     assert.equal(line.path, 'live/m');
-    assert.equal(line.reason, 'closed by the client');
+    assert.match(String(line.reason), /by the client/);
     assert.ok(Number(line.bytesOut) > 10_000, JSON.stringify(line));
     assert.ok(Number(line.durationMs) > 0);
   } finally {

@@ -20,6 +20,8 @@ import type { ServeConfig } from '../../src/config/schema.js';
 import { Origin, type OriginPorts } from '../../src/origin/origin.js';
 import { pushFile } from '../../src/pusher/pusher.js';
 import { RtmpClient } from '../../src/rtmp/client.js';
+import { startEdge } from '../helpers/edge.js';
+import { httpGetStream } from '../helpers/flv-capture.js';
 import { fixture } from '../helpers/media.js';
 import { waitLive } from '../helpers/origin.js';
 import { until } from '../helpers/wait.js';
@@ -321,6 +323,38 @@ test('a WebSocket-FLV viewer that sends a message over wsViewerMaxMessageBytes i
     assert.equal(line.path, 'live/ws');
   } finally {
     await pub.stop();
+    await o.stop();
+  }
+});
+
+test('an edge bounds its viewers per stream and its connections the same way, and counts them in its /metrics', async () => {
+  const o = await origin({});
+  const e = await startEdge(`http://127.0.0.1:${o.ports.http}`, {
+    maxViewersPerStream: 1,
+    maxConnectionsPerAddress: 3,
+  });
+  const pub = publish(`http://127.0.0.1:${o.ports.http}/live/e`);
+  const held: { destroy(): void }[] = [];
+  try {
+    await waitLive(o.origin, 'live/e');
+    const first = await httpGetStream(e.flvUrl('live/e'));
+    held.push(first);
+    assert.equal(first.status, 200);
+    await until('the edge viewer to count', () => e.edge.hub.get('live/e')?.viewerCount === 1, 5000);
+    assert.equal(await httpStatus(e.port, '/live/e.flv'), 503);
+    held.push(await openSocket(e.port), await openSocket(e.port));
+    const refused = await rawExchange(e.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(refused.data, /^HTTP\/1\.1 503 /);
+    // Room again for the scrape: only the first viewer stays.
+    for (const h of held.splice(1)) h.destroy();
+    await until('the held connections to close', () => e.edge.stats().connections <= 1, 5000);
+    const metrics = await (await fetch(`${e.base}/metrics`)).text();
+    assert.match(metrics, /^estuary_limit_hits_total\{limit="max_viewers_per_stream"\} 1$/m);
+    assert.match(metrics, /^estuary_limit_hits_total\{limit="max_connections_per_address"\} [1-9]/m);
+  } finally {
+    for (const h of held) h.destroy();
+    await pub.stop();
+    await e.stop();
     await o.stop();
   }
 });

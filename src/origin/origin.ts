@@ -3,7 +3,8 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { verifySignedPath } from '../auth/sign.js';
-import type { ServeConfig } from '../config/schema.js';
+import { SERVE_SETTINGS, type ServeConfig } from '../config/schema.js';
+import { isGroup, type SettingTable } from '../config/setting.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { StreamStats } from '../http/api/stream-stats.js';
 import { createMetricsRegistry, registerServerMetrics } from '../http/metrics.js';
@@ -73,6 +74,10 @@ export class Origin {
   readonly metrics: Registry;
   /** Loggers whose level a reload sets along with the root's (pino children keep theirs). */
   private readonly componentLogs: Logger[] = [];
+  private readonly reconfigureHooks: {
+    keys: readonly (keyof ServeConfig)[];
+    apply: (config: ServeConfig) => void;
+  }[] = [];
 
   constructor(
     public config: ServeConfig,
@@ -180,6 +185,14 @@ export class Origin {
     });
   }
 
+  /**
+   * Makes `keys` changeable live: on a reload that changes any of them, `apply` is given the new
+   * configuration (auth keys, callbacks: what their wiring knows how to swap).
+   */
+  onReconfigure(keys: readonly (keyof ServeConfig)[], apply: (config: ServeConfig) => void): void {
+    this.reconfigureHooks.push({ keys, apply });
+  }
+
   private component(name: string): Logger {
     const child = this.log.child({ component: name });
     this.componentLogs.push(child);
@@ -195,9 +208,11 @@ export class Origin {
   reconfigure(next: ServeConfig): { applied: (keyof ServeConfig)[]; restart: (keyof ServeConfig)[] } {
     const applied: (keyof ServeConfig)[] = [];
     const restart: (keyof ServeConfig)[] = [];
+    const live = new Set<keyof ServeConfig>(LIVE_SETTINGS);
+    for (const h of this.reconfigureHooks) for (const k of h.keys) live.add(k);
     for (const key of Object.keys(next) as (keyof ServeConfig)[]) {
       if (JSON.stringify(next[key]) === JSON.stringify(this.config[key])) continue;
-      (LIVE_SETTINGS.includes(key) ? applied : restart).push(key);
+      (live.has(key) ? applied : restart).push(key);
     }
     // Keep what needs a restart as it runs now, so the next reload compares against that.
     const merged = { ...this.config };
@@ -210,7 +225,13 @@ export class Origin {
     this.live.server.headersTimeout = merged.headersTimeoutMs;
     this.web.server.headersTimeout = merged.headersTimeoutMs;
     this.web.server.keepAliveTimeout = merged.keepAliveTimeoutMs;
-    const changes = Object.fromEntries(applied.map((k) => [k, merged[k]]));
+    for (const h of this.reconfigureHooks) {
+      if (h.keys.some((k) => applied.includes(k))) h.apply(merged);
+    }
+    // Secrets are named, never shown (SettingMeta.secret).
+    const changes = Object.fromEntries(
+      applied.map((k) => [k, isSecret(SERVE_SETTINGS, k) ? '********' : merged[k]]),
+    );
     this.log.info(
       { applied: changes, restart },
       `configuration reloaded: ${applied.length} setting(s) applied`,
@@ -266,6 +287,11 @@ export class Origin {
     this.web.close();
     this.log.info('stopped');
   }
+}
+
+function isSecret(table: SettingTable, key: string): boolean {
+  const entry = table[key];
+  return entry !== undefined && !isGroup(entry) && entry.secret === true;
 }
 
 function listen(server: Server | NetServer, port: number, host: string): Promise<number> {

@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { connectionInfo } from './connection-info.js';
+import { connectionInfo, markRefused } from './connection-info.js';
 import type { LimitHits } from './limit-hits.js';
 
 /** How long a refused HTTP connection has to read its 503 before it is cut. */
@@ -121,9 +121,9 @@ export class ConnectionGuard {
       socket.destroy();
       return;
     }
-    // Not a byte of the request is read (node:http would parse it and route it): the answer,
-    // then the socket goes, whatever the peer does.
-    socket.pause();
+    // node:http parses the request anyway: the mark keeps it from every handler (wasRefused).
+    // The answer, then the socket goes, whatever the peer does.
+    markRefused(socket);
     socket.end(this.opts.refusal);
     setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
   }

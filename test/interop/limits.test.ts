@@ -6,7 +6,7 @@
  * hit must cost that one connection, be counted in /metrics and be logged (rate-limited).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -167,9 +167,21 @@ test('maxConnectionsPerAddress and maxConnections: the next connection is refuse
     const http = await rawExchange(o.ports.http, 'GET /api?name=listPushStream HTTP/1.1\r\nHost: x\r\n\r\n');
     assert.match(http.data, /^HTTP\/1\.1 503 /);
     assert.ok(http.closed);
+    // node:http parses a refused connection's request all the same: it must reach no handler.
+    let asked = 0;
+    o.origin.admission.use(() => {
+      asked++;
+      return undefined;
+    });
+    const flv = readFileSync(fixture('h264-aac-3s.flv'));
+    const head = `POST /live/sneak HTTP/1.1\r\nHost: x\r\nContent-Length: ${flv.length}\r\n\r\n`;
+    const sneak = await rawExchange(o.ports.http, Buffer.concat([Buffer.from(head), flv]));
+    assert.match(sneak.data, /^HTTP\/1\.1 503 /);
+    assert.equal(asked, 0, 'the refused publish was never asked about');
+    assert.equal(o.origin.hub.get('live/sneak'), undefined);
     for (const s of held) assert.equal(s.destroyed, false, 'connections under the bound stay open');
     // The per-address bound counts this address only: the first two still work.
-    assert.equal(await hits(o, 'max_connections_per_address'), 2);
+    assert.equal(await hits(o, 'max_connections_per_address'), 3);
     assert.equal(limitLines(o, 'max_connections_per_address').length, 1, 'logged once per 10 s');
     // A live change (what SIGHUP does): the bound lifts, the next connection is served.
     o.origin.reconfigure({ ...o.origin.config, maxConnectionsPerAddress: 0, maxConnections: 3 });

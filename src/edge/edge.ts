@@ -6,8 +6,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import type { EdgeConfig } from '../config/schema.js';
+import type { Registry } from 'prom-client';
+import { reloadSettings } from '../config/reload.js';
+import { EDGE_SETTINGS, type EdgeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { streamInfo } from '../http/api/stream-info.js';
@@ -23,6 +24,7 @@ import type { ViewerBudget } from '../hub/viewer.js';
 import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
+import { registerUpstreamMetrics } from './upstream-metrics.js';
 import { type PullState, UpstreamSource } from './upstream-source.js';
 
 /** The edge's figures: the stats line and /api/streams say the same. */
@@ -38,6 +40,17 @@ export interface EdgeStats {
   /** Pulls by state. */
   readonly pulls: Readonly<Record<PullState, number>>;
 }
+
+/** What an edge's reload (SIGHUP) applies live; any other changed setting waits for a restart. */
+const EDGE_LIVE_SETTINGS: ReadonlySet<keyof EdgeConfig> = new Set<keyof EdgeConfig>([
+  'logLevel',
+  'debug',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'maxViewersPerStream',
+  'headersTimeoutMs',
+  'shutdownTimeoutMs',
+]);
 
 /** `http://HOST:PORT[/prefix]`, checked: the pull speaks plain HTTP. */
 export function checkUpstream(url: string | undefined): string {
@@ -147,31 +160,7 @@ export class Edge {
       limits: this.limitHits,
       admission: this.admission,
     });
-    this.registerUpstreamMetrics();
-  }
-
-  private registerUpstreamMetrics(): void {
-    const source = this.source;
-    new Counter({
-      name: 'estuary_upstream_received_bytes_total',
-      help: 'bytes received from the upstream',
-      registers: [this.metrics],
-      collect() {
-        this.reset();
-        this.inc(source.bytesIn);
-      },
-    });
-    new Gauge({
-      name: 'estuary_upstream_pulls',
-      help: 'pulls from the upstream, by state',
-      labelNames: ['state'],
-      registers: [this.metrics],
-      collect() {
-        this.reset();
-        for (const state of ['connecting', 'live', 'reconnecting']) this.set({ state }, 0);
-        for (const p of source.stats()) this.inc({ state: p.state });
-      },
-    });
+    registerUpstreamMetrics(this.metrics, this.source);
   }
 
   /**
@@ -179,37 +168,11 @@ export class Edge {
    * (SIGHUP), and logs each other changed setting as needing a restart.
    */
   reconfigure(next: EdgeConfig): { applied: (keyof EdgeConfig)[]; restart: (keyof EdgeConfig)[] } {
-    const live: (keyof EdgeConfig)[] = [
-      'logLevel',
-      'debug',
-      'maxConnections',
-      'maxConnectionsPerAddress',
-      'maxViewersPerStream',
-      'headersTimeoutMs',
-      'shutdownTimeoutMs',
-    ];
-    const applied: (keyof EdgeConfig)[] = [];
-    const restart: (keyof EdgeConfig)[] = [];
-    for (const key of Object.keys(next) as (keyof EdgeConfig)[]) {
-      if (JSON.stringify(next[key]) === JSON.stringify(this.config[key])) continue;
-      (live.includes(key) ? applied : restart).push(key);
-    }
-    const merged = { ...this.config };
-    for (const key of applied) Object.assign(merged, { [key]: next[key] });
-    this.config = merged;
-    this.log.level = merged.debug ? 'debug' : merged.logLevel;
-    this.live.server.headersTimeout = merged.headersTimeoutMs;
-    this.log.info(
-      { applied: Object.fromEntries(applied.map((k) => [k, merged[k]])), restart },
-      `configuration reloaded: ${applied.length} setting(s) applied`,
-    );
-    if (restart.length > 0) {
-      this.log.warn(
-        { settings: restart },
-        `changed settings that apply only after a restart: ${restart.join(', ')}`,
-      );
-    }
-    return { applied, restart };
+    const r = reloadSettings(EDGE_SETTINGS, this.config, next, EDGE_LIVE_SETTINGS, this.log);
+    this.config = r.config;
+    this.log.level = r.config.debug ? 'debug' : r.config.logLevel;
+    this.live.server.headersTimeout = r.config.headersTimeoutMs;
+    return { applied: r.applied, restart: r.restart };
   }
 
   /** Listens; resolves with the port bound (0 in the config = any free port). */

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { FilesConfig } from '../config/schema.js';
+import { reloadSettings } from '../config/reload.js';
+import { FILES_SETTINGS, type FilesConfig } from '../config/schema.js';
 import { type AccessLogSink, logAccess } from '../http/access-log.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import {
@@ -25,6 +26,16 @@ import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
 import { wasRefused } from '../net/connection-info.js';
 import { LimitHits } from '../net/limit-hits.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
+
+/** What a reload (SIGHUP) applies live; any other changed setting waits for a restart. */
+const FILES_LIVE_SETTINGS: ReadonlySet<keyof FilesConfig> = new Set<keyof FilesConfig>([
+  'logLevel',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'headersTimeoutMs',
+  'keepAliveTimeoutMs',
+  'shutdownTimeoutMs',
+]);
 
 export class FileGateway {
   readonly server: Server;
@@ -96,32 +107,11 @@ export class FileGateway {
 
   /** Applies what can change while running (bounds, timeouts, log level) from a re-read configuration (SIGHUP). */
   reconfigure(next: FilesConfig): void {
-    const live: (keyof FilesConfig)[] = [
-      'logLevel',
-      'maxConnections',
-      'maxConnectionsPerAddress',
-      'headersTimeoutMs',
-      'keepAliveTimeoutMs',
-      'shutdownTimeoutMs',
-    ];
-    const merged = { ...this.config };
-    const restart: string[] = [];
-    for (const key of Object.keys(next) as (keyof FilesConfig)[]) {
-      if (JSON.stringify(next[key]) === JSON.stringify(this.config[key])) continue;
-      if (live.includes(key)) Object.assign(merged, { [key]: next[key] });
-      else restart.push(key);
-    }
-    this.config = merged;
-    this.log.level = merged.logLevel;
-    this.server.headersTimeout = merged.headersTimeoutMs;
-    this.server.keepAliveTimeout = merged.keepAliveTimeoutMs;
-    this.log.info({ restart }, 'configuration reloaded');
-    if (restart.length > 0) {
-      this.log.warn(
-        { settings: restart },
-        `changed settings that apply only after a restart: ${restart.join(', ')}`,
-      );
-    }
+    const r = reloadSettings(FILES_SETTINGS, this.config, next, FILES_LIVE_SETTINGS, this.log);
+    this.config = r.config;
+    this.log.level = r.config.logLevel;
+    this.server.headersTimeout = r.config.headersTimeoutMs;
+    this.server.keepAliveTimeout = r.config.keepAliveTimeoutMs;
   }
 
   async start(): Promise<number> {

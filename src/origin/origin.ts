@@ -3,8 +3,8 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { verifySignedPath } from '../auth/sign.js';
+import { reloadSettings } from '../config/reload.js';
 import { SERVE_SETTINGS, type ServeConfig } from '../config/schema.js';
-import { isGroup, type SettingTable } from '../config/setting.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { StreamStats } from '../http/api/stream-stats.js';
 import { createMetricsRegistry, registerServerMetrics } from '../http/metrics.js';
@@ -206,19 +206,13 @@ export class Origin {
    * Returns the settings applied and those that need a restart.
    */
   reconfigure(next: ServeConfig): { applied: (keyof ServeConfig)[]; restart: (keyof ServeConfig)[] } {
-    const applied: (keyof ServeConfig)[] = [];
-    const restart: (keyof ServeConfig)[] = [];
     const live = new Set<keyof ServeConfig>(LIVE_SETTINGS);
     for (const h of this.reconfigureHooks) for (const k of h.keys) live.add(k);
-    for (const key of Object.keys(next) as (keyof ServeConfig)[]) {
-      if (JSON.stringify(next[key]) === JSON.stringify(this.config[key])) continue;
-      (live.has(key) ? applied : restart).push(key);
-    }
-    // Keep what needs a restart as it runs now, so the next reload compares against that.
-    const merged = { ...this.config };
-    for (const key of applied) Object.assign(merged, { [key]: next[key] });
+    // The log line is written before a new level applies, so a reload to `warn` is still told.
+    const r = reloadSettings(SERVE_SETTINGS, this.config, next, live, this.log);
+    const merged = r.config;
     this.config = merged;
-    if (applied.includes('logLevel')) {
+    if (r.applied.includes('logLevel')) {
       this.log.level = merged.logLevel;
       for (const l of this.componentLogs) l.level = merged.logLevel;
     }
@@ -226,23 +220,9 @@ export class Origin {
     this.web.server.headersTimeout = merged.headersTimeoutMs;
     this.web.server.keepAliveTimeout = merged.keepAliveTimeoutMs;
     for (const h of this.reconfigureHooks) {
-      if (h.keys.some((k) => applied.includes(k))) h.apply(merged);
+      if (h.keys.some((k) => r.applied.includes(k))) h.apply(merged);
     }
-    // Secrets are named, never shown (SettingMeta.secret).
-    const changes = Object.fromEntries(
-      applied.map((k) => [k, isSecret(SERVE_SETTINGS, k) ? '********' : merged[k]]),
-    );
-    this.log.info(
-      { applied: changes, restart },
-      `configuration reloaded: ${applied.length} setting(s) applied`,
-    );
-    if (restart.length > 0) {
-      this.log.warn(
-        { settings: restart },
-        `changed settings that apply only after a restart: ${restart.join(', ')}`,
-      );
-    }
-    return { applied, restart };
+    return { applied: r.applied, restart: r.restart };
   }
 
   /** Listens on every port; resolves with the ports actually bound (0 in the config = any free port). */
@@ -287,11 +267,6 @@ export class Origin {
     this.web.close();
     this.log.info('stopped');
   }
-}
-
-function isSecret(table: SettingTable, key: string): boolean {
-  const entry = table[key];
-  return entry !== undefined && !isGroup(entry) && entry.secret === true;
 }
 
 function listen(server: Server | NetServer, port: number, host: string): Promise<number> {

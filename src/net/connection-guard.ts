@@ -49,7 +49,9 @@ export class ConnectionGuard {
     server: Server,
     private readonly opts: ConnectionGuardOptions,
   ) {
-    server.on('connection', (socket: Socket) => this.accept(socket));
+    // First of the port's listeners: a refused connection is marked before the server's own
+    // handler (an RTMP session, node:http's parser) sees it.
+    server.prependListener('connection', (socket: Socket) => this.accept(socket));
   }
 
   get connections(): number {
@@ -117,13 +119,14 @@ export class ConnectionGuard {
     this.refused++;
     this.opts.hits.hit(limit, { port: this.opts.name, ...fields }, `${why}: new connections refused`);
     socket.on('error', () => {}); // a refused peer's reset is no one's concern
+    // The server's handlers leave a marked connection alone (wasRefused); node:http parses its
+    // request anyway, so the mark also keeps that request from every route.
+    markRefused(socket);
     if (!this.opts.refusal) {
       socket.destroy();
       return;
     }
-    // node:http parses the request anyway: the mark keeps it from every handler (wasRefused).
     // The answer, then the socket goes, whatever the peer does.
-    markRefused(socket);
     socket.end(this.opts.refusal);
     setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
   }

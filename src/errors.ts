@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   ERR_METHOD_NOT_ALLOWED: 'The path exists but not for this HTTP method',
   ERR_ADMIN_TOKEN:
     'An admin API call without the admin token (Authorization: Bearer TOKEN), or with a wrong one',
+  ERR_LIMIT:
+    'A bound against abuse was reached (publishers at once, viewers of one stream); the server is not broken, only full',
   ERR_INTERNAL: 'The server failed while answering (logged on the server; the client sees no details)',
 } as const;
 

@@ -31,7 +31,16 @@ export interface CommandSpec<T extends SettingTable> {
 
 export type ParsedCommand<T extends SettingTable> =
   | { kind: 'exit'; code: number }
-  | { kind: 'run'; resolved: Resolved<ConfigOf<T>>; flags: Record<string, string | boolean | undefined> };
+  | {
+      kind: 'run';
+      resolved: Resolved<ConfigOf<T>>;
+      flags: Record<string, string | boolean | undefined>;
+      /**
+       * Resolves the settings again as at start (SIGHUP): the config file read anew, the
+       * environment and the flags as given (flags still win). Throws ERR_CONFIG as at start.
+       */
+      reload: () => Resolved<ConfigOf<T>>;
+    };
 
 export function usage<T extends SettingTable>(spec: CommandSpec<T>): string {
   return `${spec.synopsis}
@@ -77,8 +86,8 @@ export function parseCommand<T extends SettingTable>(
     console.log(usage(spec));
     return { kind: 'exit', code: 0 };
   }
-  const layers: SettingsLayer[] = [];
-  try {
+  const resolve = () => {
+    const layers: SettingsLayer[] = [];
     if (typeof values.config === 'string') layers.push(fileLayer(values.config));
     layers.push(envLayer(spec.table, env));
     const fromPositionals: Record<string, unknown> = {};
@@ -87,16 +96,28 @@ export function parseCommand<T extends SettingTable>(
       fromPositionals[`${key}\0argument ${i + 1} (${key.toUpperCase()})`] = v;
     });
     layers.push({ kind: 'flag', label: 'arguments', values: fromPositionals }, flagLayer(spec.table, values));
-    const resolved = resolveSettings(spec.table, layers);
+    return resolveSettings(spec.table, layers);
+  };
+  try {
+    const resolved = resolve();
     if (values['print-config'] === true) {
       console.log(describeSettings(spec.table, resolved));
       return { kind: 'exit', code: 0 };
     }
-    return { kind: 'run', resolved, flags: values };
+    return { kind: 'run', resolved, flags: values, reload: resolve };
   } catch (err) {
     console.error(`estuary ${spec.name}: ${describeError(err)}`);
     return { kind: 'exit', code: 1 };
   }
+}
+
+export interface ServeOptions {
+  /** Stopping may take this long; then the process exits anyway (code 1). */
+  readonly shutdownTimeoutMs: number;
+  /** SIGHUP: re-read the settings and apply what can change live; none: SIGHUP is ignored. */
+  readonly reload?: () => void;
+  /** How a hung stop ends the process (tests replace it). */
+  readonly exit?: (code: number) => void;
 }
 
 /**
@@ -105,21 +126,47 @@ export function parseCommand<T extends SettingTable>(
  * The signal handlers are in place before the start, so a signal that comes while the server is
  * still starting (recovering recordings, binding ports) stops it as soon as it has started,
  * instead of killing the process half-way.
+ *
+ * Stopping is bounded: past `shutdownTimeoutMs` (a recording that cannot be finalised, a peer
+ * that holds a socket) or at a second SIGINT/SIGTERM, the process exits at once with code 1,
+ * saying so. SIGHUP calls `reload` (a failure is printed and the server runs on unchanged).
  */
 export async function serveUntilSignal(
   name: string,
   start: () => Promise<unknown>,
   stop: () => Promise<void>,
+  opts: ServeOptions = { shutdownTimeoutMs: 10_000 },
 ): Promise<number> {
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  let stopping = false;
   let signalled: () => void = () => {};
   const signal = new Promise<void>((resolve) => {
     signalled = resolve;
   });
-  process.on('SIGINT', signalled);
-  process.on('SIGTERM', signalled);
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!stopping) {
+      stopping = true;
+      signalled();
+      return;
+    }
+    console.error(`estuary ${name}: ${sig} again while stopping: exiting now`);
+    exit(1);
+  };
+  const onHup = () => {
+    if (stopping || !opts.reload) return;
+    try {
+      opts.reload();
+    } catch (err) {
+      console.error(`estuary ${name}: SIGHUP: the settings were not reloaded: ${describeError(err)}`);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHup);
   const off = () => {
-    process.off('SIGINT', signalled);
-    process.off('SIGTERM', signalled);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHup);
   };
   try {
     await start();
@@ -129,12 +176,25 @@ export async function serveUntilSignal(
     return 1;
   }
   await signal;
-  off();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), opts.shutdownTimeoutMs);
+  });
   try {
-    await stop();
+    const r = await Promise.race([stop().then(() => 'stopped' as const), deadline]);
+    if (r === 'timeout') {
+      console.error(
+        `estuary ${name}: stopping took over ${opts.shutdownTimeoutMs} ms (shutdownTimeoutMs): exiting anyway`,
+      );
+      exit(1);
+      return 1;
+    }
     return 0;
   } catch (err) {
     console.error(`estuary ${name}: stopping failed: ${describeError(err)}`);
     return 1;
+  } finally {
+    clearTimeout(timer);
+    off();
   }
 }

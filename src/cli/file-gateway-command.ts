@@ -37,7 +37,11 @@ export async function fileGatewayCommand(
       log,
       worker: (wlog) => {
         const g = new FileGateway(config, wlog);
-        return { start: () => g.start(), stop: () => g.stop() };
+        return {
+          start: () => g.start(),
+          stop: () => g.stop(),
+          reload: () => g.reconfigure(parsed.reload().config),
+        };
       },
     });
   }
@@ -46,5 +50,11 @@ export async function fileGatewayCommand(
     'file-gateway',
     () => gateway.start(),
     () => gateway.stop(),
+    {
+      get shutdownTimeoutMs() {
+        return gateway.config.shutdownTimeoutMs;
+      },
+      reload: () => gateway.reconfigure(parsed.reload().config),
+    },
   );
 }

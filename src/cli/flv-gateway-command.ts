@@ -60,13 +60,24 @@ export async function flvGatewayCommand(
           gather: async () => sumEdges((await link.request({ t: 'gather', query: '' })).parts ?? []),
         });
         link.on({ describe: () => e.describe() });
-        return { start: () => e.start(), stop: () => e.stop() };
+        return {
+          start: () => e.start(),
+          stop: () => e.stop(),
+          reload: () => void e.reconfigure(parsed.reload().config),
+        };
       },
     });
   }
+  const running = edge;
   return serveUntilSignal(
     'flv-gateway',
-    () => edge.start(),
-    () => edge.stop(),
+    () => running.start(),
+    () => running.stop(),
+    {
+      get shutdownTimeoutMs() {
+        return running.config.shutdownTimeoutMs;
+      },
+      reload: () => running.reconfigure(parsed.reload().config),
+    },
   );
 }

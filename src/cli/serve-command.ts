@@ -37,7 +37,12 @@ export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = proc
       afterDeath: (paths) => recoverStreamRecordings(config, log, paths),
       worker: (wlog, link) => {
         const w = new OriginWorker(config, link, wlog);
-        return { start: () => w.start(), stop: () => w.stop(), privateUrl: () => w.url };
+        return {
+          start: () => w.start(),
+          stop: () => w.stop(),
+          privateUrl: () => w.url,
+          reload: () => void w.origin.reconfigure(parsed.reload().config),
+        };
       },
     });
   }
@@ -46,5 +51,11 @@ export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = proc
     'serve',
     () => origin.start(),
     () => origin.stop(),
+    {
+      get shutdownTimeoutMs() {
+        return origin.config.shutdownTimeoutMs;
+      },
+      reload: () => origin.reconfigure(parsed.reload().config),
+    },
   );
 }

@@ -53,11 +53,18 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     signalled();
   };
   // Before recovery and forking, as in the single process (command-settings.ts serveUntilSignal).
+  // SIGHUP (a reload: systemd's ExecReload) goes to every worker, which re-reads its settings;
+  // its default action would end the primary, and with it the server.
+  const onHup = () => {
+    for (const w of Object.values(cluster.workers ?? {})) if (w && !w.isDead()) w.process.kill('SIGHUP');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHup);
   const off = () => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHup);
   };
   try {
     await opts.beforeFork?.();

@@ -5,6 +5,7 @@
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
+import { describeError } from '../errors.js';
 import { connIdsFrom } from '../log.js';
 import { type PrimaryOptions, runPrimary } from './primary.js';
 import { PrimaryLink, serveAsWorker } from './worker-link.js';
@@ -15,6 +16,8 @@ export interface WorkerServer {
   stop(): Promise<void>;
   /** Its private loopback URL for other workers' pulls, once started (origin workers only). */
   privateUrl?(): string | undefined;
+  /** SIGHUP (forwarded by the primary): re-read the settings and apply what can change live. */
+  reload?(): void;
 }
 
 export interface ClusterSpec {
@@ -42,6 +45,18 @@ export async function runClustered(spec: ClusterSpec): Promise<number> {
   const link = new PrimaryLink();
   connIdsFrom(link.worker * 1_000_000 + 1);
   const server = spec.worker(spec.log.child({ worker: link.worker }), link);
+  // The primary forwards SIGHUP to every worker (primary.ts); without a reload it is ignored
+  // (its default action would end the worker).
+  const onHup = () => {
+    try {
+      server.reload?.();
+    } catch (err) {
+      console.error(
+        `estuary ${spec.name} (worker ${link.worker}): SIGHUP: the settings were not reloaded: ${describeError(err)}`,
+      );
+    }
+  };
+  process.on('SIGHUP', onHup);
   const code = await serveAsWorker(
     spec.name,
     link,
@@ -49,6 +64,7 @@ export async function runClustered(spec: ClusterSpec): Promise<number> {
     () => server.stop(),
     () => server.privateUrl?.(),
   );
+  process.off('SIGHUP', onHup);
   // The IPC channel would keep this process alive.
   if (process.connected) process.disconnect();
   return code;

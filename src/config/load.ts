@@ -252,10 +252,16 @@ export function describeSettings<T extends SettingTable>(table: T, resolved: Res
     let v: unknown = resolved.config;
     for (const seg of e.segments) v = (v as Raw | undefined)?.[seg];
     const value = v === undefined ? '(unset)' : e.setting.secret ? '********' : JSON.stringify(v);
-    const src = resolved.sources.get(e.path);
-    lines.push(`${e.path} = ${value}  (${src?.label ?? 'default'})`);
+    lines.push(`${e.path} = ${value}  (${sourceText(resolved.sources.get(e.path))})`);
   }
   return lines.join('\n');
+}
+
+/** `default`, `file: webPort in e.yaml`, `environment: ESTUARY_X`, `flag: --x`, `argument 1 (PORT)`. */
+function sourceText(src: Source | undefined): string {
+  if (!src || src.kind === 'default') return 'default';
+  if (src.label.startsWith('argument')) return src.label;
+  return `${src.kind}: ${src.label}`;
 }
 
 /** Every setting of a table with its names, for help and the README (help.ts renders them). */

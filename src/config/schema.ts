@@ -41,6 +41,60 @@ const WORKERS = processCount(
   'worker processes sharing the ports (auto: one per core); 1 is a single process',
 );
 
+/**
+ * Bounds against abuse every server port has (README "Limits that protect the server"). Each one
+ * passed costs the one connection, is counted (/metrics `estuary_limit_hits_total{limit}`) and
+ * logged at most once per 10 s per limit, with the count since.
+ */
+export const CONNECTION_LIMIT_SETTINGS = {
+  maxConnections: int(
+    20_000,
+    'connections held at once on each port; more are refused (HTTP 503, RTMP closed)',
+    { min: 1 },
+    { flag: false },
+  ),
+  maxConnectionsPerAddress: int(
+    0,
+    'connections held at once from one IP address on each port; 0: no bound (edges, NAT and load tests share addresses)',
+    { min: 0 },
+    { flag: false },
+  ),
+  headersTimeoutMs: int(
+    30_000,
+    'an HTTP request head (or WebSocket upgrade) must arrive within this, else 408 (slowloris), ms',
+    { min: 1000 },
+    { flag: false },
+  ),
+  maxHeaderBytes: int(
+    16 * KiB,
+    'largest HTTP request head, else 431',
+    { min: 1 * KiB, max: 1 * MiB },
+    { flag: false },
+  ),
+  shutdownTimeoutMs: int(
+    10_000,
+    'on SIGTERM/SIGINT, finalising recordings and closing connections may take this long; then the process exits anyway, ms',
+    { min: 100 },
+    { flag: false },
+  ),
+} as const;
+
+/** Bounds of the ports that serve live viewers: the origin's live and RTMP ports, every edge's. */
+export const PLAY_LIMIT_SETTINGS = {
+  maxViewersPerStream: int(
+    0,
+    'viewers of one stream at once, all protocols together; more are refused (HTTP 503, RTMP NetStream.Play.Failed); 0: no bound',
+    { min: 0 },
+    { flag: false },
+  ),
+  wsViewerMaxMessageBytes: int(
+    64 * KiB,
+    'largest WebSocket message a WebSocket-FLV viewer may send (viewers only listen), else close 1009',
+    { min: 125, max: 16 * MiB },
+    { flag: false },
+  ),
+} as const;
+
 /** How viewers are served and what a stream keeps for them: the origin's and every edge's. */
 export const VIEWER_SETTINGS = {
   viewerMaxBufferedBytes: int(
@@ -172,6 +226,26 @@ export const SERVE_SETTINGS = {
     { arg: 'TOKEN', secret: true },
   ),
   ...VIEWER_SETTINGS,
+  ...CONNECTION_LIMIT_SETTINGS,
+  ...PLAY_LIMIT_SETTINGS,
+  maxPublishers: int(
+    1000,
+    'streams published at once; more are refused (HTTP 503, RTMP NetStream.Publish.BadName); 0: no bound',
+    { min: 0 },
+    { flag: false },
+  ),
+  rtmpHandshakeTimeoutMs: int(
+    10_000,
+    'an RTMP connection must complete its handshake within this, else it is closed, ms',
+    { min: 1000 },
+    { flag: false },
+  ),
+  keepAliveTimeoutMs: int(
+    5000,
+    "an idle kept-alive connection on the web port is closed after this (node:http's default), ms",
+    { min: 1000 },
+    { flag: false },
+  ),
   idleTimeoutMs: int(
     30_000,
     'a publisher that completes no message (RTMP) or tag (HTTP-FLV, WebSocket-FLV) this long, or an RTMP connection that neither publishes nor plays, is closed, ms',
@@ -204,10 +278,11 @@ export const FILES_SETTINGS = {
   accessLog: text('-', "access log in the combined format: '-' for stdout, a file path, or 'off'", {
     arg: 'FILE',
   }),
-  maxConnections: int(19_500, 'connections held at once; more are refused with a log line', { min: 1 }),
+  ...CONNECTION_LIMIT_SETTINGS,
+  maxConnections: int(19_500, 'connections held at once; more are refused (503) with a log line', { min: 1 }),
   headersTimeoutMs: int(
     10_000,
-    'a request head must arrive within this, ms (slowloris)',
+    'a request head must arrive within this, else 408 (slowloris), ms',
     { min: 1000 },
     {
       flag: false,
@@ -299,6 +374,8 @@ export const EDGE_SETTINGS = {
   ...PLAY_AUTH_SETTINGS,
   ...PLAY_CALLBACK_SETTINGS,
   ...VIEWER_SETTINGS,
+  ...CONNECTION_LIMIT_SETTINGS,
+  ...PLAY_LIMIT_SETTINGS,
   maxMessageBytes: int(
     8 * MiB,
     'largest FLV tag accepted from the upstream',

@@ -6,19 +6,26 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
-import type { EdgeConfig } from '../config/schema.js';
+import { reloadSettings } from '../config/reload.js';
+import { EDGE_SETTINGS, type EdgeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { streamInfo } from '../http/api/stream-info.js';
 import { StreamStats } from '../http/api/stream-stats.js';
+import { createMetricsRegistry, metricsHandler, registerServerMetrics } from '../http/metrics.js';
 import { sendJson } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { Admission } from '../hub/admission.js';
+import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
+import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
+import { LimitHits } from '../net/limit-hits.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
+import { registerUpstreamMetrics } from './upstream-metrics.js';
 import { type PullState, UpstreamSource } from './upstream-source.js';
 
 /** The edge's figures: the stats line and /api/streams say the same. */
@@ -34,6 +41,33 @@ export interface EdgeStats {
   /** Pulls by state. */
   readonly pulls: Readonly<Record<PullState, number>>;
 }
+
+/** The edge's play credentials, address lists and callbacks (see AccessGuard). */
+const EDGE_AUTH_SETTINGS: readonly (keyof EdgeConfig)[] = [
+  'authSecret',
+  'authPlay',
+  'authNmsMd5',
+  'authPlayKeys',
+  'authPlayAllow',
+  'authPlayDeny',
+  'onPlay',
+  'onStop',
+  'callbackTimeoutMs',
+  'callbackRetries',
+];
+
+/** What an edge's reload (SIGHUP) applies live; any other changed setting waits for a restart. */
+const EDGE_LIVE_SETTINGS: ReadonlySet<keyof EdgeConfig> = new Set<keyof EdgeConfig>([
+  'logLevel',
+  'debug',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'maxViewersPerStream',
+  'headersTimeoutMs',
+  'shutdownTimeoutMs',
+  // The access guard takes these anew (AccessGuard.reload); viewers already admitted stay.
+  ...EDGE_AUTH_SETTINGS,
+]);
 
 /** `http://HOST:PORT[/prefix]`, checked: the pull speaks plain HTTP. */
 export function checkUpstream(url: string | undefined): string {
@@ -81,12 +115,17 @@ export class Edge {
   private statsTimer: NodeJS.Timeout | undefined;
   private last = { at: 0, bytesIn: 0, bytesOut: 0 };
   private started = false;
+  /** Bounds passed (connections, heads, viewers…), counted for /metrics. */
+  readonly limitHits: LimitHits;
+  /** `GET /metrics` on the edge's port: this edge's own registry. */
+  readonly metrics: Registry;
 
   constructor(
-    readonly config: EdgeConfig,
+    public config: EdgeConfig,
     private readonly log: Logger,
     options: EdgeOptions = {},
   ) {
+    this.limitHits = new LimitHits(log.child({ component: 'limits' }));
     this.upstream = checkUpstream(config.upstream);
     const gather = options.gather;
     this.hub = new StreamHub(log.child({ component: 'hub' }), {
@@ -115,9 +154,14 @@ export class Edge {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
       stallTimeoutMs: config.viewerStallTimeoutMs,
     };
+    this.metrics = createMetricsRegistry();
     const routes = new Router()
       .get('/api/streams', async (_req, res) => sendJson(res, 200, gather ? await gather() : this.describe()))
-      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
+      .get('/metrics', metricsHandler(this.metrics));
+    this.admission.use(
+      streamLimitsStep(this.hub, () => ({ ...this.config, maxPublishers: 0 }), this.limitHits),
+    );
     this.live = new LiveHttpServer({
       admission: this.admission,
       hub: this.hub,
@@ -129,8 +173,40 @@ export class Edge {
       publish: false,
       routes,
       sourceWaitMs: config.upstreamWaitMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      wsViewerMaxMessageBytes: config.wsViewerMaxMessageBytes,
+      limits: this.limitHits,
     });
     this.meter.watch(this.live.server);
+    new ConnectionGuard(this.live.server, {
+      name: 'edge',
+      log,
+      limits: () => this.config,
+      hits: this.limitHits,
+      refusal: FULL,
+      closeLog: 'info',
+    });
+    registerServerMetrics(this.metrics, {
+      hub: this.hub,
+      ports: { edge: this.meter },
+      limits: this.limitHits,
+      admission: this.admission,
+    });
+    registerUpstreamMetrics(this.metrics, this.source);
+  }
+
+  /**
+   * Applies what can change while running (bounds, log level) from a re-read configuration
+   * (SIGHUP), and logs each other changed setting as needing a restart.
+   */
+  reconfigure(next: EdgeConfig): { applied: (keyof EdgeConfig)[]; restart: (keyof EdgeConfig)[] } {
+    const r = reloadSettings(EDGE_SETTINGS, this.config, next, EDGE_LIVE_SETTINGS, this.log);
+    this.config = r.config;
+    this.log.level = r.config.debug ? 'debug' : r.config.logLevel;
+    this.live.server.headersTimeout = r.config.headersTimeoutMs;
+    if (EDGE_AUTH_SETTINGS.some((k) => r.applied.includes(k))) this.guard.reload(r.config);
+    return { applied: r.applied, restart: r.restart };
   }
 
   /** Listens; resolves with the port bound (0 in the config = any free port). */

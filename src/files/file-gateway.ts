@@ -3,33 +3,56 @@
  * the same paths as the origin's web port, for many HLS/MP4 viewers, with the same static-file
  * code (Range, conditional requests, cache headers a CDN or nginx follows), the player pages,
  * and the one shared in-memory copy of hot segments and playlists (http/file-cache.ts). Wiring,
- * the connection cap and its counters.
+ * the connection bounds and their counters.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { FilesConfig } from '../config/schema.js';
+import type { Registry } from 'prom-client';
+import { reloadSettings } from '../config/reload.js';
+import { FILES_SETTINGS, type FilesConfig } from '../config/schema.js';
 import { type AccessLogSink, logAccess } from '../http/access-log.js';
+import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { recordingsApi } from '../http/api/recordings.js';
 import { FileCache } from '../http/file-cache.js';
+import {
+  createMetricsRegistry,
+  metricsHandler,
+  registerLimitMetrics,
+  registerPortMetrics,
+  valueCounter,
+  valueGauge,
+} from '../http/metrics.js';
 import { pageRoutes } from '../http/pages.js';
 import { sendJson, sendRouterJsonError } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { guardHttpServer } from '../http/server-guards.js';
 import { recordingRoutes } from '../http/web-server.js';
+import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
+import { wasRefused } from '../net/connection-info.js';
+import { LimitHits } from '../net/limit-hits.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 
-/** Connections refused at the cap are logged at most this often (with the count since). */
-const DROP_LOG_INTERVAL_MS = 10_000;
+/** What a reload (SIGHUP) applies live; any other changed setting waits for a restart. */
+const FILES_LIVE_SETTINGS: ReadonlySet<keyof FilesConfig> = new Set<keyof FilesConfig>([
+  'logLevel',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'headersTimeoutMs',
+  'keepAliveTimeoutMs',
+  'shutdownTimeoutMs',
+]);
 
 export class FileGateway {
   readonly server: Server;
   readonly router = new Router();
-  /** Connections refused because `maxConnections` were open (metrics). */
-  dropped = 0;
-  private droppedSinceLog = 0;
-  private lastDropLog = 0;
+  /** Bounds passed (connections, heads), counted for /metrics. */
+  readonly limitHits: LimitHits;
+  /** `GET /metrics` on the gateway's port: its own registry. */
+  readonly metrics: Registry;
+  private readonly meter = new ConnectionMeter();
+  private readonly guard: ConnectionGuard;
   /** Requests answered (metrics). */
   requests = 0;
   readonly files: FileCache | undefined;
@@ -37,9 +60,13 @@ export class FileGateway {
   private readonly accessFile: WriteStream | undefined;
 
   constructor(
-    readonly config: FilesConfig,
+    public config: FilesConfig,
     private readonly log: Logger,
   ) {
+    this.limitHits = new LimitHits(log.child({ component: 'limits' }));
+    this.metrics = createMetricsRegistry();
+    registerPortMetrics(this.metrics, { files: this.meter });
+    registerLimitMetrics(this.metrics, this.limitHits);
     this.files =
       config.cacheBytes > 0
         ? new FileCache({
@@ -48,6 +75,32 @@ export class FileGateway {
             restatMs: config.restatMs,
           })
         : undefined;
+    const files = this.files;
+    valueCounter(this.metrics, 'estuary_files_requests_total', 'requests answered', () => this.requests);
+    valueCounter(
+      this.metrics,
+      'estuary_files_connections_refused_total',
+      'connections refused by a bound (maxConnections, maxConnectionsPerAddress)',
+      () => this.dropped,
+    );
+    valueCounter(
+      this.metrics,
+      'estuary_files_cache_hits_total',
+      'answers from the in-memory copy',
+      () => files?.hits ?? 0,
+    );
+    valueCounter(
+      this.metrics,
+      'estuary_files_cache_misses_total',
+      'file reads into the in-memory copy',
+      () => files?.misses ?? 0,
+    );
+    valueGauge(
+      this.metrics,
+      'estuary_files_cache_bytes',
+      'bytes held by the in-memory copy',
+      () => files?.bytes ?? 0,
+    );
     // The pages ask /api/streams whether a stream is live (a gateway has no live ports: none
     // is, so they play the recording) and /api/recordings what there is to play.
     const api = new Router()
@@ -57,11 +110,8 @@ export class FileGateway {
     this.router
       .mount('/api', api)
       .get('/healthz', (_q, res) => sendJson(res, 200, { ok: true }))
-      .get('/metrics', (_q, res) => this.sendMetrics(res))
-      .mount(
-        '/',
-        recordingRoutes(config.root, { files: this.files, directories: config.dir ? 'list' : 'index' }),
-      )
+      .get('/metrics', metricsHandler(this.metrics))
+      .mount('/', recordingRoutes(config.root, { files, directories: config.dir ? 'list' : 'index' }))
       .mount('/', pageRoutes());
     if (config.accessLog === '-') this.accessLog = process.stdout;
     else if (config.accessLog !== 'off') {
@@ -76,20 +126,47 @@ export class FileGateway {
         requestTimeout: config.headersTimeoutMs + 1000,
         keepAliveTimeout: config.keepAliveTimeoutMs,
         maxHeaderSize: config.maxHeaderBytes,
-        // node:http checks the head timeouts only this often (default 30 s): a slowloris head
-        // would otherwise live up to that long past its limit.
+        // node:http checks headersTimeout only this often (default 30 s).
         connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
       },
       (req, res) => {
+        // A connection refused at accept was answered 503 already (ConnectionGuard).
+        if (wasRefused(req.socket)) return;
         this.requests++;
         if (this.accessLog) logAccess(this.accessLog, req, res);
         this.router.handle(req, res, log);
       },
     );
-    guardHttpServer(this.server, log);
+    guardHttpServer(this.server, log, {
+      hits: this.limitHits,
+      port: 'files',
+      maxHeaderBytes: config.maxHeaderBytes,
+    });
     this.server.timeout = config.idleTimeoutMs;
-    this.server.maxConnections = config.maxConnections;
-    this.server.on('drop', () => this.noteDrop());
+    this.meter.watch(this.server);
+    this.guard = new ConnectionGuard(this.server, {
+      name: 'files',
+      log,
+      limits: () => this.config,
+      hits: this.limitHits,
+      refusal: HTTP_FULL,
+      // The access log has a line per request already.
+      closeLog: 'debug',
+    });
+  }
+
+  /** Connections refused by a bound (maxConnections, maxConnectionsPerAddress). */
+  get dropped(): number {
+    return this.guard.refused;
+  }
+
+  /** Applies what can change while running (bounds, timeouts, log level) from a re-read configuration (SIGHUP). */
+  reconfigure(next: FilesConfig): void {
+    const r = reloadSettings(FILES_SETTINGS, this.config, next, FILES_LIVE_SETTINGS, this.log);
+    this.config = r.config;
+    this.log.level = r.config.logLevel;
+    this.server.headersTimeout = r.config.headersTimeoutMs;
+    this.server.keepAliveTimeout = r.config.keepAliveTimeoutMs;
   }
 
   async start(): Promise<number> {
@@ -110,57 +187,11 @@ export class FileGateway {
     return bound;
   }
 
-  private stopping: Promise<void> | undefined;
-
-  /** Closes the port and every connection, then the access log file; once, however often called. */
-  stop(): Promise<void> {
-    this.stopping ??= this.close();
-    return this.stopping;
-  }
-
-  private async close(): Promise<void> {
+  async stop(): Promise<void> {
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
     await new Promise<void>((resolve) => (this.accessFile ? this.accessFile.end(resolve) : resolve()));
-  }
-
-  /** The Prometheus text format (0.0.4), by hand: a handful of counters need no registry. */
-  private sendMetrics(res: ServerResponse): void {
-    const f = this.files;
-    const lines = [
-      ['estuary_files_requests_total', 'counter', 'Requests answered', this.requests],
-      [
-        'estuary_files_connections_refused_total',
-        'counter',
-        'Connections refused at max-connections',
-        this.dropped,
-      ],
-      ['estuary_files_cache_hits_total', 'counter', 'Answers from the in-memory copy', f?.hits ?? 0],
-      ['estuary_files_cache_misses_total', 'counter', 'File reads into the in-memory copy', f?.misses ?? 0],
-      ['estuary_files_cache_bytes', 'gauge', 'Bytes held by the in-memory copy', f?.bytes ?? 0],
-    ] as const;
-    const body = lines
-      .map(
-        ([name, type, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}\n`,
-      )
-      .join('');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4', 'Cache-Control': 'no-cache' });
-    res.end(body);
-  }
-
-  private noteDrop(): void {
-    this.dropped++;
-    this.droppedSinceLog++;
-    const now = Date.now();
-    if (now - this.lastDropLog < DROP_LOG_INTERVAL_MS) return;
-    this.log.warn(
-      { refused: this.droppedSinceLog, maxConnections: this.config.maxConnections },
-      'connection limit reached: new connections refused',
-    );
-    this.droppedSinceLog = 0;
-    this.lastDropLog = now;
   }
 }

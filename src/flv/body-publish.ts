@@ -17,6 +17,7 @@ import { statusOf } from '../http/respond.js';
 import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
+import type { LimitHits } from '../net/limit-hits.js';
 import { FlvTagIngest } from './to-stream.js';
 
 /** How a publish ended, in HTTP terms (the WebSocket shell maps them onto close codes). */
@@ -39,6 +40,8 @@ export interface FlvBodyPublishOptions {
   readonly log: Logger;
   readonly maxTagBytes: number;
   readonly idleTimeoutMs: number;
+  /** Where a bound passed (idle, tag size) is counted and logged (rate-limited). */
+  readonly limits?: LimitHits;
   /** Called once, when the publish (or the attempt) ends; the shell answers and closes. */
   readonly onEnd: (reason: string, status: PublishEndStatus) => void;
 }
@@ -80,8 +83,19 @@ export class FlvBodyPublish {
       }
       for (const tag of tags) this.ingest.push(tag);
     } catch (err) {
+      if (
+        err instanceof EstuaryError &&
+        err.code === 'ERR_FLV_FORMAT' &&
+        /exceeds the limit/.test(err.message)
+      ) {
+        this.opts.limits?.hit('flv_tag_bytes', this.limitFields(), describeError(err));
+      }
       this.finish(describeError(err), statusOf(err));
     }
+  }
+
+  private limitFields(): Record<string, unknown> {
+    return { proto: this.opts.protocol, path: this.opts.name.path, remote: this.opts.remote };
   }
 
   /** The input ended (end of the request body, the WebSocket closed cleanly). */
@@ -115,11 +129,10 @@ export class FlvBodyPublish {
       this.idleTimer = setTimeout(() => this.checkIdle(), left);
       return;
     }
-    this.finish(
-      this.stream
-        ? `publisher sent no complete FLV tag for ${this.opts.idleTimeoutMs} ms`
-        : `no FLV header and first tag within ${this.opts.idleTimeoutMs} ms`,
-      408,
-    );
+    const reason = this.stream
+      ? `publisher sent no complete FLV tag for ${this.opts.idleTimeoutMs} ms`
+      : `no FLV header and first tag within ${this.opts.idleTimeoutMs} ms`;
+    this.opts.limits?.hit('idle_timeout', this.limitFields(), reason);
+    this.finish(reason, 408);
   }
 }

@@ -6,6 +6,8 @@ import { CORS_HEADERS, sendError, statusOf } from '../http/respond.js';
 import { type Admission, admit } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
+import { annotateConnection } from '../net/connection-info.js';
+import type { LimitHits } from '../net/limit-hits.js';
 
 export interface IngestContext {
   readonly hub: StreamHub;
@@ -15,6 +17,8 @@ export interface IngestContext {
   readonly maxTagBytes: number;
   /** A publisher that completes no FLV tag for this long is dropped so its stream name is freed. */
   readonly idleTimeoutMs: number;
+  /** Where a bound passed is counted and logged (rate-limited). */
+  readonly limits?: LimitHits;
 }
 
 /**
@@ -84,6 +88,7 @@ function startPublish(
   ctx: IngestContext,
 ): void {
   const log = ctx.log.child({ proto: 'http-flv-publish', path: name.path, remote });
+  annotateConnection(req.socket, { protocol: 'http-flv', role: 'publisher', path: name.path });
   const publish = new FlvBodyPublish({
     hub: ctx.hub,
     name,
@@ -93,7 +98,9 @@ function startPublish(
     log,
     maxTagBytes: ctx.maxTagBytes,
     idleTimeoutMs: ctx.idleTimeoutMs,
+    limits: ctx.limits,
     onEnd: (reason, status) => {
+      annotateConnection(req.socket, { reason });
       if (status !== undefined) refusePublish(req, res, status, reason);
       else if (!res.headersSent) {
         res.writeHead(200, { ...CORS_HEADERS, 'Content-Length': 0 });

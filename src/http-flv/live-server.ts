@@ -9,6 +9,8 @@ import type { Admission } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath, type StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
+import { wasRefused } from '../net/connection-info.js';
+import type { LimitHits } from '../net/limit-hits.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
 import { answerExpectContinue } from './expect-continue.js';
 import { handleIngest, refusePublish } from './ingest.js';
@@ -16,9 +18,9 @@ import type { LiveApiHandler } from './list-push-stream.js';
 import { handlePlay } from './play.js';
 
 /** The largest request head accepted (node:http's default, made explicit); past it: 431. */
-const MAX_HEADER_BYTES = 16 * 1024;
+const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 /** A request head must arrive within this (node:http's own check); past it: 408. */
-const HEADERS_TIMEOUT_MS = 30_000;
+const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, OPTIONS';
 /** An edge only plays. */
 const PLAY_ONLY_METHODS = 'GET, HEAD, OPTIONS';
@@ -44,6 +46,14 @@ export interface LiveHttpOptions {
   readonly sourceWaitMs?: number;
   /** `GET /api?name=…`, the seed's stream list (list-push-stream.ts); 404 without it. */
   readonly api?: LiveApiHandler;
+  /** A request head (or WebSocket upgrade) must arrive within this, else 408 (default 30 s). */
+  readonly headersTimeoutMs?: number;
+  /** The largest request head, else 431 (default 16 KiB). */
+  readonly maxHeaderBytes?: number;
+  /** The largest message a WebSocket-FLV viewer may send (default 64 KiB). */
+  readonly wsViewerMaxMessageBytes?: number;
+  /** Where a bound passed is counted and logged (rate-limited). */
+  readonly limits?: LimitHits;
 }
 
 /**
@@ -57,20 +67,30 @@ export class LiveHttpServer {
   /** Connections a play owns (its response runs until the connection closes). */
   private readonly playing = new WeakMap<Socket, Viewer>();
   private readonly allowed: string;
+  private readonly maxHeaderBytes: number;
 
   constructor(private readonly opts: LiveHttpOptions) {
+    this.maxHeaderBytes = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+    const headersTimeout = opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
     this.allowed = opts.publish === false ? PLAY_ONLY_METHODS : ALLOWED_METHODS;
     this.ws = new WsFlvUpgrade({ ...opts, publish: opts.publish !== false });
     this.server = createServer(
       {
         // A publish is one request that lasts as long as the stream: no request timeout.
         requestTimeout: 0,
-        headersTimeout: HEADERS_TIMEOUT_MS,
-        maxHeaderSize: MAX_HEADER_BYTES,
+        headersTimeout: headersTimeout,
+        maxHeaderSize: this.maxHeaderBytes,
+        // node:http checks headersTimeout only this often (default 30 s, so a slow head could
+        // hold its connection twice headersTimeout); it visits only connections whose request
+        // is still incomplete, not the viewers.
+        connectionsCheckingInterval: Math.min(1000, headersTimeout),
       },
       (req, res) => this.route(req, res),
     );
-    this.server.on('upgrade', (req, socket, head) => this.ws.handle(req, socket, head));
+    this.server.on('upgrade', (req, socket, head) => {
+      if (wasRefused(req.socket)) socket.destroy();
+      else this.ws.handle(req, socket, head);
+    });
     answerExpectContinue(this.server, opts.hub, opts.log, opts.publish !== false, opts.admission);
     // Without a listener node:http drops a CONNECT without a word.
     this.server.on('connect', (req, socket: Duplex) => {
@@ -91,7 +111,11 @@ export class LiveHttpServer {
   private badRequest(err: NodeJS.ErrnoException, socket: Duplex): void {
     const viewer = this.playing.get(socket as Socket);
     if (viewer) {
-      viewer.close(`a malformed request on a connection that plays a stream (${err.code ?? err.message})`);
+      viewer.close(
+        err.code === 'ECONNRESET'
+          ? 'connection reset by the client'
+          : `a malformed request on a connection that plays a stream (${err.code ?? err.message})`,
+      );
       return;
     }
     this.opts.log.debug({ err: err.message, code: err.code }, 'bad HTTP request');
@@ -103,10 +127,18 @@ export class LiveHttpServer {
       err.code === 'HPE_HEADER_OVERFLOW' ? 431 : NODE_REQUEST_TIMEOUT.test(err.code ?? '') ? 408 : 400;
     const why =
       status === 431
-        ? `the request head is over ${MAX_HEADER_BYTES} bytes`
+        ? `the request head is over ${this.maxHeaderBytes} bytes`
         : status === 408
-          ? `the request head took over ${HEADERS_TIMEOUT_MS} ms`
+          ? `the request head took over ${this.server.headersTimeout} ms`
           : 'malformed HTTP request';
+    if (status !== 400) {
+      const s = socket as Socket;
+      this.opts.limits?.hit(
+        status === 431 ? 'max_header_bytes' : 'headers_timeout',
+        { port: 'http', remote: `${s.remoteAddress}:${s.remotePort}` },
+        why,
+      );
+    }
     socket.end(rawReply(status, why));
   }
 
@@ -146,6 +178,7 @@ export class LiveHttpServer {
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
+    if (wasRefused(req.socket)) return; // answered 503 at accept (ConnectionGuard)
     const owner = this.playing.get(req.socket);
     if (owner) {
       // node:http parsed a request pipelined after a play; the play's response never ends, so
@@ -166,6 +199,7 @@ export class LiveHttpServer {
           log: this.opts.log,
           maxTagBytes: this.opts.maxTagBytes,
           idleTimeoutMs: this.opts.idleTimeoutMs,
+          limits: this.opts.limits,
         });
       } else if ((req.method === 'GET' || req.method === 'HEAD') && path === '/api' && this.opts.api) {
         this.opts.api(req, res);

@@ -16,6 +16,7 @@ import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
+import { annotateConnection } from '../net/connection-info.js';
 
 export interface PlayContext {
   readonly hub: StreamHub;
@@ -118,13 +119,12 @@ export async function handlePlay(
     close: (reason) => {
       if (closed) return;
       closed = true;
-      // The logger child is made here, not per viewer up front: thousands of idle viewers
-      // should not each hold one.
-      const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-      ctx.log.child({ proto: 'http-flv-play', path: name.path, remote }).info({ reason }, 'viewer closed');
+      // The port's connection line (ConnectionGuard) says it, with the bytes and duration.
+      annotateConnection(socket, { reason });
       socket.destroy();
     },
-    streamEnded: () => {
+    streamEnded: (reason) => {
+      annotateConnection(socket, { reason: `the stream ended (${reason})` });
       socket.end();
     },
   };
@@ -136,6 +136,7 @@ export async function handlePlay(
   socket.uncork();
   const joined = stream;
   joined.viewerJoined('http-flv', socket);
+  annotateConnection(socket, { protocol: 'http-flv', role: 'viewer', path: name.path });
   if (ctx.log.isLevelEnabled('debug')) {
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     ctx.log.debug({ proto: 'http-flv-play', path: name.path, remote, ...options }, 'viewer joined');

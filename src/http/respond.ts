@@ -23,6 +23,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ERR_EDGE_LOOP: 508,
   ERR_PLAY_OPTION: 400,
   ERR_METHOD_NOT_ALLOWED: 405,
+  // RFC 9110 15.6.4: the server is full for now, not broken
+  ERR_LIMIT: 503,
 };
 
 /** A plain-text error reply (if nothing was sent yet): `CODE: message`. */

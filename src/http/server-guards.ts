@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { LimitHits } from '../net/limit-hits.js';
 
 /**
  * Answers what node:http otherwise drops silently or leaves to the default: a request head over
@@ -8,9 +10,30 @@ import type { Logger } from 'pino';
  * arrive in time (408), and CONNECT (405: no port of ours is a proxy). Each one closes that
  * connection only, with a debug line.
  */
-export function guardHttpServer(server: Server, log: Logger): void {
+export interface GuardLimits {
+  readonly hits: LimitHits;
+  /** The port's name in the log line and metrics. */
+  readonly port: string;
+  readonly maxHeaderBytes: number;
+}
+
+export function guardHttpServer(server: Server, log: Logger, limits?: GuardLimits): void {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     log.debug({ reason: err.code ?? err.message }, 'bad HTTP request');
+    const bound =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? 'max_header_bytes'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? 'headers_timeout'
+          : undefined;
+    if (bound && limits) {
+      const s = socket as Socket;
+      const why =
+        bound === 'max_header_bytes'
+          ? `a request head over ${limits.maxHeaderBytes} bytes`
+          : `a request head not complete within ${server.headersTimeout} ms`;
+      limits.hits.hit(bound, { port: limits.port, remote: `${s.remoteAddress}:${s.remotePort}` }, why);
+    }
     if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
       socket.destroy();
       return;

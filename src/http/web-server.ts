@@ -1,11 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { StreamHub } from '../hub/stream-hub.js';
+import { wasRefused } from '../net/connection-info.js';
+import type { LimitHits } from '../net/limit-hits.js';
 import { ConnectionMeter } from './api/connection-meter.js';
 import { recordingsApi } from './api/recordings.js';
 import { type ServerPorts, serverApi } from './api/server.js';
 import type { StreamStats } from './api/stream-stats.js';
 import { type StreamsApiOptions, streamsApi } from './api/streams.js';
+import { metricsHandler } from './metrics.js';
 import { pageRoutes } from './pages.js';
 import { type FileCheck, serveProtected } from './protected-files.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
@@ -29,6 +33,16 @@ export interface WebServerOptions {
   /** With workers: GET /api/streams is the sum over every worker (streams.ts). */
   readonly gatherStreams?: StreamsApiOptions['gather'];
   readonly endElsewhere?: StreamsApiOptions['endElsewhere'];
+  /** `GET /metrics` serves it (Prometheus text format); none: no /metrics. */
+  readonly metrics?: Registry;
+  /** A request head must arrive within this, else 408 (default 30 s). */
+  readonly headersTimeoutMs?: number;
+  /** An idle kept-alive connection is closed after this (default 5 s). */
+  readonly keepAliveTimeoutMs?: number;
+  /** The largest request head, else 431 (default 16 KiB). */
+  readonly maxHeaderBytes?: number;
+  /** Where a bound passed is counted and logged (rate-limited). */
+  readonly limits?: LimitHits;
 }
 
 /** Recording folders served at the same relative paths as under the data dir (CONTRACT.md). */
@@ -59,9 +73,11 @@ export function recordingRoutes(dataDir: string, options: StaticOptions = {}, ch
 export class WebServer {
   readonly server: Server;
   readonly router = new Router();
+  /** The web port's connections and bytes (the API and /metrics read it). */
+  readonly meter = new ConnectionMeter();
 
   constructor(opts: WebServerOptions) {
-    const web = new ConnectionMeter();
+    const web = this.meter;
     const api = new Router()
       .errorsAs('/', sendRouterJsonError)
       .mount(
@@ -84,16 +100,26 @@ export class WebServer {
           ports: opts.ports ?? (() => undefined),
         }),
       );
-    this.router
-      .mount('/api', api)
-      .get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
-      .mount('/', recordingRoutes(opts.dataDir, {}, opts.checkFile))
-      .mount('/', pageRoutes());
-    this.server = createServer((req: IncomingMessage, res: ServerResponse) =>
-      this.router.handle(req, res, opts.log),
+    this.router.mount('/api', api).get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
+    if (opts.metrics) this.router.get('/metrics', metricsHandler(opts.metrics));
+    this.router.mount('/', recordingRoutes(opts.dataDir, {}, opts.checkFile)).mount('/', pageRoutes());
+    const headersTimeout = opts.headersTimeoutMs ?? 30_000;
+    const maxHeaderBytes = opts.maxHeaderBytes ?? 16 * 1024;
+    this.server = createServer(
+      {
+        headersTimeout,
+        keepAliveTimeout: opts.keepAliveTimeoutMs ?? 5000,
+        maxHeaderSize: maxHeaderBytes,
+        // node:http checks headersTimeout only this often (default 30 s).
+        connectionsCheckingInterval: Math.min(1000, headersTimeout),
+      },
+      (req: IncomingMessage, res: ServerResponse) => {
+        // A connection refused at accept was answered 503 already (ConnectionGuard).
+        if (!wasRefused(req.socket)) this.router.handle(req, res, opts.log);
+      },
     );
     web.watch(this.server);
-    guardHttpServer(this.server, opts.log);
+    guardHttpServer(this.server, opts.log, opts.limits && { hits: opts.limits, port: 'web', maxHeaderBytes });
   }
 
   close(): void {

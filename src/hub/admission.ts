@@ -9,6 +9,7 @@
  * With no step configured the answer is immediate (no promise, no extra turn of the event loop):
  * the origin out of the box pays nothing for it.
  */
+import { EstuaryError } from '../errors.js';
 import type { StreamName } from './stream-name.js';
 
 export type AdmissionAction = 'publish' | 'play';
@@ -43,6 +44,11 @@ export type AdmissionStep = (
 
 export class Admission {
   private readonly steps: AdmissionStep[] = [];
+  /**
+   * Refusals so far, by `action` and error code (`publish ERR_AUTH`): /metrics reads it. Counted
+   * here, once per refused request, so every step (auth, callbacks, limits) is counted alike.
+   */
+  readonly refusals = new Map<string, number>();
 
   /** Adds a check, run after those added before. */
   use(step: AdmissionStep): this {
@@ -60,12 +66,27 @@ export class Admission {
    */
   admit(req: AdmissionRequest): StreamName | Promise<StreamName> {
     let current = req;
-    for (let i = 0; i < this.steps.length; i++) {
-      const out = this.steps[i]!(current);
-      if (out instanceof Promise) return this.finish(out, current, i + 1);
-      if (out) current = { ...current, name: out };
+    try {
+      for (let i = 0; i < this.steps.length; i++) {
+        const out = this.steps[i]!(current);
+        if (out instanceof Promise) {
+          return this.finish(out, current, i + 1).catch((err: unknown) => {
+            this.count(req, err);
+            throw err;
+          });
+        }
+        if (out) current = { ...current, name: out };
+      }
+    } catch (err) {
+      this.count(req, err);
+      throw err;
     }
     return current.name;
+  }
+
+  private count(req: AdmissionRequest, err: unknown): void {
+    const key = `${req.action} ${err instanceof EstuaryError ? err.code : 'ERR_INTERNAL'}`;
+    this.refusals.set(key, (this.refusals.get(key) ?? 0) + 1);
   }
 
   private async finish(

@@ -301,6 +301,9 @@ export class FanOut implements StreamSubscriber {
         viewer.write(r.fromResume);
         state.skipping = false;
       } else if (r.now - state.skipSince > this.budget.stallTimeoutMs) {
+        this.stream.counters.viewersStalled++;
+        // Counted and closed once: its socket leaves (remove) a little later.
+        state.skipSince = Number.POSITIVE_INFINITY;
         viewer.close(`viewer stalled: could not take data for ${this.budget.stallTimeoutMs} ms`);
       }
       return;
@@ -450,6 +453,7 @@ export class FanOut implements StreamSubscriber {
 
   private noteDrop(): void {
     this.skips++;
+    this.stream.counters.viewerSkips++;
     this.dropsSinceLog++;
     const now = Date.now();
     if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {

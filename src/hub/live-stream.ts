@@ -33,6 +33,17 @@ export interface PublishMetadata {
 }
 
 /**
+ * Events every stream of a hub adds to, read by /metrics when scraped. Each is counted once per
+ * event (a viewer skipped forward, a viewer closed), never per frame or per viewer per frame.
+ */
+export interface HubCounters {
+  /** A slow viewer skipped forward to the next keyframe (frames it did not get: that GOP's rest). */
+  viewerSkips: number;
+  /** A viewer closed because it could not take data for viewerStallTimeoutMs. */
+  viewersStalled: number;
+}
+
+/**
  * One stream name: its publisher (at most one), metadata, current tracks, GOP cache and
  * subscribers. It never names an output protocol: outputs are subscribers.
  */
@@ -71,6 +82,7 @@ export class LiveStream {
     readonly name: StreamName,
     private readonly log: Logger,
     gopLimits?: GopCacheLimits,
+    readonly counters: HubCounters = { viewerSkips: 0, viewersStalled: 0 },
   ) {
     this.gop = new GopCache(gopLimits);
   }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { EstuaryError } from '../errors.js';
 import type { GopCacheLimits } from './gop-cache.js';
-import { LiveStream, type PublisherInfo } from './live-stream.js';
+import { type HubCounters, LiveStream, type PublisherInfo } from './live-stream.js';
 import type { StreamName } from './stream-name.js';
 import type { SourceRequest, StreamSource } from './stream-source.js';
 import type { StreamSubscriber } from './subscriber.js';
@@ -25,6 +25,8 @@ export class StreamHub {
   private source: StreamSource | undefined;
   /** Source requests under way, one per name however many viewers wait on it. */
   private readonly opening = new Map<string, Promise<void>>();
+  /** What every stream's fan-outs count (skips, stalls), for /metrics. */
+  readonly counters: HubCounters = { viewerSkips: 0, viewersStalled: 0 };
 
   constructor(
     private readonly log: Logger,
@@ -194,7 +196,7 @@ export class StreamHub {
   entry(name: StreamName): LiveStream {
     let stream = this.streams.get(name.path);
     if (!stream) {
-      stream = new LiveStream(name, this.log.child({ path: name.path }), this.gopLimits);
+      stream = new LiveStream(name, this.log.child({ path: name.path }), this.gopLimits, this.counters);
       const source = this.source;
       if (source) stream.onSubscribersChanged = (s) => source.subscribersChanged?.(s);
       this.streams.set(name.path, stream);

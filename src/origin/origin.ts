@@ -1,17 +1,23 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
-import type { ServeConfig } from '../config/schema.js';
+import { reloadSettings } from '../config/reload.js';
+import { SERVE_SETTINGS, type ServeConfig } from '../config/schema.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
 import { StreamStats } from '../http/api/stream-stats.js';
 import type { StreamsApiOptions } from '../http/api/streams.js';
+import { createMetricsRegistry, registerServerMetrics } from '../http/metrics.js';
 import { WebServer } from '../http/web-server.js';
 import { listPushStreamApi } from '../http-flv/list-push-stream.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { Admission } from '../hub/admission.js';
+import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import type { ViewerBudget } from '../hub/viewer.js';
+import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
+import { LimitHits } from '../net/limit-hits.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
 import { mp4RecorderFactory } from '../record/fmp4/from-stream.js';
 import { hlsRecorderFactory } from '../record/hls/from-stream.js';
@@ -22,6 +28,44 @@ import { reachableHosts } from '../util/reachable-hosts.js';
 
 /** Every recording the origin can make; each is switched by its `record.*` toggle. */
 const RECORDERS: readonly RecorderFactory[] = [flvRecorderFactory, hlsRecorderFactory, mp4RecorderFactory];
+
+/**
+ * Settings `reconfigure` (SIGHUP) applies to a running origin; any other that changed is logged
+ * as needing a restart. Auth and callback settings join this list where they are wired.
+ */
+export const LIVE_SETTINGS: readonly (keyof ServeConfig)[] = [
+  'logLevel',
+  'maxConnections',
+  'maxConnectionsPerAddress',
+  'maxPublishers',
+  'maxViewersPerStream',
+  'headersTimeoutMs',
+  'keepAliveTimeoutMs',
+  'shutdownTimeoutMs',
+];
+
+/**
+ * What the access guard takes anew on a reload (AccessGuard.reload): credentials, address lists
+ * and callbacks; publishes and plays under way keep what admitted them.
+ */
+const AUTH_LIVE_SETTINGS: readonly (keyof ServeConfig)[] = [
+  'authSecret',
+  'authPlay',
+  'authNmsMd5',
+  'authKeys',
+  'authPlayKeys',
+  'authPublishAllow',
+  'authPublishDeny',
+  'authPlayAllow',
+  'authPlayDeny',
+  'onPublish',
+  'onUnpublish',
+  'onPlay',
+  'onStop',
+  'onRecordDone',
+  'callbackTimeoutMs',
+  'callbackRetries',
+];
 
 export interface OriginPorts {
   rtmp: number;
@@ -93,19 +137,35 @@ export class Origin {
   readonly stats: StreamStats;
   private ports: OriginPorts | undefined;
   private started = false;
+  /** Bounds passed (connections, heads, handshakes, publishers, viewers…), counted for /metrics. */
+  readonly limitHits: LimitHits;
+  /** `GET /metrics` on the web port: this origin's own registry. */
+  readonly metrics: Registry;
+  /** Loggers whose level a reload sets along with the root's (pino children keep theirs). */
+  private readonly componentLogs: Logger[] = [];
+  private readonly reconfigureHooks: {
+    keys: readonly (keyof ServeConfig)[];
+    apply: (config: ServeConfig) => void;
+  }[] = [];
 
   constructor(
-    readonly config: ServeConfig,
+    public config: ServeConfig,
     private readonly log: Logger,
     private readonly options: OriginOptions = {},
   ) {
-    this.hub = new StreamHub(log.child({ component: 'hub' }), {
+    this.limitHits = new LimitHits(this.component('limits'));
+    const hits = this.limitHits;
+    this.hub = new StreamHub(this.component('hub'), {
       maxBytes: config.gopCacheMaxBytes,
       maxDurationMs: config.gopCacheMaxMs,
     });
+    // Read at each request, so a reload applies to the next publish or play.
+    this.admission.use(streamLimitsStep(this.hub, () => this.config, hits));
     // Signed URLs, stream keys, address lists, callbacks: one admission step for every protocol.
-    this.guard = new AccessGuard(config, log.child({ component: 'auth' }));
+    this.guard = new AccessGuard(config, this.component('auth'));
     this.guard.install(this.admission, this.hub);
+    // Auth keys, address lists and callbacks change live on a reload (SIGHUP).
+    this.onReconfigure(AUTH_LIVE_SETTINGS, (next) => this.guard.reload(next));
     const budget: ViewerBudget = {
       maxBufferedBytes: config.viewerMaxBufferedBytes,
       stallTimeoutMs: config.viewerStallTimeoutMs,
@@ -118,6 +178,8 @@ export class Origin {
       maxMessageBytes: config.maxMessageBytes,
       idleTimeoutMs: config.idleTimeoutMs,
       playWaitTimeoutMs: config.playWaitTimeoutMs,
+      handshakeTimeoutMs: config.rtmpHandshakeTimeoutMs,
+      limits: hits,
     });
     this.stats = new StreamStats(this.hub);
     this.live = new LiveHttpServer({
@@ -128,24 +190,62 @@ export class Origin {
       maxTagBytes: config.maxMessageBytes,
       idleTimeoutMs: config.idleTimeoutMs,
       api: listPushStreamApi(this.hub, this.stats),
+      headersTimeoutMs: config.headersTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      wsViewerMaxMessageBytes: config.wsViewerMaxMessageBytes,
+      limits: hits,
     });
+    this.metrics = createMetricsRegistry();
+    const meters = {
+      rtmp: new ConnectionMeter().watch(this.rtmp.server),
+      http: new ConnectionMeter().watch(this.live.server),
+    };
     this.web = new WebServer({
       hub: this.hub,
-      log: log.child({ component: 'web' }),
+      log: this.component('web'),
       dataDir: config.dataDir,
       stats: this.stats,
       adminToken: config.adminToken,
       ...(config.authFiles ? { checkFile: this.guard.checkFile.bind(this.guard) } : {}),
-      meters: {
-        rtmp: new ConnectionMeter().watch(this.rtmp.server),
-        http: new ConnectionMeter().watch(this.live.server),
-      },
+      meters,
       ports: () => this.ports,
       gatherStreams: options.gatherStreams,
       endElsewhere: options.endElsewhere,
+      metrics: this.metrics,
+      headersTimeoutMs: config.headersTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      maxHeaderBytes: config.maxHeaderBytes,
+      limits: hits,
+    });
+    const limits = () => this.config;
+    // RTMP sessions log their own close line (with the connection id and app).
+    new ConnectionGuard(this.rtmp.server, { name: 'rtmp', log, limits, hits, closeLog: false });
+    new ConnectionGuard(this.live.server, {
+      name: 'http',
+      log,
+      limits,
+      hits,
+      refusal: FULL,
+      closeLog: 'info',
+    });
+    // The web port's connections are many and short (pages, segments): their lines are debug.
+    new ConnectionGuard(this.web.server, {
+      name: 'web',
+      log,
+      limits,
+      hits,
+      refusal: FULL,
+      closeLog: 'debug',
     });
     this.recordings = recordingManager(this.hub, config, log);
     this.recordings.onRecordDone = (done) => this.guard.recordDone(done);
+    registerServerMetrics(this.metrics, {
+      hub: this.hub,
+      ports: { ...meters, web: this.web.meter },
+      limits: hits,
+      admission: this.admission,
+      recorderErrors: () => this.recordings.errors,
+    });
   }
 
   /**
@@ -154,6 +254,46 @@ export class Origin {
    */
   acceptLive(socket: Socket): void {
     this.live.server.emit('connection', socket);
+  }
+
+  /**
+   * Makes `keys` changeable live: on a reload that changes any of them, `apply` is given the new
+   * configuration (auth keys, callbacks: what their wiring knows how to swap).
+   */
+  onReconfigure(keys: readonly (keyof ServeConfig)[], apply: (config: ServeConfig) => void): void {
+    this.reconfigureHooks.push({ keys, apply });
+  }
+
+  private component(name: string): Logger {
+    const child = this.log.child({ component: name });
+    this.componentLogs.push(child);
+    return child;
+  }
+
+  /**
+   * Applies a new configuration (SIGHUP re-read the file and the environment) to what can change
+   * while running (LIVE_SETTINGS: the bounds, the log level; they take effect for the next
+   * connection, request or publish), and logs each other changed setting as needing a restart.
+   * Returns the settings applied and those that need a restart.
+   */
+  reconfigure(next: ServeConfig): { applied: (keyof ServeConfig)[]; restart: (keyof ServeConfig)[] } {
+    const live = new Set<keyof ServeConfig>(LIVE_SETTINGS);
+    for (const h of this.reconfigureHooks) for (const k of h.keys) live.add(k);
+    // The log line is written before a new level applies, so a reload to `warn` is still told.
+    const r = reloadSettings(SERVE_SETTINGS, this.config, next, live, this.log);
+    const merged = r.config;
+    this.config = merged;
+    if (r.applied.includes('logLevel')) {
+      this.log.level = merged.logLevel;
+      for (const l of this.componentLogs) l.level = merged.logLevel;
+    }
+    this.live.server.headersTimeout = merged.headersTimeoutMs;
+    this.web.server.headersTimeout = merged.headersTimeoutMs;
+    this.web.server.keepAliveTimeout = merged.keepAliveTimeoutMs;
+    for (const h of this.reconfigureHooks) {
+      if (h.keys.some((k) => r.applied.includes(k))) h.apply(merged);
+    }
+    return { applied: r.applied, restart: r.restart };
   }
 
   /** Listens on every port; resolves with the ports actually bound (0 in the config = any free port). */

@@ -16,6 +16,8 @@ export interface OrderedWriterOptions {
   readonly fields?: () => object;
   /** Default MAX_PENDING_BYTES. */
   readonly maxPendingBytes?: number;
+  /** Told once when the recorder stops on an error (RecordingContext.onError: /metrics). */
+  readonly onStop?: () => void;
 }
 
 /**
@@ -94,6 +96,7 @@ export class OrderedWriter {
   stop(why: string): void {
     if (this.stopped) return;
     this.stoppedBecause = why;
+    this.opts.onStop?.();
     this.opts.log.error(this.opts.fields?.() ?? {}, `${this.opts.label} recording stopped: ${why}`);
     this.queue(() => this.cleanUp(), 0);
   }

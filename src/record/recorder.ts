@@ -36,6 +36,8 @@ export interface RecordingContext {
    * playlist then lists the window. Off: every segment is kept and listed in the ended VOD playlist.
    */
   readonly hlsCleanup: boolean;
+  /** Told once when the recorder stops on an error (a full disk, a write failure): /metrics counts it. */
+  readonly onError?: () => void;
 }
 
 /** What crash recovery needs to know of the settings. */

@@ -34,6 +34,8 @@ export class RecordingManager {
   /** Told of each recording once it is complete on disk. */
   onRecordDone: ((done: RecordingDone) => void) | undefined;
   private readonly active = new Map<LiveStream, Recorder[]>();
+  /** Recorders that stopped on an error (full disk, write failure, queue over its cap), in total. */
+  errors = 0;
   private readonly finishing = new Set<Promise<void>>();
   /**
    * Per stream path, the finishing of its last session (every recorder's finish()). A new session
@@ -156,6 +158,9 @@ export class RecordingManager {
         hlsWindow: this.opts.hlsWindow,
         hlsGraceSeconds: this.opts.hlsGraceSeconds,
         hlsCleanup: this.opts.hlsCleanup ?? false,
+        onError: () => {
+          this.errors++;
+        },
       });
       stream.subscribe(recorder);
       recorders.push(recorder);

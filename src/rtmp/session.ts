@@ -6,6 +6,7 @@ import { decodeCommand } from '../formats/rtmp/command.js';
 import { RtmpConnection } from '../formats/rtmp/connection.js';
 import type { RtmpMessage } from '../formats/rtmp/message.js';
 import { MessageType } from '../formats/rtmp/message-types.js';
+import type { LimitHits } from '../net/limit-hits.js';
 import { type ConnectionActivity, RtmpCommandMachine, type RtmpPeer } from './command-machine.js';
 import { OUT_CHUNK_SIZE } from './from-stream.js';
 import { type RtmpHubContext, RtmpHubLink } from './hub-link.js';
@@ -18,9 +19,13 @@ export interface RtmpSessionContext extends RtmpHubContext {
   readonly idleTimeoutMs?: number;
   /** How long a player may wait for an unpublished stream; 0 (default) waits for ever. */
   readonly playWaitTimeoutMs?: number;
+  /** The handshake must be complete within this (default 10 s). */
+  readonly handshakeTimeoutMs?: number;
+  /** Where a bound passed (handshake, idle, message size) is counted and logged; none: only the close line. */
+  readonly limits?: LimitHits;
 }
 
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 /**
  * The largest message, and all unfinished messages together, a connection may hold before it
@@ -49,6 +54,7 @@ export class RtmpSession implements RtmpPeer {
   private idleTimer: NodeJS.Timeout | undefined;
   /** When the connection last made progress: its activity began, or a publish message arrived. */
   private progressAt = 0;
+  private readonly openedAt = Date.now();
 
   constructor(
     private readonly socket: Socket,
@@ -75,9 +81,21 @@ export class RtmpSession implements RtmpPeer {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.close(`socket error: ${err.message}`));
     socket.on('close', () => this.close('connection closed by peer'));
+    const handshakeMs = ctx.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     this.handshakeTimer = setTimeout(() => {
-      if (this.conn.handshaking) this.close(`no RTMP handshake within ${HANDSHAKE_TIMEOUT_MS} ms`);
-    }, HANDSHAKE_TIMEOUT_MS);
+      if (!this.conn.handshaking) return;
+      this.limitHit('rtmp_handshake_timeout', `no RTMP handshake within ${handshakeMs} ms`);
+    }, handshakeMs);
+  }
+
+  /** A bound was passed: counted, logged (rate-limited), and the connection closed for it. */
+  private limitHit(limit: string, reason: string): void {
+    this.ctx.limits?.hit(limit, { proto: 'rtmp', remote: this.remote }, reason);
+    this.close(reason);
+  }
+
+  private get remote(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
   }
 
   /** The one place a session ends. */
@@ -87,7 +105,18 @@ export class RtmpSession implements RtmpPeer {
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.idleTimer);
     this.machine.end(reason);
-    this.log.info({ reason, app: this.machine.connectedApp, bytesIn: this.conn.bytesReceived }, 'closed');
+    // The connection's one line (the other ports' is ConnectionGuard's, with the same fields).
+    this.log.info(
+      {
+        reason,
+        app: this.machine.connectedApp,
+        role: roleOf(this.activity),
+        bytesIn: this.socket.bytesRead,
+        bytesOut: this.socket.bytesWritten,
+        durationMs: Date.now() - this.openedAt,
+      },
+      'closed',
+    );
     this.socket.destroy();
   }
 
@@ -122,7 +151,17 @@ export class RtmpSession implements RtmpPeer {
         if (this.closed) return;
       }
     } catch (err) {
-      this.close(describeError(err));
+      // The chunk reader's bounds (message size, unfinished messages) are limits; other chunk
+      // errors are just malformed input.
+      if (
+        err instanceof EstuaryError &&
+        err.code === 'ERR_RTMP_CHUNK' &&
+        /exceeds|over the limit/.test(err.message)
+      ) {
+        this.limitHit('rtmp_message_bytes', describeError(err));
+      } else {
+        this.close(describeError(err));
+      }
     }
   }
 
@@ -196,10 +235,15 @@ export class RtmpSession implements RtmpPeer {
       this.idleTimer = setTimeout(() => this.checkIdle(), left);
       return;
     }
-    this.close(
+    this.limitHit(
+      'idle_timeout',
       this.activity === 'publish'
         ? `publisher sent no complete audio, video or data message for ${this.idleTimeoutMs} ms`
         : `no publish or play within ${this.idleTimeoutMs} ms`,
     );
   }
+}
+
+function roleOf(activity: ConnectionActivity | undefined): 'publisher' | 'viewer' | undefined {
+  return activity === 'publish' ? 'publisher' : activity === 'play' ? 'viewer' : undefined;
 }

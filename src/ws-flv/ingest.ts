@@ -18,6 +18,8 @@ import { rawReply, statusOf } from '../http/respond.js';
 import { type Admission, admit } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
+import { annotateConnection } from '../net/connection-info.js';
+import type { LimitHits } from '../net/limit-hits.js';
 
 export interface WsIngestContext {
   readonly hub: StreamHub;
@@ -26,6 +28,8 @@ export interface WsIngestContext {
   readonly log: Logger;
   readonly maxTagBytes: number;
   readonly idleTimeoutMs: number;
+  /** Where a bound passed is counted and logged (rate-limited). */
+  readonly limits?: LimitHits;
 }
 
 /** FLV tag header (E.4.1) + its PreviousTagSize: the framing around one tag's data. */
@@ -92,7 +96,8 @@ export class WsFlvIngest {
           return refuse(err);
         }
         const log = this.ctx.log.child({ proto: 'ws-flv-publish', path: name.path, remote });
-        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, name, query, remote, log));
+        annotateConnection(socket, { protocol: 'ws-flv', role: 'publisher', path: name.path });
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, name, query, remote, log, socket));
       },
       refuse,
     );
@@ -103,7 +108,14 @@ export class WsFlvIngest {
     this.wss.close();
   }
 
-  private attach(ws: WebSocket, name: StreamName, query: string, remote: string, log: Logger): void {
+  private attach(
+    ws: WebSocket,
+    name: StreamName,
+    query: string,
+    remote: string,
+    log: Logger,
+    socket: Duplex,
+  ): void {
     let text = false;
     const publish = new FlvBodyPublish({
       hub: this.ctx.hub,
@@ -114,7 +126,9 @@ export class WsFlvIngest {
       log,
       maxTagBytes: this.ctx.maxTagBytes,
       idleTimeoutMs: this.ctx.idleTimeoutMs,
+      limits: this.ctx.limits,
       onEnd: (reason, status) => {
+        annotateConnection(socket, { reason });
         if (ws.readyState !== ws.OPEN) return;
         ws.close(text ? 1003 : closeCode(status), closeReason(reason));
         setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
@@ -132,6 +146,15 @@ export class WsFlvIngest {
       publish.end(code === 1000 || code === 1005 ? 'the WebSocket closed' : `the WebSocket closed (${code})`);
     });
     // ws reports a message over maxPayload (and other protocol errors) here, then closes (1009…).
-    ws.on('error', (err) => publish.finish(`WebSocket error: ${err.message}`, 400));
+    ws.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.ctx.limits?.hit(
+          'ws_message_bytes',
+          { proto: 'ws-flv-publish', path: name.path, remote },
+          err.message,
+        );
+      }
+      publish.finish(`WebSocket error: ${err.message}`, 400);
+    });
   }
 }

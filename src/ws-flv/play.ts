@@ -17,6 +17,8 @@ import type { LiveStream } from '../hub/live-stream.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
+import { annotateConnection } from '../net/connection-info.js';
+import type { LimitHits } from '../net/limit-hits.js';
 
 export interface WsPlayContext {
   readonly hub: StreamHub;
@@ -26,6 +28,10 @@ export interface WsPlayContext {
   readonly budget: ViewerBudget;
   /** How long a viewer waits for a stream the hub's source is bringing (see PlayContext). */
   readonly sourceWaitMs?: number;
+  /** The largest message a viewer may send (default 64 KiB): viewers only listen. */
+  readonly wsViewerMaxMessageBytes?: number;
+  /** Where a bound passed is counted and logged (rate-limited). */
+  readonly limits?: LimitHits;
 }
 
 /**
@@ -34,14 +40,16 @@ export interface WsPlayContext {
  * WebSocket message, as mpegts.js expects.
  */
 export class WsFlvPlay {
-  private readonly wss = new WebSocketServer({
-    noServer: true,
-    perMessageDeflate: false,
-    // Viewers only listen; a large message from one is not a viewer.
-    maxPayload: 64 * 1024,
-  });
+  private readonly wss: WebSocketServer;
 
-  constructor(private readonly ctx: WsPlayContext) {}
+  constructor(private readonly ctx: WsPlayContext) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      // Viewers only listen; a large message from one is not a viewer.
+      maxPayload: ctx.wsViewerMaxMessageBytes ?? 64 * 1024,
+    });
+  }
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, name: StreamName): Promise<void> {
     let options: PlayOptions;
@@ -90,19 +98,32 @@ export class WsFlvPlay {
         return ws.bufferedAmount;
       },
       close: (reason) => {
-        log.info({ reason }, 'viewer closed');
+        // The port's connection line (ConnectionGuard) says it, with the bytes and duration.
+        annotateConnection(req.socket, { reason });
         ws.terminate();
       },
-      streamEnded: () => ws.close(1000, 'stream ended'),
+      streamEnded: (reason) => {
+        annotateConnection(req.socket, { reason: `the stream ended (${reason})` });
+        ws.close(1000, 'stream ended');
+      },
     };
     const fanOut = flvFanOut(this.ctx.hub, stream, this.ctx.log, this.ctx.budget, options);
     fanOut.add(viewer, options.join);
     stream.viewerJoined('ws-flv', req.socket);
+    annotateConnection(req.socket, { protocol: 'ws-flv', role: 'viewer', path: name.path });
     log.debug({ ...options }, 'viewer joined');
     ws.on('close', () => {
       fanOut.remove(viewer);
       stream.viewerLeft('ws-flv', req.socket);
     });
-    ws.on('error', (err) => log.debug({ err: err.message }, 'websocket error'));
+    ws.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        const why = `a viewer sent a WebSocket message over ${this.ctx.wsViewerMaxMessageBytes ?? 64 * 1024} bytes`;
+        this.ctx.limits?.hit('ws_message_bytes', { proto: 'ws-flv-play', path: name.path, remote }, why);
+        annotateConnection(req.socket, { reason: why });
+      } else {
+        log.debug({ err: err.message }, 'websocket error');
+      }
+    });
   }
 }

@@ -45,7 +45,12 @@ class FlvRecorder implements Recorder {
     ctx: RecordingContext,
     private readonly log: Logger,
   ) {
-    this.writer = new OrderedWriter({ label: 'FLV', log, fields: () => ({ file: this.file.path }) });
+    this.writer = new OrderedWriter({
+      label: 'FLV',
+      log,
+      onStop: ctx.onError,
+      fields: () => ({ file: this.file.path }),
+    });
     this.writer.enqueue(() => ctx.ready);
     // Two sessions of one name can start in the same second: the later one gets `-2`, `-3`, …
     this.file = new AppendFile(this.writer, join(ctx.dir, `${sessionStamp(ctx.startedAt)}.flv`), {

@@ -96,7 +96,12 @@ class Mp4Recorder implements Recorder {
     private readonly log: Logger,
   ) {
     this.segmenter = new Segmenter({ targetMs: ctx.segmentSeconds * 1000 });
-    this.writer = new OrderedWriter({ label: 'MP4', log, fields: () => ({ dir: ctx.dir }) });
+    this.writer = new OrderedWriter({
+      label: 'MP4',
+      log,
+      onStop: ctx.onError,
+      fields: () => ({ dir: ctx.dir }),
+    });
     this.writer.enqueue(async () => {
       await ctx.ready;
       await mkdir(join(ctx.dir, MERGE_DIR), { recursive: true });

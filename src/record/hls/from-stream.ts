@@ -64,7 +64,12 @@ class HlsRecorder implements Recorder {
     private readonly log: Logger,
   ) {
     this.dir = ctx.dir;
-    this.writer = new OrderedWriter({ label: 'HLS', log, fields: () => ({ dir: this.dir }) });
+    this.writer = new OrderedWriter({
+      label: 'HLS',
+      log,
+      onStop: ctx.onError,
+      fields: () => ({ dir: this.dir }),
+    });
     this.writer.enqueue(() => ctx.ready);
     this.segmenter = new HlsSegmenter({
       targetMs: Math.round(ctx.segmentSeconds * 1000),

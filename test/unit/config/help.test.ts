@@ -54,9 +54,9 @@ test('--print-config says where each value came from and masks secrets', () => {
     { kind: 'flag', label: 'flags', values: { 'rtmpPort\0--rtmp-port': '1936' } },
   ]);
   const text = describeSettings(SERVE_SETTINGS, resolved);
-  assert.match(text, /^webPort = 9000 {2}\(webPort in e\.yaml\)$/m);
-  assert.match(text, /^rtmpPort = 1936 {2}\(--rtmp-port\)$/m);
-  assert.match(text, /^authSecret = \*+ {2}\(ESTUARY_AUTH_SECRET\)$/m);
+  assert.match(text, /^webPort = 9000 {2}\(file: webPort in e\.yaml\)$/m);
+  assert.match(text, /^rtmpPort = 1936 {2}\(flag: --rtmp-port\)$/m);
+  assert.match(text, /^authSecret = \*+ {2}\(environment: ESTUARY_AUTH_SECRET\)$/m);
   assert.match(text, /^httpPort = 8501 {2}\(default\)$/m);
   assert.doesNotMatch(text, /hunter2/);
 });

@@ -167,7 +167,7 @@ describe('per-viewer options', { timeout: 90_000 }, () => {
   test('?disableGop=1 starts at a keyframe newer than the join; the default starts with the GOP', async (t) => {
     const ffprobe = requireTool(t, 'ffprobe');
     if (!ffprobe) return;
-    const check = async ([where, http, ws, hub]: ReturnType<typeof servers>[number]) => {
+    const check = async ([where, http, ws, hub]: ReturnType<typeof servers>[number], attempt = 1) => {
       const joinedAt = newestDts(hub);
       const files = ['gop', 'nogop-http', 'nogop-ws'].map((n) => join(tmp, `${where}-${n}.flv`));
       // Keyframes come every 2 s: 2.6 s holds the next one.
@@ -182,6 +182,12 @@ describe('per-viewer options', { timeout: 90_000 }, () => {
         Packet[],
       ];
       const firstVideo = (ps: Packet[]) => ps.find((p) => p.type === 'video')!;
+      // A keyframe that arrived between reading the join time and FFmpeg's connection starts a
+      // new GOP that the default rightly joins: that join is measured again, once.
+      const late = firstVideo(gop!).dts - joinedAt;
+      if (attempt === 1 && firstVideo(gop!).key && late > 0 && late < 500) {
+        return check([where, http, ws, hub], 2);
+      }
       assert.ok(
         firstVideo(gop!).key && firstVideo(gop!).dts <= joinedAt,
         `${where}: the default joins the cached GOP`,

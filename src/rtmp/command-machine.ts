@@ -36,6 +36,12 @@ export interface RtmpPeer {
   close(reason: string): void;
   /** Ends the connection once what was sent has gone out (a refusal the client must read). */
   closeAfterFlush(reason: string): void;
+  /**
+   * The connection's activity changed outside a command: an admission answered later (a
+   * callback, another worker's directory) started or refused a publish or play. The peer's
+   * timers follow `activity` (its idle rule once took a publisher admitted later for idle).
+   */
+  activityChanged?(): void;
 }
 
 /** A publish the hub accepted. */
@@ -113,6 +119,12 @@ export class RtmpCommandMachine {
   /** The app `connect` named, once connected. */
   get connectedApp(): string | undefined {
     return this.app;
+  }
+
+  /** A publish or play waits for its admission (bounded by the admission's own timeouts). */
+  get admitting(): boolean {
+    for (const ns of this.streams.values()) if (ns.kind === 'pending') return true;
+    return false;
   }
 
   /** Publishing if any NetStream publishes, else playing if any plays. */
@@ -270,9 +282,17 @@ export class RtmpCommandMachine {
       return refused(err);
     }
     if (result instanceof Promise) {
-      result.then((name) => {
-        if (current()) go(name);
-      }, refused);
+      result.then(
+        (name) => {
+          if (!current()) return;
+          go(name);
+          this.peer.activityChanged?.();
+        },
+        (err: unknown) => {
+          refused(err);
+          this.peer.activityChanged?.();
+        },
+      );
     } else {
       go(result);
     }

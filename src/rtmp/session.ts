@@ -209,8 +209,12 @@ export class RtmpSession implements RtmpPeer {
     return this.ctx.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   }
 
-  /** Called after every command: re-arms the idle rule when what the connection does changed. */
-  private activityChanged(): void {
+  /**
+   * Called after every command, and by the command machine when an admission answered later:
+   * re-arms the idle rule when what the connection does changed.
+   */
+  activityChanged(): void {
+    if (this.closed) return;
     const now = this.machine.activity;
     if (now === this.activity) return;
     this.activity = now;
@@ -230,6 +234,12 @@ export class RtmpSession implements RtmpPeer {
   }
 
   private checkIdle(): void {
+    // Waiting for an admission (a callback, the workers' directory) is not idling: that wait has
+    // its own bound, and its answer re-arms this rule (activityChanged).
+    if (this.machine.admitting) {
+      this.idleTimer = setTimeout(() => this.checkIdle(), this.idleTimeoutMs);
+      return;
+    }
     const left = this.progressAt + this.idleTimeoutMs - Date.now();
     if (this.activity === 'publish' && left > 0) {
       this.idleTimer = setTimeout(() => this.checkIdle(), left);

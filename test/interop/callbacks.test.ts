@@ -95,6 +95,25 @@ function wsStatus(url: string): Promise<number> {
   });
 }
 
+test('a publisher admitted by a slow on_publish is not taken for idle once it publishes', async (t) => {
+  const ffmpeg = requireTool(t, 'ffmpeg');
+  if (!ffmpeg) return;
+  const cb = await callbackServer();
+  // The admission answers after 1.5 s ('slow'); the idle rule is 1 s; the file lasts 3 s.
+  const o = await startOrigin({ onPublish: `${cb.base}/on_publish`, idleTimeoutMs: 1000 });
+  const publisher = start(ffmpeg, publishArgs(FLV_3S, o.rtmpUrl('live/slow'), true), 30_000);
+  try {
+    const r = await publisher.done;
+    assert.equal(r.code, 0, `FFmpeg was cut off: ${r.stderr.slice(-500)}`);
+    assert.equal(cb.calls.filter((c) => c.body.action === 'on_publish').length, 1);
+  } finally {
+    publisher.child.kill('SIGKILL');
+    await o.stop();
+    cb.server.closeAllConnections();
+    cb.server.close();
+  }
+});
+
 describe('HTTP callbacks', { timeout: 60_000 }, () => {
   let cb: Awaited<ReturnType<typeof callbackServer>>;
   let o: TestOrigin;

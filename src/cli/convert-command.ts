@@ -8,6 +8,7 @@ import { convertFile } from '../convert/convert.js';
 import { CONVERT_EXIT_CODES, isConvertError } from '../convert/convert-error.js';
 import { formatConvertProgress } from '../convert/progress-line.js';
 import { errorMessage } from '../errors.js';
+import { abortOnSignals } from './abort-on-signal.js';
 import { type CommandSpec, parseCommand } from './command-settings.js';
 
 const EXIT_TABLE = `Exit status:
@@ -79,14 +80,7 @@ export async function convertCommand(
     return CONVERT_EXIT_CODES.usage;
   }
   const progress = progressWriter(io);
-  const abort = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signalled = sig;
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = abortOnSignals();
   const started = performance.now();
   try {
     const r = await convertFile({
@@ -96,7 +90,7 @@ export async function convertCommand(
       fragmented: c.fragmented,
       fmp4: c.fmp4,
       force: c.force,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onProgress: (p) => progress.update(formatConvertProgress(p, performance.now() - started)),
     });
     progress.clear();
@@ -112,8 +106,10 @@ export async function convertCommand(
   } catch (e) {
     progress.clear();
     if (isConvertError(e, 'interrupted')) {
-      io.err.write(`estuary convert: stopped by ${signalled ?? 'signal'}; ${c.output} not written\n`);
-      return signalled === 'SIGTERM' ? 143 : CONVERT_EXIT_CODES.interrupted;
+      io.err.write(
+        `estuary convert: stopped by ${interrupt.received ?? 'signal'}; ${c.output} not written\n`,
+      );
+      return interrupt.received === 'SIGTERM' ? 143 : CONVERT_EXIT_CODES.interrupted;
     }
     if (isConvertError(e)) {
       io.err.write(`estuary convert: ${e.message}\n`);
@@ -123,7 +119,6 @@ export async function convertCommand(
     io.err.write(`estuary convert: ${e instanceof Error && e.stack ? e.stack : errorMessage(e)}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.off();
   }
 }

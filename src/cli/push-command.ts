@@ -7,6 +7,7 @@ import { type EstuaryError, errorMessage, isEstuaryError } from '../errors.js';
 import { ProgressDisplay, type ProgressOutput } from '../pusher/progress.js';
 import { isPushError, maskQueries, PUSH_EXIT_CODES, type PushErrorKind } from '../pusher/push-error.js';
 import { type PushOptions, pushFile } from '../pusher/pusher.js';
+import { abortOnSignals } from './abort-on-signal.js';
 
 export const PUSH_USAGE = `Usage: estuary push FILE URL [--speed 1.0] [--loop] [--no-reconnect]
        estuary push FILE URL SPEED [--no-reconnect]        (speed as a third argument also works)
@@ -121,14 +122,7 @@ export async function pushCommand(args: string[], io: PushCommandIo = {}): Promi
     return 0;
   }
   const display = new ProgressDisplay(err, io.isTTY ?? process.stderr.isTTY === true);
-  const abort = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signalled = sig;
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = abortOnSignals();
   try {
     const result = await pushFile({
       file: parsed.file,
@@ -136,7 +130,7 @@ export async function pushCommand(args: string[], io: PushCommandIo = {}): Promi
       speed: parsed.speed,
       loop: parsed.loop,
       reconnect: parsed.reconnect,
-      signal: abort.signal,
+      signal: interrupt.signal,
       log: (m) => display.log(`estuary push: ${m}`),
       onProgress: (p) => display.update(p),
       ...io.overrides,
@@ -144,8 +138,8 @@ export async function pushCommand(args: string[], io: PushCommandIo = {}): Promi
     display.end();
     const summary = `${result.frames} frames, ${(result.bytes / 1e6).toFixed(2)} MB`;
     if (result.interrupted) {
-      display.log(`estuary push: stopped by ${signalled ?? 'signal'} after ${summary}`);
-      return signalled === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
+      display.log(`estuary push: stopped by ${interrupt.received ?? 'signal'} after ${summary}`);
+      return interrupt.received === 'SIGTERM' ? EXIT_SIGTERM : EXIT_SIGINT;
     }
     display.log(`estuary push: done, ${summary} sent`);
     return 0;
@@ -155,7 +149,6 @@ export async function pushCommand(args: string[], io: PushCommandIo = {}): Promi
     display.log(`estuary push: ${maskQueries(message)}`);
     return code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.off();
   }
 }

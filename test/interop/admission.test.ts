@@ -5,30 +5,19 @@
  * HTTP-FLV (with and without Expect: 100-continue) and WebSocket-FLV, with real FFmpeg and the pusher.
  */
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { EstuaryError } from '../../src/errors.js';
 import { makeStreamName } from '../../src/hub/stream-name.js';
 import { pushFile } from '../../src/pusher/pusher.js';
 import { RtmpClient } from '../../src/rtmp/client.js';
+import { status } from '../helpers/answer-status.js';
 import { fixture, publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { run } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
 
 const FLV_3S = fixture('h264-aac-3s.flv');
-
-function status(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-      req.destroy();
-    });
-    req.on('error', reject);
-  });
-}
 
 describe('admission answered later', { timeout: 90_000 }, () => {
   let o: TestOrigin;

@@ -10,10 +10,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import WebSocket from 'ws';
 import { signPath } from '../../src/auth/sign.js';
 import { pushFile } from '../../src/pusher/pusher.js';
 import { RtmpClient } from '../../src/rtmp/client.js';
+import { status, wsStatus } from '../helpers/answer-status.js';
 import { captureLog, startEdge, type TestEdge } from '../helpers/edge.js';
 import { fixture, publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitEnded, waitLive } from '../helpers/origin.js';
@@ -28,18 +28,6 @@ const sign = (path: string, secret = SECRET, expires = now() + 60) =>
 const nmsSign = (path: string, secret = SECRET, expires = now() + 60) =>
   `?sign=${expires}-${createHash('md5').update(`${path}-${expires}-${secret}`).digest('hex')}`;
 
-/** The status of a GET (the body is not waited for). */
-function status(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, (res) => {
-      resolve(res.statusCode ?? 0);
-      req.destroy();
-    });
-    req.setTimeout(5000, () => req.destroy(new Error(`no answer from GET ${url}`)));
-    req.on('error', reject);
-  });
-}
-
 /** A whole GET body. */
 function body(url: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
@@ -50,28 +38,6 @@ function body(url: string): Promise<{ status: number; text: string }> {
     });
     req.setTimeout(5000, () => req.destroy(new Error(`no answer from GET ${url}`)));
     req.on('error', reject);
-  });
-}
-
-/** 101 when the upgrade succeeded, else the refusal's status. */
-function wsStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error(`no answer from ${url}`));
-    }, 5000);
-    ws.on('error', () => {});
-    ws.on('open', () => {
-      clearTimeout(timer);
-      ws.terminate();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      clearTimeout(timer);
-      ws.terminate();
-      resolve(res.statusCode ?? 0);
-    });
   });
 }
 

@@ -7,11 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { createServer, get, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { RtmpClient } from '../../src/rtmp/client.js';
+import { status, wsStatus } from '../helpers/answer-status.js';
 import { captureLog, startEdge, type TestEdge } from '../helpers/edge.js';
 import { httpGetStream } from '../helpers/flv-capture.js';
 import { fixture, publishArgs } from '../helpers/media.js';
@@ -61,38 +62,6 @@ async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 1
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-function status(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, (res) => {
-      resolve(res.statusCode ?? 0);
-      req.destroy();
-    });
-    req.setTimeout(5000, () => req.destroy(new Error(`no answer from GET ${url}`)));
-    req.on('error', reject);
-  });
-}
-
-function wsStatus(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error(`no answer from ${url}`));
-    }, 5000);
-    ws.on('error', () => {});
-    ws.on('open', () => {
-      clearTimeout(timer);
-      ws.terminate();
-      resolve(101);
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      clearTimeout(timer);
-      ws.terminate();
-      resolve(res.statusCode ?? 0);
-    });
-  });
 }
 
 test('a publisher admitted by a slow on_publish is not taken for idle once it publishes', async (t) => {

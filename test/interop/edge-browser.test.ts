@@ -4,11 +4,9 @@
  * createPlayer) goes on with its clock running and no error event.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { startEdge } from '../helpers/edge.js';
 import { fixture } from '../helpers/media.js';
 import { startOrigin, waitLive } from '../helpers/origin.js';
@@ -37,18 +35,7 @@ test('mpegts.js plays through an edge reconnect without a restart', { timeout: 9
     reconnectMaxMs: 1000,
   });
   let pub = publish(ffmpeg, o.rtmpUrl(PATH));
-  const profile = mkdtempSync(join(tmpdir(), 'estuary-chromium-edge-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  const { browser, profile } = await launchChromium(chromiumPath, 'estuary-chromium-edge-');
   try {
     await waitLive(o.origin, PATH);
     const page = browser.pages()[0] ?? (await browser.newPage());

@@ -5,11 +5,10 @@
  * HLS player page, loaded from the gateway, must play in Chromium.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { startFileGateway, type TestGateway } from '../helpers/file-gateway.js';
 import { fixture, publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitEnded } from '../helpers/origin.js';
@@ -64,18 +63,7 @@ describe('recordings through the file gateway', { timeout: 120_000 }, () => {
   test('play.html from the gateway plays the HLS recording in Chromium', async (t) => {
     const browserPath = requireTool(t, 'chromium');
     if (!browserPath || !o || !g) return;
-    const profile = mkdtempSync(join(tmpdir(), 'estuary-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: browserPath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    const { browser, profile } = await launchChromium(browserPath);
     try {
       const page = browser.pages()[0] ?? (await browser.newPage());
       const errors: string[] = [];

@@ -6,12 +6,12 @@
  * that work. One browser, pages in sequence: the whole file stays well under two minutes.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { pushFile } from '../../src/pusher/pusher.js';
+import { launchChromium } from '../helpers/browser.js';
 import { fixture, publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { type Running, start } from '../helpers/run.js';
@@ -21,18 +21,6 @@ const SHOTS = new URL('../../test-output/screenshots/', import.meta.url).pathnam
 const PATH = 'live/stream';
 /** The fixture's picture: 320x240 H.264 High + AAC LC (test/fixtures/make-fixtures.ts). */
 const WIDTH = 320;
-
-/** Flags that keep Chromium from calling home or using what a headless box lacks. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
   let o: TestOrigin;
@@ -62,13 +50,7 @@ describe('player pages and dashboard in Chromium', { timeout: 150_000 }, () => {
       '-1',
       ...publishArgs(fixture('h264-aac-bframes-10s.flv'), o.rtmpUrl(PATH), true),
     ]);
-    profile = mkdtempSync(join(tmpdir(), 'estuary-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: tools.chromium!,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1000, height: 760 },
-    });
+    ({ browser, profile } = await launchChromium(tools.chromium));
     page = browser.pages()[0] ?? (await browser.newPage());
     watch(page);
     await waitLive(o.origin, PATH, 15_000, 25);

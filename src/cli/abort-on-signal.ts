@@ -1,3 +1,5 @@
+import { onSignals } from '../util/process-signals.js';
+
 /**
  * For the commands that run to an end (push, convert): SIGINT/SIGTERM abort the work through an
  * AbortSignal, so it stops cleanly (a publish ended, no half-written output), and the command
@@ -18,16 +20,12 @@ export function abortOnSignals(): SignalAbort {
     received = sig;
     abort.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const off = onSignals({ SIGINT: onSignal, SIGTERM: onSignal });
   return {
     signal: abort.signal,
     get received() {
       return received;
     },
-    off() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
+    off,
   };
 }

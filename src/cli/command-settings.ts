@@ -17,6 +17,7 @@ import {
 } from '../config/load.js';
 import type { ConfigOf, SettingTable } from '../config/setting.js';
 import { describeError, errorMessage } from '../errors.js';
+import { onSignals, reloadOnHup } from '../util/process-signals.js';
 
 export interface CommandSpec<T extends SettingTable> {
   readonly name: string;
@@ -152,22 +153,14 @@ export async function serveUntilSignal(
     console.error(`estuary ${name}: ${sig} again while stopping: exiting now`);
     exit(1);
   };
-  const onHup = () => {
-    if (stopping || !opts.reload) return;
-    try {
-      opts.reload();
-    } catch (err) {
-      console.error(`estuary ${name}: SIGHUP: the settings were not reloaded: ${describeError(err)}`);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onHup);
-  const off = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onHup);
-  };
+  const reload = opts.reload && reloadOnHup(name, opts.reload);
+  const off = onSignals({
+    SIGINT: onSignal,
+    SIGTERM: onSignal,
+    SIGHUP: () => {
+      if (!stopping) reload?.();
+    },
+  });
   try {
     await start();
   } catch (err) {

@@ -16,6 +16,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
+import { onSignals } from '../util/process-signals.js';
 import { StreamDirectory } from './directory.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
@@ -58,14 +59,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const onHup = () => {
     for (const w of Object.values(cluster.workers ?? {})) if (w && !w.isDead()) w.process.kill('SIGHUP');
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onHup);
-  const off = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onHup);
-  };
+  const off = onSignals({ SIGINT: onSignal, SIGTERM: onSignal, SIGHUP: onHup });
   try {
     await opts.beforeFork?.();
   } catch (err) {

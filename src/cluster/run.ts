@@ -5,8 +5,8 @@
  */
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import { describeError } from '../errors.js';
 import { connIdsFrom } from '../log.js';
+import { onSignals, reloadOnHup } from '../util/process-signals.js';
 import { type PrimaryOptions, runPrimary } from './primary.js';
 import { PrimaryLink, serveAsWorker } from './worker-link.js';
 
@@ -47,16 +47,9 @@ export async function runClustered(spec: ClusterSpec): Promise<number> {
   const server = spec.worker(spec.log.child({ worker: link.worker }), link);
   // The primary forwards SIGHUP to every worker (primary.ts); without a reload it is ignored
   // (its default action would end the worker).
-  const onHup = () => {
-    try {
-      server.reload?.();
-    } catch (err) {
-      console.error(
-        `estuary ${spec.name} (worker ${link.worker}): SIGHUP: the settings were not reloaded: ${describeError(err)}`,
-      );
-    }
-  };
-  process.on('SIGHUP', onHup);
+  const offHup = onSignals({
+    SIGHUP: reloadOnHup(`${spec.name} (worker ${link.worker})`, () => server.reload?.()),
+  });
   const code = await serveAsWorker(
     spec.name,
     link,
@@ -64,7 +57,7 @@ export async function runClustered(spec: ClusterSpec): Promise<number> {
     () => server.stop(),
     () => server.privateUrl?.(),
   );
-  process.off('SIGHUP', onHup);
+  offHup();
   // The IPC channel would keep this process alive.
   if (process.connected) process.disconnect();
   return code;

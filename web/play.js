@@ -31,8 +31,13 @@ function playlistUrl(path) {
   return rel(values.format === 'fmp4' ? `mp4/${path}/output_merge/index.m3u8` : `hls/${path}/index.m3u8`);
 }
 
-/** Segments a live playlist should hold before playback starts (a player joins a few back). */
-const LIVE_MIN_SEGMENTS = 2;
+/**
+ * Segments a live playlist should hold before playback starts (a player joins a few back).
+ * The browser's own player needs three: RFC 8216 6.3.3 has a client start no later than three
+ * target durations from the end, and Chromium's quits ("Segment queue never had any data") when
+ * it is handed fewer, where hls.js waits for the next one itself.
+ */
+const LIVE_MIN_SEGMENTS = { 'hls.js': 2, native: 3 };
 
 /** The playlist's entry in /api/recordings (a TS HLS session or an fMP4 merge), if listed. */
 async function listed(url) {
@@ -50,13 +55,14 @@ async function listed(url) {
  * moment. Asks the API (a playlist that is not there yet is an answer, not a 404 in the console);
  * without it, polls the playlist itself. Returns undefined when it is there, else why not.
  */
-async function waitForPlaylist(url, live) {
-  const deadline = Date.now() + (live ? 15_000 : 0);
+async function waitForPlaylist(url, live, engine) {
+  // Three segments of a long-GOP stream take a while: 30 s before "not there".
+  const deadline = Date.now() + (live ? 30_000 : 0);
   for (;;) {
     let entry;
     try {
       entry = await listed(url);
-      if (entry && entry.segments >= (live && !entry.ended ? LIVE_MIN_SEGMENTS : 1)) return undefined;
+      if (entry && entry.segments >= (live && !entry.ended ? LIVE_MIN_SEGMENTS[engine] : 1)) return undefined;
     } catch {
       const res = await fetch(url, { cache: 'no-store' }).catch(() => undefined);
       if (res?.ok) return undefined;
@@ -73,7 +79,9 @@ async function start() {
   const url = playlistUrl(path);
   document.getElementById('url').textContent = url;
   const info = await liveInfo(path);
-  const missing = await waitForPlaylist(url, info !== null);
+  const native = video.canPlayType('application/vnd.apple.mpegurl') !== '';
+  const engine = values.engine === 'auto' ? (Hls.isSupported() ? 'hls.js' : 'native') : values.engine;
+  const missing = await waitForPlaylist(url, info !== null, engine === 'native' ? 'native' : 'hls.js');
   if (missing !== undefined) {
     throw new Error(
       info
@@ -87,8 +95,6 @@ async function start() {
   } else {
     setStatus(`Stream ${path} is not live: playing its recording.`);
   }
-  const native = video.canPlayType('application/vnd.apple.mpegurl') !== '';
-  const engine = values.engine === 'auto' ? (Hls.isSupported() ? 'hls.js' : 'native') : values.engine;
   if (engine === 'native') {
     if (!native) throw new Error('This browser has no HLS of its own: choose the hls.js player.');
     video.src = url;

@@ -82,6 +82,25 @@ export function ifNoneMatchHits(header: string, etag: string): boolean {
   return header.split(',').some((t) => opaque(t) === mine);
 }
 
+/**
+ * Whether an If-Range precondition holds (RFC 9110 13.1.5), i.e. the client's partial copy is
+ * of this version and the Range may be served. An entity tag must match strongly (a weak tag
+ * never does); a date only when it equals Last-Modified and that is a strong validator, i.e. at
+ * least a second older than now (8.8.2.2: a file changed twice within one second shows one
+ * date). When it does not hold the whole file is sent with 200: answering the range would let
+ * the client splice bytes of two versions together. Browsers' HTTP caches do exactly that with a
+ * live playlist rewritten under the same URL, and Chromium's own HLS player then read a playlist
+ * that listed a segment twice.
+ */
+export function ifRangeHolds(header: string, etag: string, mtimeMs: number, now = Date.now()): boolean {
+  const value = header.trim();
+  if (value.startsWith('"') || value.startsWith('W/')) return value === etag && !etag.startsWith('W/');
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return false;
+  const modified = Math.floor(mtimeMs / 1000) * 1000;
+  return date === modified && now - mtimeMs >= 1000;
+}
+
 /** `bytes=a-b` / `bytes=a-` / `bytes=-n` (one range; RFC 9110 14.2). */
 export function parseRange(
   header: string,
@@ -261,7 +280,12 @@ async function sendFile(
   let start = 0;
   let end = info.size - 1;
   let status = 200;
-  const range = req.headers.range ? parseRange(req.headers.range, info.size) : undefined;
+  const ifRange = req.headers['if-range'];
+  const range =
+    req.headers.range &&
+    (ifRange === undefined || (typeof ifRange === 'string' && ifRangeHolds(ifRange, etag, info.mtimeMs)))
+      ? parseRange(req.headers.range, info.size)
+      : undefined;
   if (range === 'invalid') {
     return done(416, { ...headers, 'Content-Range': `bytes */${info.size}` });
   }

@@ -3,6 +3,9 @@
  * request carries an `id` and is answered by a `reply` with the same id; the rest are one-way.
  */
 
+/** What a gather collects: /api/streams (the default), /api/server, or /metrics (as JSON). */
+export type GatherKind = 'streams' | 'server' | 'metrics';
+
 /** Worker → primary. */
 export type WorkerMessage =
   /** Started and listening; `privateUrl`: its loopback HTTP-FLV port for other workers' pulls. */
@@ -14,7 +17,7 @@ export type WorkerMessage =
   /** Which worker holds `path`: its private URL, if any. */
   | { readonly t: 'locate'; readonly id: number; readonly path: string }
   /** Every worker's answer to `describe` (the API's sum over workers). */
-  | { readonly t: 'gather'; readonly id: number; readonly query: string }
+  | { readonly t: 'gather'; readonly id: number; readonly query: string; readonly what?: GatherKind }
   /** An answer to the primary's `describe`. */
   | { readonly t: 'described'; readonly id: number; readonly body: unknown }
   /** End the publish of `path` wherever it is (the admin API's DELETE). */
@@ -29,7 +32,7 @@ export type PrimaryMessage =
   | { readonly t: 'published'; readonly path: string }
   | { readonly t: 'unpublished'; readonly path: string }
   /** Describe yourself for the API (answered with `described`). */
-  | { readonly t: 'describe'; readonly id: number; readonly query: string }
+  | { readonly t: 'describe'; readonly id: number; readonly query: string; readonly what?: GatherKind }
   /** End your publish of `path` (answered with `ended`). */
   | { readonly t: 'end'; readonly id: number; readonly path: string }
   /** Shut down gracefully (recordings finalised), then exit. */

@@ -2,7 +2,8 @@
  * `estuary serve --workers N`, one worker: the origin, plus what makes N of them one server —
  * a claim on each published name (the primary's directory: one publisher per name across the
  * workers), a private loopback HTTP-FLV port other workers pull from, the hub's source that pulls
- * streams published on other workers, and GET /api/streams as the sum over the workers.
+ * streams published on other workers, and GET /api/streams, /api/server and /metrics as the
+ * sum over the workers.
  */
 
 import type { AddressInfo } from 'node:net';
@@ -10,12 +11,18 @@ import { createServer, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
+import type { ServerInfo } from '../http/api/server.js';
 import type { StreamInfo } from '../http/api/stream-info.js';
 import { listStreams } from '../http/api/streams.js';
+import type { MetricsGather } from '../http/metrics.js';
 import { Origin } from '../origin/origin.js';
+import type { GatherKind } from './messages.js';
+import { sumServers } from './sum-server.js';
 import { sumStreams } from './sum-streams.js';
 import type { PrimaryLink } from './worker-link.js';
 import { WorkerSource } from './worker-source.js';
+
+type MetricsJson = Awaited<ReturnType<MetricsGather>>[number];
 
 /** A claim whose publish has not begun this long after it was granted is given back, ms. */
 const CLAIM_CHECK_MS = 10_000;
@@ -38,6 +45,8 @@ export class OriginWorker {
     this.origin = new Origin(config, log, {
       recover: false,
       gatherStreams: (query) => this.gather(query),
+      gatherServer: async () => sumServers((await this.parts('server')) as ServerInfo[]),
+      gatherMetrics: async () => (await this.parts('metrics')).filter(Array.isArray) as MetricsJson[],
       endElsewhere: async (path) => {
         const r = await link.request({ t: 'end', path });
         return r.found ? { ended: r.ended === true } : undefined;
@@ -57,7 +66,9 @@ export class OriginWorker {
       },
     });
     link.on({
-      describe: (query) => {
+      describe: (query, what) => {
+        if (what === 'server') return this.origin.describeServer();
+        if (what === 'metrics') return this.origin.metrics.getMetricsAsJSON();
         const history = new URLSearchParams(query).get('history') === '1';
         return listStreams(hub, this.origin.stats, history);
       },
@@ -99,8 +110,13 @@ export class OriginWorker {
   }
 
   private async gather(query: string): Promise<{ streams: StreamInfo[] }> {
-    const r = await this.link.request({ t: 'gather', query });
-    return { streams: sumStreams((r.parts ?? []) as StreamInfo[][]) };
+    return { streams: sumStreams((await this.parts('streams', query)) as StreamInfo[][]) };
+  }
+
+  /** Every live worker's `describe` answer of that kind (this one's included), via the primary. */
+  private async parts(what: GatherKind, query = ''): Promise<readonly unknown[]> {
+    const r = await this.link.request({ t: 'gather', query, what });
+    return (r.parts ?? []).filter((p) => p !== null);
   }
 
   async start(): Promise<void> {

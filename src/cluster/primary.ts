@@ -143,7 +143,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
         if (want.size === 0) done();
         for (const id of want) {
           const target = cluster.workers?.[id];
-          if (target) send(target, { t: 'describe', id: gid, query: m.query });
+          if (target) send(target, { t: 'describe', id: gid, query: m.query, what: m.what });
         }
         break;
       }

@@ -5,7 +5,13 @@
  */
 import cluster from 'node:cluster';
 import { describeError, EstuaryError } from '../errors.js';
-import { isPrimaryMessage, type PrimaryMessage, type Reply, type WorkerMessage } from './messages.js';
+import {
+  type GatherKind,
+  isPrimaryMessage,
+  type PrimaryMessage,
+  type Reply,
+  type WorkerMessage,
+} from './messages.js';
 
 /** A primary that does not answer this soon is treated as gone for that request, ms. */
 const REQUEST_TIMEOUT_MS = 5000;
@@ -17,7 +23,7 @@ type Note = Exclude<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' }>
 export interface PrimaryEvents {
   published?(path: string): void;
   unpublished?(path: string): void;
-  describe?(query: string): unknown | Promise<unknown>;
+  describe?(query: string, what: GatherKind): unknown | Promise<unknown>;
   /** End this worker's publish of `path`; resolves with whether it ended. */
   end?(path: string): Promise<boolean>;
   stop?(): void;
@@ -85,7 +91,7 @@ export class PrimaryLink {
         return;
       case 'describe':
         void Promise.resolve()
-          .then(() => this.events.describe?.(m.query))
+          .then(() => this.events.describe?.(m.query, m.what ?? 'streams'))
           .catch(() => undefined)
           .then((body) => this.note({ t: 'described', id: m.id, body: body ?? null }));
         return;

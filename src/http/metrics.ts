@@ -7,7 +7,15 @@
  * limit passed), never per frame or per viewer per frame.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
 import type { Admission } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import type { LimitHits } from '../net/limit-hits.js';
@@ -207,13 +215,26 @@ export function registerLimitMetrics(registry: Registry, limits: LimitHits): voi
   );
 }
 
-/** The route's handler: the registry's text, never cached. */
-export function metricsHandler(registry: Registry): (req: IncomingMessage, res: ServerResponse) => void {
+/** With workers: every worker's registry as JSON (`getMetricsAsJSON()`), to be summed here. */
+export type MetricsGather = () => Promise<readonly MetricObjectWithValues<MetricValue<string>>[][]>;
+
+/**
+ * The route's handler: the registry's text, never cached. With `gather` (--workers N) the text
+ * is for the whole server: every worker's metrics added up by prom-client's aggregator (counters
+ * and gauges summed; the default process metrics each by its own rule, e.g. the oldest start).
+ */
+export function metricsHandler(
+  registry: Registry,
+  gather?: MetricsGather,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const text = gather
+    ? async () => AggregatorRegistry.aggregate([...(await gather())]).metrics()
+    : () => registry.metrics();
   return (req, res) => {
-    registry.metrics().then(
-      (text) => {
+    text().then(
+      (body) => {
         res.writeHead(200, { 'Content-Type': registry.contentType, 'Cache-Control': 'no-cache' });
-        res.end(req.method === 'HEAD' ? undefined : text);
+        res.end(req.method === 'HEAD' ? undefined : body);
       },
       () => sendError(res, 500, 'ERR_INTERNAL: metrics could not be collected'),
     );

@@ -6,10 +6,10 @@ import { wasRefused } from '../net/connection-info.js';
 import type { LimitHits } from '../net/limit-hits.js';
 import { ConnectionMeter } from './api/connection-meter.js';
 import { recordingsApi } from './api/recordings.js';
-import { type ServerPorts, serverApi } from './api/server.js';
+import { ServerDescriber, type ServerPorts, serverApi } from './api/server.js';
 import type { StreamStats } from './api/stream-stats.js';
 import { type StreamsApiOptions, streamsApi } from './api/streams.js';
-import { metricsHandler } from './metrics.js';
+import { type MetricsGather, metricsHandler } from './metrics.js';
 import { pageRoutes } from './pages.js';
 import { type FileCheck, serveProtected } from './protected-files.js';
 import { sendJson, sendRouterJsonError } from './respond.js';
@@ -35,6 +35,9 @@ export interface WebServerOptions {
   readonly endElsewhere?: StreamsApiOptions['endElsewhere'];
   /** `GET /metrics` serves it (Prometheus text format); none: no /metrics. */
   readonly metrics?: Registry;
+  /** With workers: GET /api/server and /metrics answer for the whole server (src/cluster/). */
+  readonly gatherServer?: () => Promise<unknown>;
+  readonly gatherMetrics?: MetricsGather;
   /** A request head must arrive within this, else 408 (default 30 s). */
   readonly headersTimeoutMs?: number;
   /** An idle kept-alive connection is closed after this (default 5 s). */
@@ -75,9 +78,16 @@ export class WebServer {
   readonly router = new Router();
   /** The web port's connections and bytes (the API and /metrics read it). */
   readonly meter = new ConnectionMeter();
+  /** This process's GET /api/server answer (a worker's part of the server's). */
+  readonly describer: ServerDescriber;
 
   constructor(opts: WebServerOptions) {
     const web = this.meter;
+    this.describer = new ServerDescriber({
+      hub: opts.hub,
+      meters: { ...opts.meters, web },
+      ports: opts.ports ?? (() => undefined),
+    });
     const api = new Router()
       .errorsAs('/', sendRouterJsonError)
       .mount(
@@ -92,16 +102,9 @@ export class WebServer {
         }),
       )
       .mount('/', recordingsApi(opts.dataDir))
-      .mount(
-        '/',
-        serverApi({
-          hub: opts.hub,
-          meters: { ...opts.meters, web },
-          ports: opts.ports ?? (() => undefined),
-        }),
-      );
+      .mount('/', serverApi(this.describer, opts.gatherServer));
     this.router.mount('/api', api).get('/healthz', (_req, res) => sendJson(res, 200, { ok: true }));
-    if (opts.metrics) this.router.get('/metrics', metricsHandler(opts.metrics));
+    if (opts.metrics) this.router.get('/metrics', metricsHandler(opts.metrics, opts.gatherMetrics));
     this.router.mount('/', recordingRoutes(opts.dataDir, {}, opts.checkFile)).mount('/', pageRoutes());
     const headersTimeout = opts.headersTimeoutMs ?? 30_000;
     const maxHeaderBytes = opts.maxHeaderBytes ?? 16 * 1024;

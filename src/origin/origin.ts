@@ -6,10 +6,11 @@ import { AccessGuard } from '../auth/guard.js';
 import { reloadSettings } from '../config/reload.js';
 import { SERVE_SETTINGS, type ServeConfig } from '../config/schema.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
+import type { ServerInfo } from '../http/api/server.js';
 import { StreamStats } from '../http/api/stream-stats.js';
 import type { StreamsApiOptions } from '../http/api/streams.js';
 import { createMetricsRegistry, registerServerMetrics } from '../http/metrics.js';
-import { WebServer } from '../http/web-server.js';
+import { WebServer, type WebServerOptions } from '../http/web-server.js';
 import { listPushStreamApi } from '../http-flv/list-push-stream.js';
 import { LiveHttpServer } from '../http-flv/live-server.js';
 import { Admission } from '../hub/admission.js';
@@ -81,6 +82,9 @@ export interface OriginOptions {
   readonly gatherStreams?: StreamsApiOptions['gather'];
   /** The admin API ends a publish held by another worker. */
   readonly endElsewhere?: StreamsApiOptions['endElsewhere'];
+  /** GET /api/server and /metrics answer for every worker together. */
+  readonly gatherServer?: WebServerOptions['gatherServer'];
+  readonly gatherMetrics?: WebServerOptions['gatherMetrics'];
 }
 
 /** Completes the recordings a crash left unfinished under the data directory (before accepting). */
@@ -211,6 +215,8 @@ export class Origin {
       ports: () => this.ports,
       gatherStreams: options.gatherStreams,
       endElsewhere: options.endElsewhere,
+      gatherServer: options.gatherServer,
+      gatherMetrics: options.gatherMetrics,
       metrics: this.metrics,
       headersTimeoutMs: config.headersTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
@@ -327,6 +333,11 @@ export class Origin {
    * Stops accepting, ends every publish (viewers are told, every recording is finalised) and
    * closes every connection; resolves once the recordings are complete on disk.
    */
+  /** This process's own GET /api/server answer (with workers, its part of the server's). */
+  describeServer(): ServerInfo {
+    return this.web.describer.describe();
+  }
+
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;

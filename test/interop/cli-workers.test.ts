@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -158,6 +159,59 @@ test('a stream published on one worker plays on the other over RTMP, HTTP-FLV an
   // One pull of the stream by the other worker, however many viewers it had.
   const pulls = s.logs().filter((l) => l.msg === 'pulling' && l.path === 'live/a');
   assert.equal(pulls.length, 1, JSON.stringify(pulls));
+});
+
+/** GET on a fresh connection each time (so the requests spread over the workers). */
+function getFresh(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in 10 s`)));
+    req.on('error', reject);
+  });
+}
+
+test('/api/server and /metrics answer for the whole server, whichever worker the request reaches', async (t) => {
+  if (!FFMPEG || !FFPROBE) return t.skip('ffmpeg/ffprobe not installed');
+  // live/a is published on one worker and relayed by the other (the test above played it there).
+  const s = srv();
+  await until('the publish', () => ownerOf('live/a') !== undefined, 15_000);
+  const pids = new Set<string>();
+  for (let i = 0; i < 8; i++) {
+    const r = await getFresh(`http://127.0.0.1:${s.ports.web}/api/server`);
+    assert.equal(r.status, 200);
+    const info = JSON.parse(r.body) as {
+      pid: number;
+      workers: number;
+      workerPids: number[];
+      streams: number;
+      publishers: Record<string, number>;
+      connections: Record<string, number>;
+    };
+    assert.equal(info.pid, s.running.child.pid, 'the server is the primary process');
+    assert.equal(info.workers, 2);
+    assert.equal(info.workerPids.length, 2);
+    pids.add(info.workerPids.join(','));
+    // One stream, one RTMP publisher: a worker's relay of it is neither.
+    assert.equal(info.streams, 1, r.body);
+    assert.deepEqual(info.publishers, { rtmp: 1 }, r.body);
+    assert.ok((info.connections.rtmp ?? 0) >= 1, r.body);
+
+    const m = await getFresh(`http://127.0.0.1:${s.ports.web}/metrics`);
+    assert.equal(m.status, 200);
+    // The publisher is counted whichever worker answers: on the other worker alone it is 0.
+    const line = m.body
+      .split('\n')
+      .find((l) => l.startsWith('estuary_clients{protocol="rtmp",role="publisher"}'));
+    assert.equal(line?.split(' ').at(-1), '1', line ?? m.body.slice(0, 2000));
+  }
+  assert.equal(pids.size, 1, 'every answer names the same two workers');
 });
 
 test('RTMP players waiting on every worker get a stream published later on one of them', async (t) => {

@@ -24,6 +24,9 @@ export interface ServerApiOptions {
   readonly ports: () => ServerPorts | undefined;
 }
 
+/** What GET /api/server answers for one process. */
+export type ServerInfo = ReturnType<ServerDescriber['describe']>;
+
 /** The package version, from package.json beside the code (src/ or dist/, both two levels down). */
 function packageVersion(): string {
   const url = new URL('../../../package.json', import.meta.url);
@@ -48,10 +51,15 @@ class CpuGauge {
   }
 }
 
-export function serverApi(opts: ServerApiOptions): Router {
-  const version = packageVersion();
-  const cpu = new CpuGauge();
-  return new Router().get('/server', (_req, res) => {
+/** This process's part of /api/server (a worker's, with --workers N). */
+export class ServerDescriber {
+  private readonly version = packageVersion();
+  private readonly cpu = new CpuGauge();
+
+  constructor(private readonly opts: ServerApiOptions) {}
+
+  describe() {
+    const { opts, cpu, version } = this;
     const publishers: Record<string, number> = {};
     const viewers: Record<string, number> = {};
     let streams = 0;
@@ -73,7 +81,7 @@ export function serverApi(opts: ServerApiOptions): Router {
       bytesOut += byPort[name].bytesOut;
     }
     const mem = process.memoryUsage();
-    sendJson(res, 200, {
+    return {
       name: 'estuary',
       version,
       node: process.version,
@@ -97,6 +105,16 @@ export function serverApi(opts: ServerApiOptions): Router {
         systemTotal: totalmem(),
         systemFree: freemem(),
       },
-    });
+    };
+  }
+}
+
+/**
+ * The route. `gather`, with workers: the server's answer, every worker's `describe()` summed
+ * (src/cluster/sum-server.ts); without, this process's own.
+ */
+export function serverApi(describer: ServerDescriber, gather?: () => Promise<unknown>): Router {
+  return new Router().get('/server', async (_req, res) => {
+    sendJson(res, 200, gather ? await gather() : describer.describe());
   });
 }

@@ -31,7 +31,8 @@ export function sumServers(parts: readonly ServerInfo[]): unknown {
     addInto(viewers, p.viewers);
     addInto(connections, p.connections);
     for (const [name, port] of Object.entries(p.byPort)) {
-      const into = (byPort[name] ??= { connections: 0, bytesIn: 0, bytesOut: 0 });
+      const into = byPort[name] ?? { connections: 0, bytesIn: 0, bytesOut: 0 };
+      byPort[name] = into;
       into.connections += port.connections;
       into.bytesIn += port.bytesIn;
       into.bytesOut += port.bytesOut;

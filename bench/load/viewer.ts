@@ -9,8 +9,12 @@ export interface ViewerOptions {
   latency: boolean;
   /** Source address to bind (spreads connections over 127.0.0.0/8), or undefined. */
   localAddress: string | undefined;
-  /** Record video resuming after a pause longer than this (ms), if set. */
-  resumeGapMs?: number;
+  /**
+   * Shared by a worker's viewers: the origin's kill time (µs since the epoch), Infinity until
+   * the harness announces it. Set: each viewer records its first video frame stamped at or after
+   * it (edge-reconnect).
+   */
+  outage?: { atMicros: number };
 }
 
 /**
@@ -22,8 +26,8 @@ export abstract class BenchViewer {
   /** Wall clock at start (µs): frames stamped before it came from the GOP cache, not live. */
   private readonly startedMicros = nowMicros();
   lastDataAt = this.startedAt;
-  /** When the last video frame's bytes arrived (the chunk's time, not one clock read per frame). */
-  private lastVideoAt = 0;
+  /** Epoch ms when the first video frame of the new publish arrived (watchOutage), or 0. */
+  private resumedAt = 0;
   connectedAt = 0;
   private firstByte = false;
   finished = false;
@@ -35,31 +39,29 @@ export abstract class BenchViewer {
     private readonly onFinished: (v: BenchViewer) => void,
   ) {
     stats.attempted++;
+    const outage = opts.outage;
     this.check = new FlvStreamCheck({
-      headBytes: opts.latency ? CLOCK_HEAD_BYTES : 2,
+      headBytes: opts.latency || outage ? CLOCK_HEAD_BYTES : 2,
       onFirstKeyframe: () => this.stats.ttfk.record(performance.now() - this.startedAt),
       onVideo:
-        opts.latency || opts.resumeGapMs !== undefined
+        opts.latency || outage
           ? (head, len) => {
-              if (opts.resumeGapMs !== undefined) this.noteVideo(opts.resumeGapMs);
-              if (!opts.latency) return;
               const sent = readClock(head, len);
+              if (sent === undefined) return;
+              // The first frame the publisher stamped after the kill is the first one of the
+              // new publish: it cannot have been in any buffer before the kill. Its arrival is
+              // the chunk's time (lastDataAt), the viewer's "video back".
+              if (outage && this.resumedAt === 0 && sent >= outage.atMicros) {
+                this.resumedAt = performance.timeOrigin + this.lastDataAt;
+              }
               // Only frames sent after the viewer connected measure the live path: the cached
               // GOP a joining viewer gets first is seconds old by design.
-              if (sent !== undefined && sent >= this.startedMicros) {
+              if (opts.latency && sent >= this.startedMicros) {
                 this.stats.latency.record((nowMicros() - sent) / 1000);
               }
             }
           : undefined,
     });
-  }
-
-  private noteVideo(gapMs: number): void {
-    const at = this.lastDataAt;
-    if (this.lastVideoAt > 0 && at - this.lastVideoAt > gapMs) {
-      this.stats.resumed(performance.timeOrigin + at, at - this.lastVideoAt);
-    }
-    this.lastVideoAt = at;
   }
 
   /** Closes the connection without judging (the shell's close handler must not count it). */
@@ -93,8 +95,11 @@ export abstract class BenchViewer {
     this.finished = true;
     this.disconnect();
     if (failure === undefined && !this.check.keyframeSeen) failure = 'no keyframe';
-    if (failure === undefined) this.stats.succeeded++;
-    else this.stats.fail(failure);
+    if (failure === undefined) {
+      this.stats.succeeded++;
+      if (this.resumedAt > 0) this.stats.resumed(this.resumedAt);
+      else if (this.opts.outage && Number.isFinite(this.opts.outage.atMicros)) this.stats.neverResumed++;
+    } else this.stats.fail(failure);
     this.onFinished(this);
   }
 }

@@ -54,6 +54,8 @@ interface Run {
   addedPerTierMs?: { p50: number; p99: number };
   resumedViewers?: number;
   neverResumed?: number;
+  lostViewers?: number;
+  failedBeforeKill?: number;
   /** Set by runs that measure each viewer's first new frame (runs without it counted pauses). */
   resumeDefinition?: string;
   resumeAfterOriginMs?: Summary & { max: number };
@@ -189,7 +191,9 @@ function table(scenario: string, runs: Run[]): string {
         const m = r.resumeAfterOriginMs;
         return [
           String(r.viewers),
-          fails(r),
+          r.lostViewers !== undefined
+            ? `${r.lostViewers} (${r.failedBeforeKill} failed before the kill)`
+            : fails(r),
           String(r.originDownMs),
           r.resumeDefinition ? `${r.resumedViewers} / ${r.neverResumed}` : '(not measured)',
           !r.resumeDefinition

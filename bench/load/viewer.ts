@@ -17,6 +17,9 @@ export interface ViewerOptions {
   outage?: { atMicros: number };
 }
 
+/** Prefix of a failure reason when the viewer ended after the harness announced the outage. */
+export const AFTER_KILL = 'after the kill: ';
+
 /**
  * The protocol-independent half of one viewer: timing, the FLV check, the verdict. A protocol
  * shell (http-flv-viewer.ts, …) opens the connection, feeds bytes and calls `end`.
@@ -99,6 +102,9 @@ export abstract class BenchViewer {
       this.stats.succeeded++;
       if (this.resumedAt > 0) this.stats.resumed(this.resumedAt);
       else if (this.opts.outage && Number.isFinite(this.opts.outage.atMicros)) this.stats.neverResumed++;
+    } else if (this.opts.outage && Number.isFinite(this.opts.outage.atMicros)) {
+      // Lost to the outage, not to the ramp: the reconnect figures count these apart.
+      this.stats.fail(`${AFTER_KILL}${failure}`);
     } else this.stats.fail(failure);
     this.onFinished(this);
   }

@@ -87,7 +87,15 @@ export abstract class BenchViewer {
     if (this.finished) return;
     if (now - this.startedAt >= this.opts.holdMs) return this.end(undefined);
     if (!this.check.keyframeSeen && now - this.startedAt > this.opts.keyframeTimeoutMs) {
-      return this.end(`no keyframe in ${this.opts.keyframeTimeoutMs / 1000} s`);
+      // Which step it stalled at tells a full accept queue (SYN unanswered) from a server that
+      // accepted but never served, or served no keyframe.
+      const step =
+        this.connectedAt === 0
+          ? 'not connected'
+          : !this.firstByte
+            ? 'connected, no media byte'
+            : 'no keyframe in the media';
+      return this.end(`no keyframe in ${this.opts.keyframeTimeoutMs / 1000} s (${step})`);
     }
     if (now - this.lastDataAt > this.opts.stallMs) this.end(`no data for ${this.opts.stallMs / 1000} s`);
   }

@@ -17,7 +17,7 @@ export interface ViewerOptions {
   outage?: { atMicros: number };
 }
 
-/** Prefix of a failure reason when the viewer ended after the harness announced the outage. */
+/** Prefix of a failure reason of a viewer that was watching and ended after the outage's announcement. */
 export const AFTER_KILL = 'after the kill: ';
 
 /**
@@ -110,8 +110,9 @@ export abstract class BenchViewer {
       this.stats.succeeded++;
       if (this.resumedAt > 0) this.stats.resumed(this.resumedAt);
       else if (this.opts.outage && Number.isFinite(this.opts.outage.atMicros)) this.stats.neverResumed++;
-    } else if (this.opts.outage && Number.isFinite(this.opts.outage.atMicros)) {
-      // Lost to the outage, not to the ramp: the reconnect figures count these apart.
+    } else if (this.opts.outage && Number.isFinite(this.opts.outage.atMicros) && this.check.keyframeSeen) {
+      // Watching when the origin went and then lost: the outage's loss, which the reconnect
+      // figures count apart from viewers that never got going in the ramp.
       this.stats.fail(`${AFTER_KILL}${failure}`);
     } else this.stats.fail(failure);
     this.onFinished(this);

@@ -41,6 +41,8 @@ export interface ServerFigures {
   baseRssMiB: number;
   plateauRssMiB: number;
   killedOverRssCap: boolean;
+  /** With --workers: the primary's and each worker's CPU seconds and peak open files (≈ connections). */
+  perProcess?: { pid: number; root: boolean; cpuSeconds: number; peakFds: number }[];
 }
 
 export interface ViewRunResult {
@@ -133,6 +135,7 @@ export async function viewRun(group: ProcessGroup, spec: ViewRunSpec): Promise<V
       baseRssMiB: mib(base?.rss ?? 0),
       plateauRssMiB: mib(plateau[Math.floor(plateau.length / 2)] ?? 0),
       killedOverRssCap: killed,
+      ...(trace.perProcess.length > 1 ? { perProcess: trace.perProcess } : {}),
     };
     // The publisher first (else FFmpeg reports the broken pipe), then the server gracefully
     // (a --cpu-prof profile is written at exit).

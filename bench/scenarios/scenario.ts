@@ -62,6 +62,9 @@ export function describe(r: ViewRunResult, viewers: number): string {
     v.latencyMs.n > 0 ? `; delay p50/p99 ${v.latencyMs.p50}/${v.latencyMs.p99} ms` : '',
     `; plateau ${v.plateauMbps} Mbit/s over ${v.plateauSeconds} s`,
     `; server CPU ${f.cpuSeconds} s, RSS base/plateau/peak ${f.baseRssMiB}/${f.plateauRssMiB}/${f.peakRssMiB} MiB`,
+    f.perProcess
+      ? ` (${f.perProcess.map((p) => `${p.root ? 'primary' : `worker ${p.pid}`} ${p.cpuSeconds} s, ${p.peakFds} fds`).join('; ')})`
+      : '',
     f.killedOverRssCap ? ' (KILLED over the RSS cap)' : '',
     `; load CPU ${v.loadCpuSeconds} s`,
   ].join('');

@@ -75,6 +75,20 @@ function fdCount(pid: number): number | undefined {
   }
 }
 
+/** Seconds the process's threads waited on a run queue (schedstat: run time, wait time, slices; ns). */
+function runQueueSeconds(pid: number): number | undefined {
+  try {
+    let total = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ');
+      total += Number(f[1]) / 1e9;
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}
+
 function kb(status: string, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   return m ? Number(m[1]) : 0;
@@ -89,6 +103,11 @@ export interface ProcShare {
   cpuSeconds: number;
   /** The most open file descriptors seen (≈ its connections: the per-worker accept balance). */
   peakFds: number;
+  /**
+   * Seconds it was runnable but waiting for a core (/proc/PID/schedstat, second field): CPU
+   * starvation by the rest of the machine, as opposed to a process that was idle.
+   */
+  waitSeconds: number;
 }
 
 export interface ProcTrace {
@@ -104,7 +123,10 @@ export interface ProcTrace {
 /** Samples a process every `intervalMs` until stopped; optionally kills it past an RSS cap. */
 export class ProcSampler {
   private readonly trace: ProcTrace = { cpuSeconds: 0, perProcess: [], peakRss: 0, samples: [] };
-  private readonly shares = new Map<number, { first: number; last: number; peakFds: number }>();
+  private readonly shares = new Map<
+    number,
+    { first: number; last: number; peakFds: number; firstWait: number; lastWait: number }
+  >();
   private readonly timer: NodeJS.Timeout;
   private first: ProcSample | undefined;
   private last: ProcSample | undefined;
@@ -134,6 +156,7 @@ export class ProcSampler {
       root: p === this.pid,
       cpuSeconds: Math.round((s.last - s.first) * 100) / 100,
       peakFds: s.peakFds,
+      waitSeconds: Math.round((s.lastWait - s.firstWait) * 100) / 100,
     }));
     return this.trace;
   }
@@ -143,11 +166,13 @@ export class ProcSampler {
       const cpu = sampleOne(p)?.cpuSeconds;
       if (cpu === undefined) continue;
       const fds = fdCount(p) ?? 0;
+      const wait = runQueueSeconds(p) ?? 0;
       const sh = this.shares.get(p);
       if (sh) {
         sh.last = cpu;
+        sh.lastWait = wait;
         sh.peakFds = Math.max(sh.peakFds, fds);
-      } else this.shares.set(p, { first: cpu, last: cpu, peakFds: fds });
+      } else this.shares.set(p, { first: cpu, last: cpu, peakFds: fds, firstWait: wait, lastWait: wait });
     }
   }
 

@@ -4,10 +4,12 @@
  * losses), the live port's server in its play-only form (the same HTTP-FLV and WS-FLV play, hub,
  * GOP cache and fan-out as the origin), `/api/streams` beside it, and a stats line.
  */
+
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
+import { listenOptions } from '../cluster/accept-mode.js';
 import { reloadSettings } from '../config/reload.js';
 import { EDGE_SETTINGS, type EdgeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
@@ -216,7 +218,9 @@ export class Edge {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // A deep accept queue, as on the origin: a ramp of 1,000 viewers a second (origin.ts).
-      server.listen({ port: this.config.port, host, backlog: 4096 }, () => {
+      // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
+      const own = listenOptions(this.config.workerAccept, this.config.port);
+      server.listen({ port: this.config.port, host, backlog: 4096, ...own }, () => {
         server.off('error', reject);
         resolve();
       });

@@ -119,6 +119,12 @@ export const VIEWER_SETTINGS = {
       flag: false,
     },
   ),
+  fanoutWritesPerMs: int(
+    32,
+    'writes per ms a large audience of one stream is held near (frames coalesce into fewer, larger writes); split between the --workers processes',
+    { min: 1, max: 10_000 },
+    { flag: false },
+  ),
   gopCacheMaxBytes: int(32 * MiB, 'most bytes the GOP cache of a stream holds', { min: 0 }, { flag: false }),
   gopCacheMaxMs: int(30_000, 'longest span the GOP cache of a stream holds, ms', { min: 0 }, { flag: false }),
 } as const;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
 import { listenOptions, type WorkerAccept } from '../cluster/accept-mode.js';
+import { workerCount } from '../cluster/worker-count.js';
 import { reloadSettings } from '../config/reload.js';
 import { SERVE_SETTINGS, type ServeConfig } from '../config/schema.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
@@ -16,7 +17,7 @@ import { LiveHttpServer } from '../http-flv/live-server.js';
 import { Admission } from '../hub/admission.js';
 import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
-import type { ViewerBudget } from '../hub/viewer.js';
+import { type ViewerBudget, viewerBudget } from '../hub/viewer.js';
 import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
@@ -167,10 +168,7 @@ export class Origin {
     this.guard.install(this.admission, this.hub);
     // Auth keys, address lists and callbacks change live on a reload (SIGHUP).
     this.onReconfigure(AUTH_LIVE_SETTINGS, (next) => this.guard.reload(next));
-    const budget: ViewerBudget = {
-      maxBufferedBytes: config.viewerMaxBufferedBytes,
-      stallTimeoutMs: config.viewerStallTimeoutMs,
-    };
+    const budget: ViewerBudget = viewerBudget(config, workerCount(config.workers));
     this.rtmp = new RtmpServer({
       hub: this.hub,
       admission: this.admission,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** USER_HZ: the unit of utime/stime in /proc/PID/stat; 100 on every Linux ABI Node runs on (proc(5)). */
 const CLOCK_TICKS = 100;
@@ -66,14 +66,55 @@ function sampleOne(pid: number): ProcSample | undefined {
   }
 }
 
+/** Open file descriptors of a process (entries of /proc/PID/fd), or undefined once gone. */
+function fdCount(pid: number): number | undefined {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Seconds the process's threads waited on a run queue (schedstat: run time, wait time, slices; ns). */
+function runQueueSeconds(pid: number): number | undefined {
+  try {
+    let total = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ');
+      total += Number(f[1]) / 1e9;
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}
+
 function kb(status: string, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
   return m ? Number(m[1]) : 0;
 }
 
+/** One process of the sampled tree (a `--workers N` primary or worker): its own share. */
+export interface ProcShare {
+  pid: number;
+  /** The sampled process itself (the primary with --workers) or one of its descendants. */
+  root: boolean;
+  /** CPU seconds it used while sampled (from its first sample: a worker forked later counts from then). */
+  cpuSeconds: number;
+  /** The most open file descriptors seen (≈ its connections: the per-worker accept balance). */
+  peakFds: number;
+  /**
+   * Seconds it was runnable but waiting for a core (/proc/PID/schedstat, second field): CPU
+   * starvation by the rest of the machine, as opposed to a process that was idle.
+   */
+  waitSeconds: number;
+}
+
 export interface ProcTrace {
   /** CPU seconds used between start() and stop(). */
   cpuSeconds: number;
+  /** Each process of the tree (with --workers: the primary and every worker). */
+  perProcess: ProcShare[];
   peakRss: number;
   /** RSS every `intervalMs`, bytes, with the time (ms since the epoch). */
   samples: { t: number; rss: number; cpu: number }[];
@@ -81,7 +122,11 @@ export interface ProcTrace {
 
 /** Samples a process every `intervalMs` until stopped; optionally kills it past an RSS cap. */
 export class ProcSampler {
-  private readonly trace: ProcTrace = { cpuSeconds: 0, peakRss: 0, samples: [] };
+  private readonly trace: ProcTrace = { cpuSeconds: 0, perProcess: [], peakRss: 0, samples: [] };
+  private readonly shares = new Map<
+    number,
+    { first: number; last: number; peakFds: number; firstWait: number; lastWait: number }
+  >();
   private readonly timer: NodeJS.Timeout;
   private first: ProcSample | undefined;
   private last: ProcSample | undefined;
@@ -92,6 +137,7 @@ export class ProcSampler {
     private readonly onOverCap?: { capBytes: number; action: (rss: number) => void },
   ) {
     this.first = sampleProc(pid);
+    this.sampleShares();
     this.timer = setInterval(() => this.tick(), intervalMs);
     this.timer.unref();
   }
@@ -105,13 +151,36 @@ export class ProcSampler {
     clearInterval(this.timer);
     this.tick();
     if (this.first && this.last) this.trace.cpuSeconds = this.last.cpuSeconds - this.first.cpuSeconds;
+    this.trace.perProcess = [...this.shares].map(([p, s]) => ({
+      pid: p,
+      root: p === this.pid,
+      cpuSeconds: Math.round((s.last - s.first) * 100) / 100,
+      peakFds: s.peakFds,
+      waitSeconds: Math.round((s.lastWait - s.firstWait) * 100) / 100,
+    }));
     return this.trace;
+  }
+
+  private sampleShares(): void {
+    for (const p of [this.pid, ...descendants(this.pid)]) {
+      const cpu = sampleOne(p)?.cpuSeconds;
+      if (cpu === undefined) continue;
+      const fds = fdCount(p) ?? 0;
+      const wait = runQueueSeconds(p) ?? 0;
+      const sh = this.shares.get(p);
+      if (sh) {
+        sh.last = cpu;
+        sh.lastWait = wait;
+        sh.peakFds = Math.max(sh.peakFds, fds);
+      } else this.shares.set(p, { first: cpu, last: cpu, peakFds: fds, firstWait: wait, lastWait: wait });
+    }
   }
 
   private tick(): void {
     const s = sampleProc(this.pid);
     if (!s) return;
     this.last = s;
+    this.sampleShares();
     this.trace.peakRss = Math.max(this.trace.peakRss, s.peakRss, s.rss);
     this.trace.samples.push({ t: Date.now(), rss: s.rss, cpu: s.cpuSeconds });
     if (this.onOverCap && s.rss > this.onOverCap.capBytes) this.onOverCap.action(s.rss);

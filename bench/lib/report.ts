@@ -53,6 +53,11 @@ interface Run {
   latencyByTier?: Summary[];
   addedPerTierMs?: { p50: number; p99: number };
   resumedViewers?: number;
+  neverResumed?: number;
+  lostViewers?: number;
+  failedBeforeKill?: number;
+  /** Set by runs that measure each viewer's first new frame (runs without it counted pauses). */
+  resumeDefinition?: string;
   resumeAfterOriginMs?: Summary & { max: number };
   originDownMs?: number;
 }
@@ -128,8 +133,8 @@ function table(scenario: string, runs: Run[]): string {
       'viewers',
       'lost',
       'origin down ms',
-      'resumed',
-      'resume after the origin was back p50/p99/max ms',
+      'resumed / never resumed',
+      "first new frame after the origin's return p50/p99/max ms",
     ],
   };
   const row = (r: Run): string[] => {
@@ -186,10 +191,16 @@ function table(scenario: string, runs: Run[]): string {
         const m = r.resumeAfterOriginMs;
         return [
           String(r.viewers),
-          fails(r),
+          r.lostViewers !== undefined
+            ? `${r.lostViewers} (${r.failedBeforeKill} failed before the kill)`
+            : fails(r),
           String(r.originDownMs),
-          String(r.resumedViewers),
-          m ? `${m.p50} / ${m.p99} / ${m.max}` : '',
+          r.resumeDefinition ? `${r.resumedViewers} / ${r.neverResumed}` : '(not measured)',
+          !r.resumeDefinition
+            ? 'invalid: that harness counted every pause > 500 ms'
+            : m
+              ? `${m.p50} / ${m.p99} / ${m.max}`
+              : '',
         ];
       }
       default:

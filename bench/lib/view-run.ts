@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ViewProtocol } from '../load/job.js';
 import type { BenchOptions } from './args.js';
 import { makeSource } from './media.js';
-import { ProcSampler } from './proc-stats.js';
+import { ProcSampler, type ProcShare } from './proc-stats.js';
 import type { ProcessGroup } from './processes.js';
 import { startFfmpegPublisher } from './publisher.js';
 import { type ServerKind, type ServerUnderTest, startServer } from './servers.js';
@@ -41,6 +41,10 @@ export interface ServerFigures {
   baseRssMiB: number;
   plateauRssMiB: number;
   killedOverRssCap: boolean;
+  /** With --workers: the primary's and each worker's CPU seconds and peak open files (≈ connections). */
+  perProcess?: ProcShare[];
+  /** Seconds the server's processes were runnable but waiting for a core (summed). */
+  waitSeconds: number;
 }
 
 export interface ViewRunResult {
@@ -133,6 +137,8 @@ export async function viewRun(group: ProcessGroup, spec: ViewRunSpec): Promise<V
       baseRssMiB: mib(base?.rss ?? 0),
       plateauRssMiB: mib(plateau[Math.floor(plateau.length / 2)] ?? 0),
       killedOverRssCap: killed,
+      waitSeconds: Math.round(trace.perProcess.reduce((a, p) => a + p.waitSeconds, 0) * 10) / 10,
+      ...(trace.perProcess.length > 1 ? { perProcess: trace.perProcess } : {}),
     };
     // The publisher first (else FFmpeg reports the broken pipe), then the server gracefully
     // (a --cpu-prof profile is written at exit).

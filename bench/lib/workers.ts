@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type {
+  OutageMessage,
   PublishReport,
   ViewJob,
   ViewReport,
@@ -33,10 +34,15 @@ async function startWorker(group: ProcessGroup): Promise<ChildProcess> {
   return child;
 }
 
-function runJob(child: ChildProcess, job: WorkerJob): Promise<WorkerReport> {
+function runJob(
+  child: ChildProcess,
+  job: WorkerJob,
+  onPublished?: (at: number, failed: number) => void,
+): Promise<WorkerReport> {
   return new Promise((resolve, reject) => {
     child.on('message', (m: WorkerMessage) => {
-      if (m.type === 'done') resolve(m.report);
+      if (m.type === 'published') onPublished?.(m.at, m.failed);
+      else if (m.type === 'done') resolve(m.report);
       else if (m.type === 'error') reject(new Error(`load worker failed: ${m.message}`));
     });
     child.once('exit', (code) => reject(new Error(`load worker exited (${code}) without a report`)));
@@ -76,11 +82,18 @@ export async function runViewers(workers: ChildProcess[], plan: ViewPlan): Promi
   return (await Promise.all(jobs)) as ViewReport[];
 }
 
+/** `onPublished`: called when every publisher's RTMP publish was accepted (or failed). */
 export async function runPublishers(
   child: ChildProcess,
   job: Omit<Extract<WorkerJob, { role: 'publish' }>, 'role'>,
+  onPublished?: (at: number, failed: number) => void,
 ): Promise<PublishReport> {
-  return (await runJob(child, { ...job, role: 'publish' })) as PublishReport;
+  return (await runJob(child, { ...job, role: 'publish' }, onPublished)) as PublishReport;
+}
+
+/** Tells view workers the origin was killed at `atMs` (their watchOutage viewers look for new frames). */
+export function announceOutage(workers: ChildProcess[], atMs: number): void {
+  for (const w of workers) if (w.connected) w.send({ type: 'outage', atMs } satisfies OutageMessage);
 }
 
 export interface MergedViews {
@@ -99,16 +112,16 @@ export interface MergedViews {
   plateauStart: number;
   plateauEnd: number;
   loadCpuSeconds: number;
-  /** Video resumes after an outage (ViewJob.resumeGapMs): epoch ms → viewers, and the pauses. */
+  /** With watchOutage: each held viewer's first new video frame (epoch ms → viewers), and those without one. */
   resumes: Map<number, number>;
-  gapsMs: ReturnType<Histogram['summary']>;
+  neverResumed: number;
 }
 
 export function mergeViews(reports: ViewReport[]): MergedViews {
   const ttfb = new Histogram();
   const ttfk = new Histogram();
   const lat = new Histogram();
-  const gaps = new Histogram();
+  let neverResumed = 0;
   const resumes = new Map<number, number>();
   const failures: Record<string, number> = {};
   const perSecond = new Map<number, number>();
@@ -126,10 +139,9 @@ export function mergeViews(reports: ViewReport[]): MergedViews {
     ttfb.merge(Histogram.fromSparse(r.ttfb));
     ttfk.merge(Histogram.fromSparse(r.ttfk));
     lat.merge(Histogram.fromSparse(r.latency));
-    gaps.merge(Histogram.fromSparse(r.gaps));
+    neverResumed += r.neverResumed;
     for (const [k, v] of Object.entries(r.resumes)) {
-      const ms = Number(k) * 10;
-      resumes.set(ms, (resumes.get(ms) ?? 0) + v);
+      resumes.set(Number(k), (resumes.get(Number(k)) ?? 0) + v);
     }
     for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.perSecond))
@@ -161,6 +173,6 @@ export function mergeViews(reports: ViewReport[]): MergedViews {
     plateauEnd: to * 1000,
     loadCpuSeconds: Math.round(cpu * 10) / 10,
     resumes,
-    gapsMs: gaps.summary(),
+    neverResumed,
   };
 }

@@ -25,11 +25,21 @@ export interface ViewJob {
   /** Read the SEI clock of each video frame and record the delay. */
   latency: boolean;
   /**
-   * A pause in video longer than this is an outage (edge-reconnect): record when video resumed
-   * and how long it paused. Undefined: not watched.
+   * Watch for an outage (edge-reconnect): the harness announces the moment it kills the origin
+   * (an `outage` message); each viewer then records when its first video frame stamped (SEI
+   * clock, sei-clock.ts) at or after that moment arrives, i.e. its first frame from the new
+   * publish. Needs a publisher that stamps every frame.
    */
-  resumeGapMs?: number;
+  watchOutage?: boolean;
 }
+
+/** The harness's messages to a worker after its job: the origin was killed at `atMs` (epoch). */
+export interface OutageMessage {
+  type: 'outage';
+  atMs: number;
+}
+
+export type HarnessMessage = WorkerJob | OutageMessage;
 
 export interface PublishJob {
   role: 'publish';
@@ -57,10 +67,12 @@ export interface ViewReport {
   bytes: number;
   /** Bytes received per wall-clock second (epoch seconds → bytes). */
   perSecond: Record<string, number>;
-  /** Video resumes after a pause over resumeGapMs: epoch time in 10 ms units → viewers. */
+  /**
+   * With watchOutage, over the viewers that held to the end: when each one's first new video
+   * frame arrived (epoch ms → viewers), and how many held without one.
+   */
   resumes: Record<string, number>;
-  /** Those pauses' lengths (sparse ms histogram). */
-  gaps: [number, number][];
+  neverResumed: number;
   /** Wall clock when the last viewer had been opened and when the first one's hold ended. */
   allConnectedAt: number;
   firstClosedAt: number;
@@ -82,5 +94,7 @@ export type WorkerReport = ViewReport | PublishReport;
 export type WorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; connected: number; done: number }
+  /** A publish job's publishers have all started (RTMP publish accepted, or `failed`) at `at` (epoch ms). */
+  | { type: 'published'; at: number; failed: number }
   | { type: 'done'; report: WorkerReport }
   | { type: 'error'; message: string };

@@ -12,7 +12,7 @@ export class ViewStats {
   bytes = 0;
   private readonly perSecond = new Map<number, number>();
   private readonly resumes = new Map<number, number>();
-  readonly gaps = new Histogram();
+  neverResumed = 0;
   allConnectedAt = 0;
   firstClosedAt = 0;
 
@@ -22,11 +22,10 @@ export class ViewStats {
     this.perSecond.set(sec, (this.perSecond.get(sec) ?? 0) + n);
   }
 
-  /** Video came back at `nowMs` (epoch) after a pause of `gapMs`. */
-  resumed(nowMs: number, gapMs: number): void {
-    const at = Math.floor(nowMs / 10);
+  /** A viewer's first video frame of the new publish arrived at `atMs` (epoch). */
+  resumed(atMs: number): void {
+    const at = Math.round(atMs);
     this.resumes.set(at, (this.resumes.get(at) ?? 0) + 1);
-    this.gaps.record(gapMs);
   }
 
   fail(reason: string): void {
@@ -46,7 +45,7 @@ export class ViewStats {
       bytes: this.bytes,
       perSecond: Object.fromEntries(this.perSecond),
       resumes: Object.fromEntries(this.resumes),
-      gaps: this.gaps.toSparse(),
+      neverResumed: this.neverResumed,
       allConnectedAt: this.allConnectedAt,
       firstClosedAt: this.firstClosedAt,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,

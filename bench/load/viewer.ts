@@ -9,9 +9,16 @@ export interface ViewerOptions {
   latency: boolean;
   /** Source address to bind (spreads connections over 127.0.0.0/8), or undefined. */
   localAddress: string | undefined;
-  /** Record video resuming after a pause longer than this (ms), if set. */
-  resumeGapMs?: number;
+  /**
+   * Shared by a worker's viewers: the origin's kill time (µs since the epoch), Infinity until
+   * the harness announces it. Set: each viewer records its first video frame stamped at or after
+   * it (edge-reconnect).
+   */
+  outage?: { atMicros: number };
 }
+
+/** Prefix of a failure reason of a viewer that was watching and ended after the outage's announcement. */
+export const AFTER_KILL = 'after the kill: ';
 
 /**
  * The protocol-independent half of one viewer: timing, the FLV check, the verdict. A protocol
@@ -22,8 +29,8 @@ export abstract class BenchViewer {
   /** Wall clock at start (µs): frames stamped before it came from the GOP cache, not live. */
   private readonly startedMicros = nowMicros();
   lastDataAt = this.startedAt;
-  /** When the last video frame's bytes arrived (the chunk's time, not one clock read per frame). */
-  private lastVideoAt = 0;
+  /** Epoch ms when the first video frame of the new publish arrived (watchOutage), or 0. */
+  private resumedAt = 0;
   connectedAt = 0;
   private firstByte = false;
   finished = false;
@@ -35,31 +42,29 @@ export abstract class BenchViewer {
     private readonly onFinished: (v: BenchViewer) => void,
   ) {
     stats.attempted++;
+    const outage = opts.outage;
     this.check = new FlvStreamCheck({
-      headBytes: opts.latency ? CLOCK_HEAD_BYTES : 2,
+      headBytes: opts.latency || outage ? CLOCK_HEAD_BYTES : 2,
       onFirstKeyframe: () => this.stats.ttfk.record(performance.now() - this.startedAt),
       onVideo:
-        opts.latency || opts.resumeGapMs !== undefined
+        opts.latency || outage
           ? (head, len) => {
-              if (opts.resumeGapMs !== undefined) this.noteVideo(opts.resumeGapMs);
-              if (!opts.latency) return;
               const sent = readClock(head, len);
+              if (sent === undefined) return;
+              // The first frame the publisher stamped after the kill is the first one of the
+              // new publish: it cannot have been in any buffer before the kill. Its arrival is
+              // the chunk's time (lastDataAt), the viewer's "video back".
+              if (outage && this.resumedAt === 0 && sent >= outage.atMicros) {
+                this.resumedAt = performance.timeOrigin + this.lastDataAt;
+              }
               // Only frames sent after the viewer connected measure the live path: the cached
               // GOP a joining viewer gets first is seconds old by design.
-              if (sent !== undefined && sent >= this.startedMicros) {
+              if (opts.latency && sent >= this.startedMicros) {
                 this.stats.latency.record((nowMicros() - sent) / 1000);
               }
             }
           : undefined,
     });
-  }
-
-  private noteVideo(gapMs: number): void {
-    const at = this.lastDataAt;
-    if (this.lastVideoAt > 0 && at - this.lastVideoAt > gapMs) {
-      this.stats.resumed(performance.timeOrigin + at, at - this.lastVideoAt);
-    }
-    this.lastVideoAt = at;
   }
 
   /** Closes the connection without judging (the shell's close handler must not count it). */
@@ -82,7 +87,15 @@ export abstract class BenchViewer {
     if (this.finished) return;
     if (now - this.startedAt >= this.opts.holdMs) return this.end(undefined);
     if (!this.check.keyframeSeen && now - this.startedAt > this.opts.keyframeTimeoutMs) {
-      return this.end(`no keyframe in ${this.opts.keyframeTimeoutMs / 1000} s`);
+      // Which step it stalled at tells a full accept queue (SYN unanswered) from a server that
+      // accepted but never served, or served no keyframe.
+      const step =
+        this.connectedAt === 0
+          ? 'not connected'
+          : !this.firstByte
+            ? 'connected, no media byte'
+            : 'no keyframe in the media';
+      return this.end(`no keyframe in ${this.opts.keyframeTimeoutMs / 1000} s (${step})`);
     }
     if (now - this.lastDataAt > this.opts.stallMs) this.end(`no data for ${this.opts.stallMs / 1000} s`);
   }
@@ -93,8 +106,15 @@ export abstract class BenchViewer {
     this.finished = true;
     this.disconnect();
     if (failure === undefined && !this.check.keyframeSeen) failure = 'no keyframe';
-    if (failure === undefined) this.stats.succeeded++;
-    else this.stats.fail(failure);
+    if (failure === undefined) {
+      this.stats.succeeded++;
+      if (this.resumedAt > 0) this.stats.resumed(this.resumedAt);
+      else if (this.opts.outage && Number.isFinite(this.opts.outage.atMicros)) this.stats.neverResumed++;
+    } else if (this.opts.outage && Number.isFinite(this.opts.outage.atMicros) && this.check.keyframeSeen) {
+      // Watching when the origin went and then lost: the outage's loss, which the reconnect
+      // figures count apart from viewers that never got going in the ramp.
+      this.stats.fail(`${AFTER_KILL}${failure}`);
+    } else this.stats.fail(failure);
     this.onFinished(this);
   }
 }

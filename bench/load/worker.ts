@@ -5,7 +5,7 @@
  */
 import { Histogram } from '../lib/histogram.js';
 import { HttpFlvViewer } from './http-flv-viewer.js';
-import type { PublishJob, ViewJob, WorkerJob, WorkerMessage, WorkerReport } from './job.js';
+import type { HarnessMessage, PublishJob, ViewJob, WorkerMessage, WorkerReport } from './job.js';
 import { RtmpLiteViewer } from './rtmp-lite-viewer.js';
 import { loadLoopSource, TagPublisher } from './tag-publisher.js';
 import { ViewStats } from './view-stats.js';
@@ -16,6 +16,8 @@ import { WsFlvViewer } from './ws-flv-viewer.js';
 const SOURCE_ADDRESSES = 253;
 const SWEEP_MS = 200;
 const PUBLISH_TICK_MS = 5;
+/** The origin's kill time once the harness announces it (edge-reconnect); shared by all viewers. */
+const outage = { atMicros: Number.POSITIVE_INFINITY };
 
 function send(msg: WorkerMessage): void {
   process.send?.(msg);
@@ -44,7 +46,7 @@ async function runView(job: ViewJob): Promise<WorkerReport> {
       keyframeTimeoutMs: job.keyframeTimeoutMs,
       stallMs: job.stallMs,
       latency: job.latency,
-      resumeGapMs: job.resumeGapMs,
+      ...(job.watchOutage ? { outage } : {}),
       localAddress: `127.0.0.${2 + (globalIndex % SOURCE_ADDRESSES)}`,
     };
     const Shell =
@@ -92,6 +94,7 @@ async function runPublish(job: PublishJob): Promise<WorkerReport> {
   const pubs = job.urls.map((u) => new TagPublisher(u, source, job.stampClock, lag));
   await new Promise((r) => setTimeout(r, Math.max(0, job.startAt - Date.now())));
   await Promise.all(pubs.map((p) => p.start()));
+  send({ type: 'published', at: Date.now(), failed: pubs.filter((p) => p.failure).length });
   const tick = setInterval(() => {
     for (const p of pubs) p.tick();
   }, PUBLISH_TICK_MS);
@@ -111,7 +114,15 @@ async function runPublish(job: PublishJob): Promise<WorkerReport> {
   };
 }
 
-process.once('message', (job: WorkerJob) => {
+let started = false;
+process.on('message', (msg: HarnessMessage) => {
+  if ('type' in msg) {
+    if (msg.type === 'outage') outage.atMicros = msg.atMs * 1000;
+    return;
+  }
+  if (started) return;
+  started = true;
+  const job = msg;
   const run = job.role === 'view' ? runView(job) : runPublish(job);
   run.then(
     (report) => {

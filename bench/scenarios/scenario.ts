@@ -61,7 +61,10 @@ export function describe(r: ViewRunResult, viewers: number): string {
     `; ttfb p50/p99 ${v.ttfbMs.p50}/${v.ttfbMs.p99} ms; first keyframe p50/p95/p99 ${v.firstKeyframeMs.p50}/${v.firstKeyframeMs.p95}/${v.firstKeyframeMs.p99} ms`,
     v.latencyMs.n > 0 ? `; delay p50/p99 ${v.latencyMs.p50}/${v.latencyMs.p99} ms` : '',
     `; plateau ${v.plateauMbps} Mbit/s over ${v.plateauSeconds} s`,
-    `; server CPU ${f.cpuSeconds} s, RSS base/plateau/peak ${f.baseRssMiB}/${f.plateauRssMiB}/${f.peakRssMiB} MiB`,
+    `; server CPU ${f.cpuSeconds} s (${f.waitSeconds} s runnable but waiting for a core), RSS base/plateau/peak ${f.baseRssMiB}/${f.plateauRssMiB}/${f.peakRssMiB} MiB`,
+    f.perProcess
+      ? ` (${f.perProcess.map((p) => `${p.root ? 'primary' : `worker ${p.pid}`} ${p.cpuSeconds} s CPU, ${p.waitSeconds} s waiting for a core, ${p.peakFds} fds`).join('; ')})`
+      : '',
     f.killedOverRssCap ? ' (KILLED over the RSS cap)' : '',
     `; load CPU ${v.loadCpuSeconds} s`,
   ].join('');

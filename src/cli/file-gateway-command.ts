@@ -34,6 +34,7 @@ export async function fileGatewayCommand(
     return runClustered({
       name: 'file-gateway',
       workers,
+      accept: config.workerAccept,
       log,
       worker: (wlog) => {
         const g = new FileGateway(config, wlog);

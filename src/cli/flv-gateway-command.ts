@@ -53,6 +53,7 @@ export async function flvGatewayCommand(
     return runClustered({
       name: 'flv-gateway',
       workers,
+      accept: config.workerAccept,
       log,
       worker: (wlog, link) => {
         // GET /api/streams on any worker answers for all of them.

@@ -30,6 +30,7 @@ export async function serveCommand(args: string[], env: NodeJS.ProcessEnv = proc
     return runClustered({
       name: 'serve',
       workers,
+      accept: config.workerAccept,
       log,
       // Once, before any worker accepts a publish that could reuse a folder a crash left.
       beforeFork: () => recoverRecordings(config, log),

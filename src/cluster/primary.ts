@@ -4,19 +4,17 @@
  * the API's sum over workers), replaces a worker that dies, and on SIGINT/SIGTERM asks each to
  * shut down gracefully and exits once all have.
  *
- * Why node:cluster with its default round-robin handoff (bench/RESULTS.md has the figures): the
- * primary accepts and passes each connection to the next worker in turn, so N workers hold equal
- * shares of the viewers — which matters more than anything else here, because one process may
- * hold at most ~19,900 sockets (the file limit) and a ramp of viewers that piles onto one worker
- * fails there while the other idles. With SCHED_NONE (each worker accepts on the shared socket,
- * the nearest Node has to SO_REUSEPORT) the kernel wakes whichever worker is idle in accept, and a
- * ramp lands very unevenly (the busy fan-out worker accepts less); Node offers no per-worker
- * SO_REUSEPORT listener on Node 20.
+ * How the workers share the ports is accept-mode.ts's (`--worker-accept`): by default each worker
+ * accepts itself — on its own SO_REUSEPORT socket where Node has it, else on the one shared
+ * socket — because cluster's round-robin handoff (the primary accepts and passes each connection
+ * over IPC, one in flight per worker) was measured to be the bottleneck of a ramp of viewers
+ * (bench/RESULTS.md, 2026-12-02 session 19).
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
 import { onSignals } from '../util/process-signals.js';
+import { acceptMode, applyAcceptMode, type WorkerAccept } from './accept-mode.js';
 import { StreamDirectory } from './directory.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 
@@ -24,6 +22,8 @@ export interface PrimaryOptions {
   /** The command, for messages: 'serve', 'flv-gateway', 'file-gateway'. */
   readonly name: string;
   readonly workers: number;
+  /** How the workers share the ports (accept-mode.ts); default `auto`. */
+  readonly accept?: WorkerAccept;
   readonly log: Logger;
   /** Runs once before the first fork (the origin's crash recovery of recordings). */
   readonly beforeFork?: () => Promise<void>;
@@ -61,6 +61,9 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   };
   const off = onSignals({ SIGINT: onSignal, SIGTERM: onSignal, SIGHUP: onHup });
   try {
+    const mode = acceptMode(opts.accept ?? 'auto');
+    applyAcceptMode(mode);
+    log.debug({ accept: mode }, 'how the workers share the ports');
     await opts.beforeFork?.();
   } catch (err) {
     off();

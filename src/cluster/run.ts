@@ -7,6 +7,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { connIdsFrom } from '../log.js';
 import { onSignals, reloadOnHup } from '../util/process-signals.js';
+import type { WorkerAccept } from './accept-mode.js';
 import { type PrimaryOptions, runPrimary } from './primary.js';
 import { PrimaryLink, serveAsWorker } from './worker-link.js';
 
@@ -23,6 +24,8 @@ export interface WorkerServer {
 export interface ClusterSpec {
   readonly name: string;
   readonly workers: number;
+  /** `--worker-accept`: how the workers share the ports (accept-mode.ts). */
+  readonly accept: WorkerAccept;
   readonly log: Logger;
   /** In the primary, once, before any worker is forked (crash recovery). */
   readonly beforeFork?: () => Promise<void>;
@@ -37,6 +40,7 @@ export async function runClustered(spec: ClusterSpec): Promise<number> {
     return runPrimary({
       name: spec.name,
       workers: spec.workers,
+      accept: spec.accept,
       log: spec.log.child({ cluster: 'primary' }),
       beforeFork: spec.beforeFork,
       afterDeath: spec.afterDeath,

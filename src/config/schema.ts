@@ -41,6 +41,14 @@ const WORKERS = processCount(
   'worker processes sharing the ports (auto: one per core); 1 is a single process',
 );
 
+/** `--worker-accept`: how N workers share a port (src/cluster/accept-mode.ts, bench/RESULTS.md). */
+const WORKER_ACCEPT = choice(
+  ['auto', 'round-robin', 'shared', 'reuseport'],
+  'auto',
+  'with --workers: how workers share a port: each its own SO_REUSEPORT socket (reuseport, Node 22.12+), all accepting on one (shared), or the primary handing out connections (round-robin); auto: reuseport where Node has it, else shared',
+  { arg: 'MODE' },
+);
+
 /**
  * Bounds against abuse every server port has (README "Limits that protect the server"). Each one
  * passed costs the one connection, is counted (/metrics `estuary_limit_hits_total{limit}`) and
@@ -111,6 +119,12 @@ export const VIEWER_SETTINGS = {
       flag: false,
     },
   ),
+  fanoutWritesPerMs: int(
+    32,
+    'writes per ms a large audience of one stream is held near (frames coalesce into fewer, larger writes); split between the --workers processes',
+    { min: 1, max: 10_000 },
+    { flag: false },
+  ),
   gopCacheMaxBytes: int(32 * MiB, 'most bytes the GOP cache of a stream holds', { min: 0 }, { flag: false }),
   gopCacheMaxMs: int(30_000, 'longest span the GOP cache of a stream holds, ms', { min: 0 }, { flag: false }),
 } as const;
@@ -171,6 +185,7 @@ export const PLAY_CALLBACK_SETTINGS = {
 export const SERVE_SETTINGS = {
   ...COMMON_SETTINGS,
   workers: WORKERS,
+  workerAccept: WORKER_ACCEPT,
   rtmpPort: port(1935, 'RTMP publish and play'),
   httpPort: port(8501, 'HTTP-FLV publish (POST) and play, WebSocket-FLV publish and play'),
   webPort: port(8000, 'web port: dashboard and players, recordings, JSON API'),
@@ -272,6 +287,7 @@ export type ServeConfig = ConfigOf<typeof SERVE_SETTINGS>;
 export const FILES_SETTINGS = {
   ...COMMON_SETTINGS,
   workers: WORKERS,
+  workerAccept: WORKER_ACCEPT,
   port: port(8100, 'listen port (also the second argument)'),
   root: text('./data', "the directory served: the origin's data directory", { arg: 'DIR' }),
   dir: toggle(false, 'directory listings (off: a directory without index.html is 403)'),
@@ -336,6 +352,7 @@ export type FilesConfig = ConfigOf<typeof FILES_SETTINGS>;
 export const EDGE_SETTINGS = {
   ...COMMON_SETTINGS,
   workers: WORKERS,
+  workerAccept: WORKER_ACCEPT,
   port: port(8080, 'listen port: HTTP-FLV and WebSocket-FLV play, /api/streams (also the first argument)'),
   upstream: optionalText(
     'the origin or edge to pull from, http://HOST:PORT (also the second argument); a path prefix is kept',

@@ -4,10 +4,13 @@
  * losses), the live port's server in its play-only form (the same HTTP-FLV and WS-FLV play, hub,
  * GOP cache and fan-out as the origin), `/api/streams` beside it, and a stats line.
  */
+
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
+import { listenOptions } from '../cluster/accept-mode.js';
+import { workerCount } from '../cluster/worker-count.js';
 import { reloadSettings } from '../config/reload.js';
 import { EDGE_SETTINGS, type EdgeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
@@ -21,7 +24,7 @@ import { LiveHttpServer } from '../http-flv/live-server.js';
 import { Admission } from '../hub/admission.js';
 import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
-import type { ViewerBudget } from '../hub/viewer.js';
+import { type ViewerBudget, viewerBudget } from '../hub/viewer.js';
 import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
@@ -150,10 +153,7 @@ export class Edge {
     this.guard = new AccessGuard(config, log.child({ component: 'auth' }));
     this.guard.install(this.admission, this.hub);
     this.streamStats = new StreamStats(this.hub);
-    const budget: ViewerBudget = {
-      maxBufferedBytes: config.viewerMaxBufferedBytes,
-      stallTimeoutMs: config.viewerStallTimeoutMs,
-    };
+    const budget: ViewerBudget = viewerBudget(config, workerCount(config.workers));
     this.metrics = createMetricsRegistry();
     const routes = new Router()
       .get('/api/streams', async (_req, res) => sendJson(res, 200, gather ? await gather() : this.describe()))
@@ -216,7 +216,9 @@ export class Edge {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // A deep accept queue, as on the origin: a ramp of 1,000 viewers a second (origin.ts).
-      server.listen({ port: this.config.port, host, backlog: 4096 }, () => {
+      // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
+      const own = listenOptions(this.config.workerAccept, this.config.port);
+      server.listen({ port: this.config.port, host, backlog: 4096, ...own }, () => {
         server.off('error', reject);
         resolve();
       });

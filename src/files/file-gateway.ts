@@ -5,11 +5,13 @@
  * and the one shared in-memory copy of hot segments and playlists (http/file-cache.ts). Wiring,
  * the connection bounds and their counters.
  */
+
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { listenOptions } from '../cluster/accept-mode.js';
 import { reloadSettings } from '../config/reload.js';
 import { FILES_SETTINGS, type FilesConfig } from '../config/schema.js';
 import { type AccessLogSink, logAccess } from '../http/access-log.js';
@@ -173,10 +175,14 @@ export class FileGateway {
     const { host, port } = this.config;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ host, port, backlog: 4096 }, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
+      // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
+      this.server.listen(
+        { host, port, backlog: 4096, ...listenOptions(this.config.workerAccept, port) },
+        () => {
+          this.server.off('error', reject);
+          resolve();
+        },
+      );
     });
     const bound = (this.server.address() as AddressInfo).port;
     const urls = reachableHosts(host).map((h) => `http://${h}:${bound}/`);

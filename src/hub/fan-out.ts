@@ -81,7 +81,8 @@ interface JoinCache {
  * the spacing grows with the audience, 1 ms per VIEWERS_PER_MS viewers: the fan-out stays near
  * VIEWERS_PER_MS × 1,000 writes a second whatever the audience, up to the MAX_INTERVAL_MS cap
  * (32,000 viewers). 64 per ms dropped 5,101 of 19,500 viewers (accept starved); 32 per ms
- * served all of them.
+ * served all of them. VIEWERS_PER_MS is the default of the budget's `writesPerMs`
+ * (`fanoutWritesPerMs`, split between `--workers` processes: viewer.ts viewerBudget).
  *
  * Video frames (and audio in an audio-only stream) are flushed as soon as the spacing allows,
  * on the next turn of the event loop; other audio waits up to NON_URGENT_HOLD_MS for the next
@@ -353,7 +354,7 @@ export class FanOut implements StreamSubscriber {
     if (this.round) return;
     const n = this.viewers.size;
     const small = n <= IMMEDIATE_VIEWERS;
-    const spacing = small ? 0 : Math.min(MAX_INTERVAL_MS, n / VIEWERS_PER_MS);
+    const spacing = small ? 0 : Math.min(MAX_INTERVAL_MS, n / (this.budget.writesPerMs ?? VIEWERS_PER_MS));
     const due = this.lastFlushAt + (urgent || small ? spacing : Math.max(spacing, NON_URGENT_HOLD_MS));
     if (this.flushTimer) {
       if (due >= this.flushDue) return;

@@ -3,6 +3,8 @@ import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
+import { listenOptions, type WorkerAccept } from '../cluster/accept-mode.js';
+import { workerCount } from '../cluster/worker-count.js';
 import { reloadSettings } from '../config/reload.js';
 import { SERVE_SETTINGS, type ServeConfig } from '../config/schema.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
@@ -16,7 +18,7 @@ import { LiveHttpServer } from '../http-flv/live-server.js';
 import { Admission } from '../hub/admission.js';
 import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
-import type { ViewerBudget } from '../hub/viewer.js';
+import { type ViewerBudget, viewerBudget } from '../hub/viewer.js';
 import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
@@ -170,10 +172,7 @@ export class Origin {
     this.guard.install(this.admission, this.hub);
     // Auth keys, address lists and callbacks change live on a reload (SIGHUP).
     this.onReconfigure(AUTH_LIVE_SETTINGS, (next) => this.guard.reload(next));
-    const budget: ViewerBudget = {
-      maxBufferedBytes: config.viewerMaxBufferedBytes,
-      stallTimeoutMs: config.viewerStallTimeoutMs,
-    };
+    const budget: ViewerBudget = viewerBudget(config, workerCount(config.workers));
     this.rtmp = new RtmpServer({
       hub: this.hub,
       admission: this.admission,
@@ -307,9 +306,10 @@ export class Origin {
     const { host } = this.config;
     // Finish what a crash left unfinished before a new publish can reuse its folders.
     if (this.options.recover !== false) await this.recordings.recover();
-    const rtmp = await listen(this.rtmp.server, this.config.rtmpPort, host);
-    const http = await listen(this.live.server, this.config.httpPort, host);
-    const web = await listen(this.web.server, this.config.webPort, host);
+    const accept = this.config.workerAccept;
+    const rtmp = await listen(this.rtmp.server, this.config.rtmpPort, host, accept);
+    const http = await listen(this.live.server, this.config.httpPort, host, accept);
+    const web = await listen(this.web.server, this.config.webPort, host, accept);
     this.ports = { rtmp, http, web };
     this.stats.start();
     this.started = true;
@@ -354,14 +354,20 @@ export class Origin {
   }
 }
 
-function listen(server: Server | NetServer, port: number, host: string): Promise<number> {
+function listen(
+  server: Server | NetServer,
+  port: number,
+  host: string,
+  accept: WorkerAccept,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
     // A deep accept queue: a ramp of 1,000 viewers a second outruns Node's default of 511 while
     // a fan-out flush holds the event loop, and a dropped SYN costs the client a 1 s retry
     // (bench/RESULTS.md). The kernel caps it at net.core.somaxconn.
-    server.listen({ port, host, backlog: 4096 }, () => {
+    // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
+    server.listen({ port, host, backlog: 4096, ...listenOptions(accept, port) }, () => {
       server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });

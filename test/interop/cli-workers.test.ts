@@ -105,7 +105,12 @@ async function playOnOtherWorker(
 before(async () => {
   if (!FFMPEG || !FFPROBE) return;
   // Two workers and a primary each load the code: on a loaded 2-core machine that takes a while.
-  server = await startServerProcess({ workers: 2, logLevel: 'debug', adminToken: TOKEN }, 512, undefined, {
+  // Round-robin: consecutive connections alternate between the workers, so a viewer meant for the
+  // other worker gets there on its first retry. With the default (each worker accepting itself)
+  // the idle worker may win several in a row, and retries long enough apart let the other
+  // worker's pull be released between two viewers (a second "pulling" line).
+  const config = { workers: 2, workerAccept: 'round-robin', logLevel: 'debug', adminToken: TOKEN };
+  server = await startServerProcess(config, 512, undefined, {
     listenMs: 60_000,
     lifetimeMs: 300_000,
   });

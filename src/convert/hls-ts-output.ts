@@ -25,6 +25,8 @@ export class HlsTsOutput implements ConvertOutput {
   private readonly buffers = [writeBuffer(), writeBuffer()];
   /** The previous segment's commit, under way. */
   private closing: Promise<void> | undefined;
+  /** The next segment's file, opened ahead so a new segment does not wait for an open. */
+  private next: Promise<FileSink> | undefined;
   private readonly files: string[] = [];
   private bytes = 0;
 
@@ -60,11 +62,28 @@ export class HlsTsOutput implements ConvertOutput {
     // The segment before the previous one used the buffer this one takes: it must be done.
     if (before) await before;
     const sequence = this.files.length;
-    const file = inDir(this.names, this.names.segment(sequence));
-    this.open = await FileSink.create(file, this.buffers[sequence % 2]);
-    this.files.push(file);
+    const next = this.next ?? this.openSegment(sequence);
+    this.next = undefined;
+    this.open = await next;
+    this.files.push(this.open.path);
+    this.next = this.openSegment(sequence + 1);
     await this.open.write(this.muxer!.writeTables());
     await this.open.write(this.muxer!.writeFrame(frame));
+  }
+
+  private openSegment(sequence: number): Promise<FileSink> {
+    const file = inDir(this.names, this.names.segment(sequence));
+    const p = FileSink.create(file, this.buffers[sequence % 2]);
+    p.catch(() => {}); // thrown where it is awaited
+    return p;
+  }
+
+  /** Closes and removes the segment file opened ahead and not needed. */
+  private async dropNext(): Promise<void> {
+    const next = this.next;
+    this.next = undefined;
+    const sink = await next?.catch(() => undefined);
+    await sink?.discard();
   }
 
   /** Starts closing the open segment (awaited by the next startSegment or finish). */
@@ -84,6 +103,7 @@ export class HlsTsOutput implements ConvertOutput {
     const last = this.closeSegment();
     await before;
     await last;
+    await this.dropNext();
     this.segmenter!.finish();
     const playlist = this.segmenter!.playlist(true);
     // The segmenter names segments for the recorder's folders; here they are named after the playlist.
@@ -97,6 +117,7 @@ export class HlsTsOutput implements ConvertOutput {
 
   async abort(): Promise<void> {
     await this.closing?.catch(() => {});
+    await this.dropNext().catch(() => {});
     await this.open?.discard();
     for (const f of this.files) await rm(f, { force: true });
   }

@@ -317,7 +317,7 @@ async function runPass(
     return true;
   };
 
-  const gen = source.batches();
+  const gen = source.batches({ sizesOnly: output.sizesOnly?.(pass) === true });
   try {
     reading: for (;;) {
       if (options.signal?.aborted) throw new ConvertError('interrupted', 'interrupted');

@@ -43,7 +43,9 @@ export class FileSink {
    */
   static async create(path: string, buffer?: Buffer, spare?: Buffer): Promise<FileSink> {
     const fh = await open(path + TMP_SUFFIX, 'w');
-    return buffer ? new FileSink(path, fh, buffer, spare) : new FileSink(path, fh, writeBuffer(), writeBuffer());
+    return buffer
+      ? new FileSink(path, fh, buffer, spare)
+      : new FileSink(path, fh, writeBuffer(), writeBuffer());
   }
 
   /** Bytes handed to the sink so far: the file offset the next byte lands at. */

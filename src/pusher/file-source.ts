@@ -4,6 +4,7 @@
  * `events()` call is one pass over the file, so `--loop` simply asks again.
  */
 import { type FileHandle, open } from 'node:fs/promises';
+import { setImmediate } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
 import {
   AacPacketType,
@@ -21,6 +22,7 @@ import { Mp4Demuxer, type RandomAccessReader } from '../formats/mp4/demuxer.js';
 import type { MediaFrame } from '../media/frame.js';
 import { TimestampUnwrapper } from '../media/time.js';
 import type { Track } from '../media/track.js';
+import { FlvSizeScan } from './flv-size-scan.js';
 import { flvReadyTrack } from './flv-track.js';
 import { readMp4DurationMs } from './mp4-duration.js';
 import { PushError } from './push-error.js';
@@ -36,6 +38,8 @@ export type SourceEvent =
 const FLV_READ_BYTES = 64 * 1024;
 /** Most bytes given to the tag reader at once (see FlvFileSource.batches). */
 const SLICE_BYTES = 256 * 1024;
+/** Tags per batch of a sizes-only pass: a few ms of synchronous reads between turns of the event loop. */
+const SCAN_BATCH_TAGS = 2048;
 
 export interface OpenOptions {
   /** FLV read size (default 64 KiB: a paced push needs little at a time; a converter wants more). */
@@ -48,6 +52,16 @@ export interface OpenOptions {
    */
   reuseBuffers?: boolean;
 }
+export interface BatchOptions {
+  /**
+   * For a pass that needs only each frame's size, times and flags (fast-start MP4's sample
+   * tables): frames then carry a `data` of the right length whose bytes are unspecified, and an
+   * FLV file is read only at its tag headers (flv-size-scan.ts). Tracks and metadata are real.
+   * MP4 files give their real frames either way.
+   */
+  sizesOnly?: boolean;
+}
+
 /** The pre-flight check reads events until a frame of each track, or this many events. */
 const PREFLIGHT_EVENTS = 200;
 
@@ -66,7 +80,7 @@ export interface MediaFileSource {
   readonly trailingBytes: number;
   events(): AsyncGenerator<SourceEvent>;
   /** The same events, several at a time (in order); frame data lent until the next batch is asked for. */
-  batches(): AsyncGenerator<SourceEvent[]>;
+  batches(options?: BatchOptions): AsyncGenerator<SourceEvent[]>;
   close(): Promise<void>;
 }
 
@@ -215,7 +229,11 @@ class FlvFileSource implements MediaFileSource {
    * pieces, so a malformed tag costs at most the frames of its slice: those before it in the
    * slice's batch are still given (the batch, then the error).
    */
-  async *batches(): AsyncGenerator<SourceEvent[]> {
+  async *batches(options: BatchOptions = {}): AsyncGenerator<SourceEvent[]> {
+    if (options.sizesOnly) {
+      yield* this.sizeBatches();
+      return;
+    }
     const tags = new FlvTagReader();
     const demux = new FlvToFrames();
     const clock = new TimestampUnwrapper();
@@ -253,10 +271,41 @@ class FlvFileSource implements MediaFileSource {
     this.trailingBytes = tags.bytesBuffered;
   }
 
-  private demuxTag(raw: FlvTag, demux: FlvToFrames, clock: TimestampUnwrapper, out: SourceEvent[]): void {
+  /**
+   * batches({ sizesOnly }): the tags from FlvSizeScan's synchronous reads, SCAN_BATCH_TAGS at a
+   * time, with a turn of the event loop between batches (signals, timers and other I/O go on).
+   */
+  private async *sizeBatches(): AsyncGenerator<SourceEvent[]> {
+    const scan = new FlvSizeScan(this.fh.fd, this.reader.size);
+    const demux = new FlvToFrames();
+    const clock = new TimestampUnwrapper();
+    while (!scan.done) {
+      const batch: SourceEvent[] = [];
+      try {
+        for (let i = 0; i < SCAN_BATCH_TAGS; i++) {
+          const tag = scan.next();
+          if (!tag) break;
+          this.demuxTag(tag, demux, clock, batch, true);
+        }
+      } catch (err) {
+        if (batch.length > 0) yield batch;
+        throw err;
+      }
+      if (batch.length > 0) yield batch;
+      if (!scan.done) await setImmediate();
+    }
+    this.trailingBytes = scan.trailingBytes;
+  }
+
+  private demuxTag(
+    raw: FlvTag,
+    demux: FlvToFrames,
+    clock: TimestampUnwrapper,
+    out: SourceEvent[],
+    lent = this.options.reuseBuffers === true,
+  ): void {
     // Tracks and metadata outlive the read (a Track keeps its config): never lend those bytes.
-    const tag =
-      this.options.reuseBuffers && describesStream(raw) ? { ...raw, body: Buffer.from(raw.body) } : raw;
+    const tag = lent && describesStream(raw) ? { ...raw, body: Buffer.from(raw.body) } : raw;
     for (const ev of demux.push(tag, clock.unwrap(tag.timestamp))) {
       if (ev.kind === 'metadata') {
         const d = ev.values.duration;

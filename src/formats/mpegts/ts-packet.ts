@@ -130,7 +130,9 @@ export function packetizePes(opts: PacketizeOptions): Buffer {
   const size = count * TS_PACKET_SIZE;
   const out = opts.out && opts.out.length >= size ? opts.out : Buffer.allocUnsafe(size);
   const whole =
-    payload.length >= 4 * MAX_PAYLOAD && payload.buffer === out.buffer ? new Uint8Array(out.buffer) : undefined;
+    payload.length >= 4 * MAX_PAYLOAD && payload.buffer === out.buffer
+      ? new Uint8Array(out.buffer)
+      : undefined;
   let pos = 0;
   for (let i = 0; i < count; i++) {
     const off = i * TS_PACKET_SIZE;

@@ -226,8 +226,9 @@ class FlvFileSource implements MediaFileSource {
   /**
    * The events of each piece of the file at once: a fast consumer (the converter) then pays one
    * await per piece instead of one per frame. A read is handed to the tag reader in SLICE_BYTES
-   * pieces, so a malformed tag costs at most the frames of its slice: those before it in the
-   * slice's batch are still given (the batch, then the error).
+   * pieces (a batch each). A malformed tag ends the events, but every tag before it is still
+   * given (the batch, then the error), exactly as the sizes-only pass gives them: fast-start MP4's
+   * two passes must stop at the same frame.
    */
   async *batches(options: BatchOptions = {}): AsyncGenerator<SourceEvent[]> {
     if (options.sizesOnly) {
@@ -253,12 +254,22 @@ class FlvFileSource implements MediaFileSource {
         if (off < size) next = this.readChunk(pool, tags, off, want);
         for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
           const batch: SourceEvent[] = [];
+          const raws: FlvTag[] = [];
+          let failed: unknown;
           try {
-            for (const raw of tags.push(chunk.subarray(at, at + SLICE_BYTES)))
-              this.demuxTag(raw, demux, clock, batch);
+            tags.push(chunk.subarray(at, at + SLICE_BYTES), raws);
+          } catch (err) {
+            failed = err; // the tags before the malformed one are in `raws`: they are given first
+          }
+          try {
+            for (const raw of raws) this.demuxTag(raw, demux, clock, batch);
           } catch (err) {
             if (batch.length > 0) yield batch;
             throw err;
+          }
+          if (failed !== undefined) {
+            if (batch.length > 0) yield batch;
+            throw failed;
           }
           if (batch.length > 0) yield batch;
         }

@@ -77,6 +77,26 @@ describe('estuary convert', { timeout: 60_000 }, () => {
     }
   });
 
+  it('converts an FLV with a damaged tag header to a fast-start MP4 up to the damage', async (t) => {
+    const ffmpeg = requireTool(t, 'ffmpeg');
+    if (!ffmpeg) return;
+    const bytes = await readFile(fixture('h264-aac-bframes-10s.flv'));
+    // A tag type byte about halfway: both passes (the first reads only tag headers) must stop at it.
+    let at = 13;
+    while (at < bytes.length / 2) at += 11 + bytes.readUIntBE(at + 1, 3) + 4;
+    bytes[at] = 0x33;
+    const damaged = join(dir, 'damaged.flv');
+    await writeFile(damaged, bytes);
+    const out = join(dir, 'damaged.mp4');
+    const r = await run([damaged, out]);
+    assert.equal(r.code, CONVERT_EXIT_CODES.incomplete, r.err);
+    assert.match(r.err, /corrupt/);
+    assert.equal(await decodeErrors(ffmpeg, out), '', 'decodes without errors');
+    const result = await convertFile({ input: damaged, output: out, force: true });
+    assert.equal(result.complete, false);
+    assert.ok(result.frames.video > 100, `${result.frames.video} video frames before the damage`);
+  });
+
   it('converts a fast-start MP4 cut short up to its last whole sample', async (t) => {
     const ffmpeg = requireTool(t, 'ffmpeg');
     if (!ffmpeg) return;

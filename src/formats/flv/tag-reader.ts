@@ -51,12 +51,16 @@ export class FlvTagReader {
     return this.buffered;
   }
 
-  push(chunk: Buffer): FlvTag[] {
+  /**
+   * Takes the bytes; returns the whole tags they complete. With `into`, the tags are appended to
+   * it as they are read, so when a malformed tag throws, those before it are still there.
+   */
+  push(chunk: Buffer, into?: FlvTag[]): FlvTag[] {
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
     }
-    const tags: FlvTag[] = [];
+    const tags: FlvTag[] = into ?? [];
     for (;;) {
       const tag = this.step();
       if (tag === null) break;

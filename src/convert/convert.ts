@@ -117,7 +117,7 @@ const READ_BYTES = 4 * 1024 * 1024;
 
 async function openInput(path: string): Promise<MediaFileSource> {
   try {
-    return await openMediaFile(path, { readBytes: READ_BYTES, reuseBuffers: true });
+    return await openMediaFile(path, { readBytes: READ_BYTES, reuseBuffers: true, syncReads: true });
   } catch (err) {
     if (isPushError(err)) {
       const kind: ConvertErrorKind =

@@ -2,9 +2,7 @@
  * MPEG-TS HLS output: a VOD playlist (RFC 8216 4.3.3.5, EXT-X-ENDLIST) with its segments beside
  * it. Where segments start and how long they last is the HLS recorder's HlsSegmenter (every
  * segment kept, no live window); the bytes are TsMuxer's, PAT + PMT at the start of each segment
- * (RFC 8216 3.2). One segment file is open at a time, written as the frames come; the one before
- * it is closed and renamed into place meanwhile (each segment has its own write buffer of two, so
- * the muxer does not wait for a file's close and rename before it goes on).
+ * (RFC 8216 3.2). One segment file is open at a time, written as the frames come.
  */
 import { rm } from 'node:fs/promises';
 import { renderMediaPlaylist } from '../formats/m3u8/playlist.js';
@@ -21,12 +19,8 @@ export class HlsTsOutput implements ConvertOutput {
   private segmenter: HlsSegmenter | undefined;
   private muxer: TsMuxer | undefined;
   private open: FileSink | undefined;
-  /** Two write buffers, used by the segments in turn: one fills while the other's file closes. */
-  private readonly buffers = [writeBuffer(), writeBuffer()];
-  /** The previous segment's commit, under way. */
-  private closing: Promise<void> | undefined;
-  /** The next segment's file, opened ahead so a new segment does not wait for an open. */
-  private next: Promise<FileSink> | undefined;
+  /** One write buffer for every segment: they are written one at a time. */
+  private readonly buffer = writeBuffer();
   private readonly files: string[] = [];
   private bytes = 0;
 
@@ -57,53 +51,24 @@ export class HlsTsOutput implements ConvertOutput {
   }
 
   private async startSegment(frame: MediaFrame): Promise<void> {
-    const before = this.closing;
-    this.closing = this.closeSegment();
-    // The segment before the previous one used the buffer this one takes: it must be done.
-    if (before) await before;
+    await this.closeSegment();
     const sequence = this.files.length;
-    const next = this.next ?? this.openSegment(sequence);
-    this.next = undefined;
-    this.open = await next;
-    this.files.push(this.open.path);
-    this.next = this.openSegment(sequence + 1);
+    const file = inDir(this.names, this.names.segment(sequence));
+    this.open = await FileSink.create(file, this.buffer);
+    this.files.push(file);
     await this.open.write(this.muxer!.writeTables());
     await this.open.write(this.muxer!.writeFrame(frame));
   }
 
-  private openSegment(sequence: number): Promise<FileSink> {
-    const file = inDir(this.names, this.names.segment(sequence));
-    const p = FileSink.create(file, this.buffers[sequence % 2]);
-    p.catch(() => {}); // thrown where it is awaited
-    return p;
-  }
-
-  /** Closes and removes the segment file opened ahead and not needed. */
-  private async dropNext(): Promise<void> {
-    const next = this.next;
-    this.next = undefined;
-    const sink = await next?.catch(() => undefined);
-    await sink?.discard();
-  }
-
-  /** Starts closing the open segment (awaited by the next startSegment or finish). */
-  private closeSegment(): Promise<void> | undefined {
-    const open = this.open;
-    if (!open) return undefined;
-    this.bytes += open.position;
+  private async closeSegment(): Promise<void> {
+    if (!this.open) return;
+    this.bytes += this.open.position;
+    await this.open.commit();
     this.open = undefined;
-    const p = open.commit();
-    p.catch(() => {}); // thrown where it is awaited, not as an unhandled rejection
-    return p;
   }
 
   async finish(): Promise<OutputSummary> {
-    const before = this.closing;
-    this.closing = undefined;
-    const last = this.closeSegment();
-    await before;
-    await last;
-    await this.dropNext();
+    await this.closeSegment();
     this.segmenter!.finish();
     const playlist = this.segmenter!.playlist(true);
     // The segmenter names segments for the recorder's folders; here they are named after the playlist.
@@ -116,8 +81,6 @@ export class HlsTsOutput implements ConvertOutput {
   }
 
   async abort(): Promise<void> {
-    await this.closing?.catch(() => {});
-    await this.dropNext().catch(() => {});
     await this.open?.discard();
     for (const f of this.files) await rm(f, { force: true });
   }

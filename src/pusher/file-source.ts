@@ -3,6 +3,7 @@
  * in small pieces through one file handle: a multi-gigabyte file is never loaded whole. Each
  * `events()` call is one pass over the file, so `--loop` simply asks again.
  */
+import { readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { setImmediate } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
@@ -51,6 +52,12 @@ export interface OpenOptions {
    * keeps frames must copy them. Default false.
    */
   reuseBuffers?: boolean;
+  /**
+   * FLV: read with synchronous preads, yielding to the event loop after each read, instead of
+   * through the thread pool (see convert/file-sink.ts for why a converter wants that: a pread of a
+   * few MiB from the page cache costs a fraction of the thread pool round trip). Default false.
+   */
+  syncReads?: boolean;
 }
 export interface BatchOptions {
   /**
@@ -213,6 +220,17 @@ class FlvFileSource implements MediaFileSource {
     const n = Math.max(0, Math.min(want, this.reader.size - off));
     const s = slot;
     s.end = off + n;
+    if (this.options.syncReads) {
+      let got = 0;
+      while (got < n) {
+        const r = readSync(this.fh.fd, s.buf, got, n - got, off + got);
+        if (r === 0) break; // the file shrank while we read it
+        got += r;
+      }
+      s.end = off + got;
+      // A turn of the event loop per read: signals, timers and other I/O go on.
+      return setImmediate().then(() => s.buf.subarray(0, got));
+    }
     return this.fh.read(s.buf, 0, n, off).then(({ bytesRead }) => {
       s.end = off + bytesRead;
       return s.buf.subarray(0, bytesRead);

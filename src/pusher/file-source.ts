@@ -260,8 +260,8 @@ class FlvFileSource implements MediaFileSource {
     const want = this.options.readBytes ?? FLV_READ_BYTES;
     const size = this.reader.size;
     // The next piece is read while this one is parsed (the read runs on libuv's thread pool, so
-    // reading and demuxing overlap instead of taking turns). A converter gains most: it reads
-    // hundreds of megabytes from the page cache, and each 4 MiB read takes milliseconds.
+    // reading and demuxing overlap instead of taking turns; a paced push reads ahead by one
+    // piece). With syncReads it is simply read before this one is parsed.
     let next: Promise<Buffer> | undefined = size > 0 ? this.readChunk(pool, tags, 0, want) : undefined;
     try {
       for (let off = 0; next; ) {

@@ -42,7 +42,7 @@ ${SCENARIOS.map((s) => `  ${s.name.padEnd(14)}${s.summary}`).join('\n')}
   files            files-live, files-download and files-range in turn
   report           rewrite the figures in bench/RESULTS.md from the labelled runs in bench/results/
   mp4-merge [MIN]  peak memory of the fMP4 → MP4 merge over a long recording (bench/mp4-merge.ts)
-  convert [MIN]    estuary convert beside ffmpeg -c copy, FLV → MP4 and HLS (bench/convert.ts)
+  convert [MIN] [--reps N]  estuary convert beside ffmpeg -c copy (+faststart), FLV → MP4 and HLS (bench/convert.ts)
 
 Options (defaults per scenario: bench/README.md):
   --viewers N[,N…]     viewers (a list runs a ladder; origin-scale stops at the first failing step)

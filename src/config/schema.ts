@@ -421,7 +421,10 @@ export const CONVERT_SETTINGS = {
     'fragmented MP4 for an .mp4 OUTPUT (moof + mdat per segment) instead of fast start',
   ),
   fmp4: toggle(false, 'fMP4 segments for an .m3u8 OUTPUT (EXT-X-MAP) instead of MPEG-TS'),
-  force: toggle(false, 'replacing an existing OUTPUT (without it, an existing OUTPUT is an error)'),
+  force: toggle(
+    false,
+    'replacing an existing OUTPUT (without it, an existing OUTPUT is an error); an .m3u8 also loses the old segments the new playlist does not name',
+  ),
 } as const;
 
 export type ConvertConfig = ConfigOf<typeof CONVERT_SETTINGS>;

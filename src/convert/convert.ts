@@ -9,8 +9,8 @@
  * it stopped (`complete: false`); an input that cannot be read at all, or an output that cannot be
  * written, throws a ConvertError.
  */
-import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { describeError, isEstuaryError } from '../errors.js';
 import type { MediaFrame } from '../media/frame.js';
 import { describeTrack, type Track } from '../media/track.js';
@@ -23,6 +23,7 @@ import { HlsTsOutput } from './hls-ts-output.js';
 import { Mp4Output } from './mp4-output.js';
 import type { ConvertOutput } from './output.js';
 import { type OutputKind, outputKindFor } from './output-kind.js';
+import { staleFiles } from './stale-segments.js';
 import { type GateOpen, shifted, TrackGate } from './track-gate.js';
 
 export interface ConvertOptions {
@@ -92,6 +93,20 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** Largest playlist `--force` reads to clean up after (an .m3u8 bigger than this is no playlist of ours). */
+const OLD_PLAYLIST_MAX_BYTES = 16 * 1024 * 1024;
+
+/** The playlist a `--force` conversion replaces, if there is one to read. */
+async function readOldPlaylist(path: string): Promise<string | undefined> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile() || st.size > OLD_PLAYLIST_MAX_BYTES) return undefined;
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Read size for the input: 4 MiB makes a 30-minute recording ~140 reads instead of ~9,000, and
  * most tags then lie inside one read (no copy). The reads go into reused buffers (frame data is
@@ -102,7 +117,7 @@ const READ_BYTES = 4 * 1024 * 1024;
 
 async function openInput(path: string): Promise<MediaFileSource> {
   try {
-    return await openMediaFile(path, { readBytes: READ_BYTES, reuseBuffers: true });
+    return await openMediaFile(path, { readBytes: READ_BYTES, reuseBuffers: true, syncReads: true });
   } catch (err) {
     if (isPushError(err)) {
       const kind: ConvertErrorKind =
@@ -171,6 +186,8 @@ export async function convertFile(options: ConvertOptions): Promise<ConvertResul
   if (!options.force && (await exists(options.output))) {
     throw new ConvertError('output-exists', `${options.output} exists; pass --force to replace it`);
   }
+  const replaced =
+    options.force && kind.startsWith('hls') ? await readOldPlaylist(options.output) : undefined;
   const source = await openInput(options.input);
   const output = makeOutput(kind, options.output, Math.round(segmentSeconds * 1000));
   try {
@@ -183,6 +200,11 @@ export async function convertFile(options: ConvertOptions): Promise<ConvertResul
     }
     const o = { ...outcome!, problem };
     const summary = await output.finish();
+    // The new playlist is in place: the old one's files it does not name go (stale-segments.ts).
+    if (replaced !== undefined) {
+      for (const f of staleFiles(replaced, dirname(options.output), summary.files))
+        await rm(f, { force: true });
+    }
     const notes = [
       ...source.skipped.map((s) => `left out: ${s}`),
       ...[...o.leftOut].map((s) => `left out: ${s}`),
@@ -317,7 +339,7 @@ async function runPass(
     return true;
   };
 
-  const gen = source.batches();
+  const gen = source.batches({ sizesOnly: output.sizesOnly?.(pass) === true });
   try {
     reading: for (;;) {
       if (options.signal?.aborted) throw new ConvertError('interrupted', 'interrupted');

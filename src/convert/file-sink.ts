@@ -1,13 +1,20 @@
 /**
- * One output file written front to back. Bytes are copied into one fixed write buffer and written
- * when it is full, and each write is awaited before more is taken, so memory stays at WRITE_BYTES
- * however fast the input is read (the disk is the backpressure). Copying, rather than keeping
- * references to the callers' Buffers, is what lets the source reuse its read buffers (a copy into
- * a buffer that exists anyway costs far less than the garbage of a fresh Buffer per read). The
- * file is written as `{path}.tmp` and renamed by `commit()`, so a reader never sees half a file
- * and a failed conversion leaves none.
+ * One output file written front to back. Bytes are copied into a fixed write buffer and written
+ * when it is full. Copying, rather than keeping references to the callers' Buffers, is what lets
+ * the source reuse its read buffers (a copy into a buffer that exists anyway costs far less than
+ * the garbage of a fresh Buffer per read). The file is written as `{path}.tmp` and renamed by
+ * `commit()`, so a reader never sees half a file and a failed conversion leaves none.
+ *
+ * The file calls are synchronous. A converter is a batch job that writes hundreds of megabytes
+ * into the page cache: measured on the 2-core bench machine, 900 HLS segments (576 MB) take
+ * ~0.5 s and ~0.4 s of system time written synchronously, and 2–5 s and ~2 s of system time
+ * through the thread pool (each call handed to another thread and back: wake-ups, and the bytes
+ * copied on the other core). Each call blocks the event loop for one write of WRITE_BYTES (well
+ * under a millisecond into the page cache); the reader yields to the event loop between its
+ * reads (pusher/file-source.ts), so signals and timers still run. The methods keep their promise
+ * signatures, so an output does not care.
  */
-import { type FileHandle, open, rename, rm } from 'node:fs/promises';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 
 /** Bytes gathered before a write: few syscalls, little memory. */
 const WRITE_BYTES = 1024 * 1024;
@@ -22,10 +29,11 @@ export function writeBuffer(): Buffer {
 export class FileSink {
   private used = 0;
   private written = 0;
+  private closed = false;
 
   private constructor(
     readonly path: string,
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     private readonly buf: Buffer,
   ) {}
 
@@ -35,7 +43,7 @@ export class FileSink {
    * do not make a thousand megabytes of garbage.
    */
   static async create(path: string, buffer: Buffer = writeBuffer()): Promise<FileSink> {
-    return new FileSink(path, await open(path + TMP_SUFFIX, 'w'), buffer);
+    return new FileSink(path, openSync(path + TMP_SUFFIX, 'w'), buffer);
   }
 
   /** Bytes handed to the sink so far: the file offset the next byte lands at. */
@@ -44,65 +52,71 @@ export class FileSink {
   }
 
   /**
-   * Takes a copy of the bytes; returns a promise only when a write is due (await it before
-   * writing more). The caller's Buffer is free for reuse once this returns or its promise settles.
+   * Takes a copy of the bytes (writing when the buffer fills). The promise-or-undefined return
+   * is the output interface's (output.ts); a write error throws here.
    */
   write(bytes: Buffer): Promise<void> | undefined {
-    if (this.used + bytes.length <= this.buf.length) {
-      bytes.copy(this.buf, this.used);
-      this.used += bytes.length;
-      return this.used === this.buf.length ? this.flush() : undefined;
+    if (this.used + bytes.length > this.buf.length) {
+      this.flushSync();
+      if (bytes.length >= this.buf.length) {
+        this.writeFully(bytes);
+        this.written += bytes.length;
+        return undefined;
+      }
     }
-    return this.spill(bytes);
-  }
-
-  private async spill(bytes: Buffer): Promise<void> {
-    await this.flush();
-    if (bytes.length >= this.buf.length) {
-      await this.writeFully(bytes);
-      this.written += bytes.length;
-      return;
-    }
-    bytes.copy(this.buf, 0);
-    this.used = bytes.length;
+    bytes.copy(this.buf, this.used);
+    this.used += bytes.length;
+    if (this.used === this.buf.length) this.flushSync();
+    return undefined;
   }
 
   async writeAll(bufs: readonly Buffer[]): Promise<void> {
-    for (const b of bufs) await this.write(b);
+    for (const b of bufs) this.write(b);
   }
 
   async flush(): Promise<void> {
+    this.flushSync();
+  }
+
+  private flushSync(): void {
     if (this.used === 0) return;
-    await this.writeFully(this.buf.subarray(0, this.used));
+    this.writeFully(this.buf.subarray(0, this.used));
     this.written += this.used;
     this.used = 0;
   }
 
   /** A short write is continued, not dropped. */
-  private async writeFully(bytes: Buffer): Promise<void> {
-    for (let off = 0; off < bytes.length; ) {
-      const { bytesWritten } = await this.fh.write(bytes, off, bytes.length - off);
-      off += bytesWritten;
-    }
+  private writeFully(bytes: Buffer): void {
+    for (let off = 0; off < bytes.length; ) off += writeSync(this.fd, bytes, off, bytes.length - off);
   }
 
   /** Overwrites bytes already written (an FLV onMetaData patched at the end). */
   async patch(bytes: Buffer, position: number): Promise<void> {
-    await this.flush();
-    await this.fh.write(bytes, 0, bytes.length, position);
+    this.flushSync();
+    writeSync(this.fd, bytes, 0, bytes.length, position);
   }
 
   /** Writes what is left, closes and renames `{path}.tmp` to `path`. */
   async commit(): Promise<void> {
-    await this.flush();
-    await this.fh.close();
-    await rename(this.path + TMP_SUFFIX, this.path);
+    this.flushSync();
+    this.close();
+    renameSync(this.path + TMP_SUFFIX, this.path);
   }
 
   /** Closes and removes the temporary file. */
   async discard(): Promise<void> {
     this.used = 0;
-    await this.fh.close().catch(() => {});
-    await rm(this.path + TMP_SUFFIX, { force: true });
+    try {
+      this.close();
+    } catch {
+      // closing a file we are throwing away: nothing to tell
+    }
+    rmSync(this.path + TMP_SUFFIX, { force: true });
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
   }
 }

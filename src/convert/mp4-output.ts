@@ -4,7 +4,8 @@
  * The moov lists every sample's size and place, so it can only be written once every frame is
  * known, yet it must come first. Two ways keep memory flat: write the mdat to a temporary file and
  * copy it after the moov (what FFmpeg's `-movflags +faststart` does), or read the input twice.
- * This reads it twice: pass 1 only builds the sample tables (~17 bytes a sample, Mp4Plan), pass 2
+ * This reads it twice: pass 1 only builds the sample tables (~17 bytes a sample, Mp4Plan) and,
+ * for FLV, reads only the tag headers (pusher/flv-size-scan.ts: a few KiB a video frame), pass 2
  * writes ftyp + moov + mdat header and then the frames straight into place. Reading is cheaper
  * than writing (the second read usually comes from the page cache), the output is written once,
  * and no second copy of the media needs disk space. Pass 2 stops after as many frames as pass 1
@@ -25,6 +26,11 @@ export class Mp4Output implements ConvertOutput {
   private written = 0;
 
   constructor(private readonly path: string) {}
+
+  /** Pass 1 builds the sample tables: sizes and times, no media byte (the input's payloads are skipped). */
+  sizesOnly(pass: number): boolean {
+    return pass === 1;
+  }
 
   async begin(start: OutputStart, pass: number): Promise<void> {
     if (pass === 1) {

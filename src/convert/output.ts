@@ -21,6 +21,11 @@ export interface OutputStart {
 
 export interface ConvertOutput {
   readonly passes: 1 | 2;
+  /**
+   * True for a pass that uses only each frame's size, times and flags, not its bytes: the source
+   * may then skip the payloads (BatchOptions.sizesOnly) and `frame.data` has unspecified bytes.
+   */
+  sizesOnly?(pass: number): boolean;
   /** Called at the start of each pass (from 1) with the tracks the output carries. */
   begin(start: OutputStart, pass: number): Promise<void>;
   /**

@@ -3,7 +3,9 @@
  * in small pieces through one file handle: a multi-gigabyte file is never loaded whole. Each
  * `events()` call is one pass over the file, so `--loop` simply asks again.
  */
+import { readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { setImmediate } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
 import {
   AacPacketType,
@@ -21,6 +23,7 @@ import { Mp4Demuxer, type RandomAccessReader } from '../formats/mp4/demuxer.js';
 import type { MediaFrame } from '../media/frame.js';
 import { TimestampUnwrapper } from '../media/time.js';
 import type { Track } from '../media/track.js';
+import { FlvSizeScan } from './flv-size-scan.js';
 import { flvReadyTrack } from './flv-track.js';
 import { readMp4DurationMs } from './mp4-duration.js';
 import { PushError } from './push-error.js';
@@ -36,6 +39,8 @@ export type SourceEvent =
 const FLV_READ_BYTES = 64 * 1024;
 /** Most bytes given to the tag reader at once (see FlvFileSource.batches). */
 const SLICE_BYTES = 256 * 1024;
+/** Tags per batch of a sizes-only pass: a few ms of synchronous reads between turns of the event loop. */
+const SCAN_BATCH_TAGS = 2048;
 
 export interface OpenOptions {
   /** FLV read size (default 64 KiB: a paced push needs little at a time; a converter wants more). */
@@ -47,7 +52,23 @@ export interface OpenOptions {
    * keeps frames must copy them. Default false.
    */
   reuseBuffers?: boolean;
+  /**
+   * FLV: read with synchronous preads, yielding to the event loop after each read, instead of
+   * through the thread pool (see convert/file-sink.ts for why a converter wants that: a pread of a
+   * few MiB from the page cache costs a fraction of the thread pool round trip). Default false.
+   */
+  syncReads?: boolean;
 }
+export interface BatchOptions {
+  /**
+   * For a pass that needs only each frame's size, times and flags (fast-start MP4's sample
+   * tables): frames then carry a `data` of the right length whose bytes are unspecified, and an
+   * FLV file is read only at its tag headers (flv-size-scan.ts). Tracks and metadata are real.
+   * MP4 files give their real frames either way.
+   */
+  sizesOnly?: boolean;
+}
+
 /** The pre-flight check reads events until a frame of each track, or this many events. */
 const PREFLIGHT_EVENTS = 200;
 
@@ -66,7 +87,7 @@ export interface MediaFileSource {
   readonly trailingBytes: number;
   events(): AsyncGenerator<SourceEvent>;
   /** The same events, several at a time (in order); frame data lent until the next batch is asked for. */
-  batches(): AsyncGenerator<SourceEvent[]>;
+  batches(options?: BatchOptions): AsyncGenerator<SourceEvent[]>;
   close(): Promise<void>;
 }
 
@@ -181,24 +202,39 @@ class FlvFileSource implements MediaFileSource {
    * The next piece of the file. With reuseBuffers, a buffer is read into again only once the tag
    * reader has consumed every byte of it (bytesConsumed counts from the file's first byte; a tag
    * larger than a read keeps several buffers); the frames cut from it were all handed out before
-   * this read, since each chunk's tags are yielded before the next read.
+   * this read, since each chunk's tags are yielded before the next read. The slot is marked taken
+   * before the read starts, so the read of the next piece can run while this one is parsed.
    */
-  private async readChunk(
+  private readChunk(
     pool: { buf: Buffer; end: number }[],
     tags: FlvTagReader,
     off: number,
     want: number,
   ): Promise<Buffer> {
-    if (!this.options.reuseBuffers) return this.reader.read(off, want);
+    if (!this.options.reuseBuffers) return Promise.resolve(this.reader.read(off, want));
     let slot = pool.find((p) => p.end <= tags.bytesConsumed);
     if (!slot) {
       slot = { buf: Buffer.allocUnsafe(want), end: 0 };
       pool.push(slot);
     }
     const n = Math.max(0, Math.min(want, this.reader.size - off));
-    const { bytesRead } = await this.fh.read(slot.buf, 0, n, off);
-    slot.end = off + bytesRead;
-    return slot.buf.subarray(0, bytesRead);
+    const s = slot;
+    s.end = off + n;
+    if (this.options.syncReads) {
+      let got = 0;
+      while (got < n) {
+        const r = readSync(this.fh.fd, s.buf, got, n - got, off + got);
+        if (r === 0) break; // the file shrank while we read it
+        got += r;
+      }
+      s.end = off + got;
+      // A turn of the event loop per read: signals, timers and other I/O go on.
+      return setImmediate().then(() => s.buf.subarray(0, got));
+    }
+    return this.fh.read(s.buf, 0, n, off).then(({ bytesRead }) => {
+      s.end = off + bytesRead;
+      return s.buf.subarray(0, bytesRead);
+    });
   }
 
   async *events(): AsyncGenerator<SourceEvent> {
@@ -208,39 +244,97 @@ class FlvFileSource implements MediaFileSource {
   /**
    * The events of each piece of the file at once: a fast consumer (the converter) then pays one
    * await per piece instead of one per frame. A read is handed to the tag reader in SLICE_BYTES
-   * pieces, so a malformed tag costs at most the frames of its slice: those before it in the
-   * slice's batch are still given (the batch, then the error).
+   * pieces (a batch each). A malformed tag ends the events, but every tag before it is still
+   * given (the batch, then the error), exactly as the sizes-only pass gives them: fast-start MP4's
+   * two passes must stop at the same frame.
    */
-  async *batches(): AsyncGenerator<SourceEvent[]> {
+  async *batches(options: BatchOptions = {}): AsyncGenerator<SourceEvent[]> {
+    if (options.sizesOnly) {
+      yield* this.sizeBatches();
+      return;
+    }
     const tags = new FlvTagReader();
     const demux = new FlvToFrames();
     const clock = new TimestampUnwrapper();
     const pool: { buf: Buffer; end: number }[] = [];
     const want = this.options.readBytes ?? FLV_READ_BYTES;
-    for (let off = 0; off < this.reader.size; ) {
-      const chunk = await this.readChunk(pool, tags, off, want);
-      if (chunk.length === 0) break; // the file shrank while we read it
-      off += chunk.length;
-      for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
-        const batch: SourceEvent[] = [];
-        try {
-          for (const raw of tags.push(chunk.subarray(at, at + SLICE_BYTES)))
-            this.demuxTag(raw, demux, clock, batch);
-        } catch (err) {
+    const size = this.reader.size;
+    // The next piece is read while this one is parsed (the read runs on libuv's thread pool, so
+    // reading and demuxing overlap instead of taking turns; a paced push reads ahead by one
+    // piece). With syncReads it is simply read before this one is parsed.
+    let next: Promise<Buffer> | undefined = size > 0 ? this.readChunk(pool, tags, 0, want) : undefined;
+    try {
+      for (let off = 0; next; ) {
+        const chunk = await next;
+        next = undefined;
+        if (chunk.length === 0) break; // the file shrank while we read it
+        off += chunk.length;
+        if (off < size) next = this.readChunk(pool, tags, off, want);
+        for (let at = 0; at < chunk.length; at += SLICE_BYTES) {
+          const batch: SourceEvent[] = [];
+          const raws: FlvTag[] = [];
+          let failed: unknown;
+          try {
+            tags.push(chunk.subarray(at, at + SLICE_BYTES), raws);
+          } catch (err) {
+            failed = err; // the tags before the malformed one are in `raws`: they are given first
+          }
+          try {
+            for (const raw of raws) this.demuxTag(raw, demux, clock, batch);
+          } catch (err) {
+            if (batch.length > 0) yield batch;
+            throw err;
+          }
+          if (failed !== undefined) {
+            if (batch.length > 0) yield batch;
+            throw failed;
+          }
           if (batch.length > 0) yield batch;
-          throw err;
         }
-        if (batch.length > 0) yield batch;
       }
+    } finally {
+      // A pass stopped early: let the read in flight finish before the handle may be closed.
+      if (next) await next.catch(() => undefined);
     }
     // A truncated last tag (a recording cut by a crash) is left out rather than failing the push.
     this.trailingBytes = tags.bytesBuffered;
   }
 
-  private demuxTag(raw: FlvTag, demux: FlvToFrames, clock: TimestampUnwrapper, out: SourceEvent[]): void {
+  /**
+   * batches({ sizesOnly }): the tags from FlvSizeScan's synchronous reads, SCAN_BATCH_TAGS at a
+   * time, with a turn of the event loop between batches (signals, timers and other I/O go on).
+   */
+  private async *sizeBatches(): AsyncGenerator<SourceEvent[]> {
+    const scan = new FlvSizeScan(this.fh.fd, this.reader.size);
+    const demux = new FlvToFrames();
+    const clock = new TimestampUnwrapper();
+    while (!scan.done) {
+      const batch: SourceEvent[] = [];
+      try {
+        for (let i = 0; i < SCAN_BATCH_TAGS; i++) {
+          const tag = scan.next();
+          if (!tag) break;
+          this.demuxTag(tag, demux, clock, batch, true);
+        }
+      } catch (err) {
+        if (batch.length > 0) yield batch;
+        throw err;
+      }
+      if (batch.length > 0) yield batch;
+      if (!scan.done) await setImmediate();
+    }
+    this.trailingBytes = scan.trailingBytes;
+  }
+
+  private demuxTag(
+    raw: FlvTag,
+    demux: FlvToFrames,
+    clock: TimestampUnwrapper,
+    out: SourceEvent[],
+    lent = this.options.reuseBuffers === true,
+  ): void {
     // Tracks and metadata outlive the read (a Track keeps its config): never lend those bytes.
-    const tag =
-      this.options.reuseBuffers && describesStream(raw) ? { ...raw, body: Buffer.from(raw.body) } : raw;
+    const tag = lent && describesStream(raw) ? { ...raw, body: Buffer.from(raw.body) } : raw;
     for (const ev of demux.push(tag, clock.unwrap(tag.timestamp))) {
       if (ev.kind === 'metadata') {
         const d = ev.values.duration;

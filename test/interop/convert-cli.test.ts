@@ -4,7 +4,7 @@
  * frame with a non-zero exit, an unsupported codec named, and no progress output off a terminal.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,6 +75,53 @@ describe('estuary convert', { timeout: 60_000 }, () => {
       );
       assert.ok(outVideo > 100, 'most of the file survived');
     }
+  });
+
+  it('converts an FLV with a damaged tag header to a fast-start MP4 up to the damage', async (t) => {
+    const ffmpeg = requireTool(t, 'ffmpeg');
+    if (!ffmpeg) return;
+    const bytes = await readFile(fixture('h264-aac-bframes-10s.flv'));
+    // A tag type byte about halfway: both passes (the first reads only tag headers) must stop at it.
+    let at = 13;
+    while (at < bytes.length / 2) at += 11 + bytes.readUIntBE(at + 1, 3) + 4;
+    bytes[at] = 0x33;
+    const damaged = join(dir, 'damaged.flv');
+    await writeFile(damaged, bytes);
+    const out = join(dir, 'damaged.mp4');
+    const r = await run([damaged, out]);
+    assert.equal(r.code, CONVERT_EXIT_CODES.incomplete, r.err);
+    assert.match(r.err, /corrupt/);
+    assert.equal(await decodeErrors(ffmpeg, out), '', 'decodes without errors');
+    const result = await convertFile({ input: damaged, output: out, force: true });
+    assert.equal(result.complete, false);
+    assert.ok(result.frames.video > 100, `${result.frames.video} video frames before the damage`);
+  });
+
+  it('--force onto a playlist removes the old segments the new one does not rewrite, nothing else', async () => {
+    const hls = join(dir, 'force-hls');
+    await mkdir(join(hls, 'sub'), { recursive: true });
+    const out = join(hls, 'out.m3u8');
+    const long = await run([fixture('h264-aac-bframes-10s.flv'), out, '--segment-seconds', '1', '--fmp4']);
+    assert.equal(long.code, 0, long.err);
+    const before = (await readdir(hls)).filter((f) => f.endsWith('.m4s'));
+    assert.ok(before.length >= 4, `${before.length} segments of the long conversion`);
+    // Files the old playlist does not name, and one it names outside its folder, must stay.
+    await writeFile(join(hls, 'out_99999.ts'), 'not named');
+    await writeFile(join(hls, 'sub', 'x.ts'), 'outside');
+    await writeFile(out, `${await readFile(out, 'utf8')}sub/x.ts\n../force-elsewhere.ts\n`);
+    await writeFile(join(dir, 'force-elsewhere.ts'), 'outside');
+    const short = await run([fixture('h264-aac-3s.flv'), out, '--force']);
+    assert.equal(short.code, 0, short.err);
+    const named = (await readFile(out, 'utf8')).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    const left = (await readdir(hls)).sort();
+    assert.deepEqual(left, ['out.m3u8', 'out_99999.ts', ...named, 'sub'].sort());
+    assert.ok(named.length >= 1 && named.length < before.length, `${named.length} of ${before.length}`);
+    assert.ok(
+      named.every((n) => n.endsWith('.ts')),
+      named.join(' '),
+    );
+    assert.deepEqual(await readdir(join(hls, 'sub')), ['x.ts']);
+    assert.equal(await readFile(join(dir, 'force-elsewhere.ts'), 'utf8'), 'outside');
   });
 
   it('converts a fast-start MP4 cut short up to its last whole sample', async (t) => {

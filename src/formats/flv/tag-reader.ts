@@ -51,12 +51,16 @@ export class FlvTagReader {
     return this.buffered;
   }
 
-  push(chunk: Buffer): FlvTag[] {
+  /**
+   * Takes the bytes; returns the whole tags they complete. With `into`, the tags are appended to
+   * it as they are read, so when a malformed tag throws, those before it are still there.
+   */
+  push(chunk: Buffer, into?: FlvTag[]): FlvTag[] {
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
     }
-    const tags: FlvTag[] = [];
+    const tags: FlvTag[] = into ?? [];
     for (;;) {
       const tag = this.step();
       if (tag === null) break;
@@ -97,17 +101,8 @@ export class FlvTagReader {
       case 'tag-header': {
         const h = this.take(FLV_TAG_HEADER_SIZE);
         if (!h) return null;
-        const type = h[0];
-        checkTagType(type);
-        const size = h.readUIntBE(1, 3);
-        if (size > this.maxTagSize) {
-          throw new EstuaryError(
-            'ERR_FLV_FORMAT',
-            `FLV tag of ${size} bytes exceeds the limit of ${this.maxTagSize}`,
-          );
-        }
-        const timestamp = (h.readUIntBE(4, 3) | (h[7] << 24)) >>> 0;
-        this.state = { at: 'body', type, size, timestamp };
+        const t = parseTagHeader(h, 0, this.maxTagSize);
+        this.state = { at: 'body', type: t.type, size: t.size, timestamp: t.timestamp };
         return undefined;
       }
       case 'body': {
@@ -157,6 +152,25 @@ export class FlvTagReader {
       this.head = 0;
     }
   }
+}
+
+/**
+ * The 11-byte tag header at `at` (E.4.1): type, DataSize, Timestamp with its extended upper byte.
+ * Throws ERR_FLV_FORMAT for an unknown or encrypted type or a DataSize over `maxTagSize`.
+ */
+export function parseTagHeader(
+  h: Buffer,
+  at: number,
+  maxTagSize: number,
+): { type: number; size: number; timestamp: number } {
+  const type = h[at];
+  checkTagType(type);
+  const size = h.readUIntBE(at + 1, 3);
+  if (size > maxTagSize) {
+    throw new EstuaryError('ERR_FLV_FORMAT', `FLV tag of ${size} bytes exceeds the limit of ${maxTagSize}`);
+  }
+  const timestamp = (h.readUIntBE(at + 4, 3) | (h[at + 7] << 24)) >>> 0;
+  return { type, size, timestamp };
 }
 
 function checkTagType(type: number): void {

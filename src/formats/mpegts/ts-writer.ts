@@ -106,8 +106,13 @@ export class TsMuxer {
   private readonly pmt: Buffer;
   /** The last PCR written, in 90 kHz units before the 33-bit wrap: PCRs never go backwards. */
   private lastPcr90?: number;
-  /** reuseOutput: the Annex B access unit and the packets are built in these, grown as needed. */
-  private readonly scratch: { es: Buffer; ts: Buffer } | undefined;
+  /**
+   * reuseOutput: one Buffer, grown as needed, with the packets built at its start and the Annex B
+   * access unit after them (from `esAt`): the 184-byte pieces are then copied within one
+   * ArrayBuffer (copyWithin in packetizePes), which costs less a call than Buffer#copy.
+   */
+  private scratch: Buffer | undefined;
+  private esAt = 0;
 
   constructor(tracks: TsMuxerTracks, options: TsMuxerOptions = {}) {
     const streams: ElementaryStreamInfo[] = [];
@@ -133,15 +138,31 @@ export class TsMuxer {
     this.counters = options.counters ?? new ContinuityCounters();
     this.pat = buildPat(PMT_PID);
     this.pmt = buildPmt(this.pcrPid, streams);
-    if (options.reuseOutput) this.scratch = { es: Buffer.alloc(0), ts: Buffer.alloc(0) };
+    if (options.reuseOutput) this.scratch = Buffer.alloc(0);
   }
 
   /** A scratch Buffer of at least `n` bytes (doubling, so a run of growing frames reallocates rarely). */
-  private room(which: 'es' | 'ts', n: number): Buffer | undefined {
-    const s = this.scratch;
-    if (!s) return undefined;
-    if (s[which].length < n) s[which] = Buffer.allocUnsafe(Math.max(n, 2 * s[which].length, 64 * 1024));
-    return s[which];
+  private grow(n: number): Buffer {
+    if (this.scratch!.length < n)
+      this.scratch = Buffer.allocUnsafe(Math.max(n, 2 * this.scratch!.length, 128 * 1024));
+    return this.scratch!;
+  }
+
+  /** Room for an access unit of up to `n` bytes, after room for all its packets. */
+  private esRoom(n: number): Buffer | undefined {
+    if (!this.scratch) return undefined;
+    // Packets for n bytes and the PES header (at most 19 bytes), 170 payload bytes each or more.
+    const ts = (Math.ceil((n + 32) / 170) + 2) * 188;
+    const s = this.grow(ts + n);
+    this.esAt = ts;
+    return s.subarray(ts);
+  }
+
+  /** Room for `n` bytes of packets, before the access unit when that lies in the scratch. */
+  private tsRoom(n: number, es: Buffer): Buffer | undefined {
+    if (!this.scratch) return undefined;
+    if (es.buffer === this.scratch.buffer) return this.scratch.subarray(0, this.esAt);
+    return this.grow(n);
   }
 
   /** PAT + PMT, two packets: what every segment starts with. */
@@ -172,7 +193,7 @@ export class TsMuxer {
     });
     const pid = isVideo ? VIDEO_PID : AUDIO_PID;
     // Room for every packet: 184 payload bytes each, the first one's adaptation field aside.
-    const out = this.room('ts', (Math.ceil((header.length + es.length) / 170) + 1) * 188);
+    const out = this.tsRoom((Math.ceil((header.length + es.length) / 170) + 1) * 188, es);
     if (pid === this.pcrPid) {
       const pcr27 = this.nextPcr(dts) * PCR_PER_90K;
       return packetizePes({
@@ -209,7 +230,7 @@ export class TsMuxer {
       slot.track = track;
     }
     // Start codes replace the 4-byte lengths; an AUD and parameter sets may be added.
-    const scratch = this.room('es', frame.data.length + 64 + paramSetBytes(slot.params));
+    const scratch = this.esRoom(frame.data.length + 64 + paramSetBytes(slot.params));
     return toAnnexBAccessUnit(frame.data, slot.params, frame.keyframe, scratch);
   }
 

@@ -316,6 +316,12 @@ export const FILES_SETTINGS = {
     { min: 0 },
     { arg: 'BYTES' },
   ),
+  blockCacheBytes: int(
+    256 * MiB,
+    'memory for blocks of the larger files (a full MP4, an FLV) that their downloads and Range requests share; 0: read per request',
+    { min: 0 },
+    { arg: 'BYTES' },
+  ),
   cacheFileBytes: int(
     8 * MiB,
     'files up to this size are kept in memory; larger ones (full MP4, FLV) stream from the disk',

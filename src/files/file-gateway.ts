@@ -73,6 +73,7 @@ export class FileGateway {
             maxBytes: config.cacheBytes,
             maxFileBytes: config.cacheFileBytes,
             restatMs: config.restatMs,
+            blockBytes: config.blockCacheBytes,
           })
         : undefined;
     const files = this.files;
@@ -192,6 +193,7 @@ export class FileGateway {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    this.files?.close();
     await new Promise<void>((resolve) => (this.accessFile ? this.accessFile.end(resolve) : resolve()));
   }
 }

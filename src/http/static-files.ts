@@ -10,8 +10,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import { cacheControlFor } from './cache-policy.js';
 import { sendListing } from './dir-listing.js';
-import type { FileCache } from './file-cache.js';
+import { type FileCache, fileIdentity } from './file-cache.js';
+import type { FileLease } from './open-files.js';
 import { CORS_HEADERS, sendError } from './respond.js';
+import { sendBlocks } from './send-blocks.js';
 
 const MIME: Record<string, string> = {
   '.flv': 'video/x-flv',
@@ -219,15 +221,19 @@ async function sendFile(
   files: FileCache | undefined,
 ): Promise<void> {
   const { file, ext } = target;
-  // The headers describe the bytes sent: the in-memory copy's own stat, or that of the file
-  // opened here (a playlist replaced by a rename since the lookup must not get the old length).
+  // The headers describe the bytes sent: the in-memory copy's own stat, the lookup's stat of the
+  // inode a shared handle holds (open-files.ts: the same inode, and each response reads only
+  // the bytes its stat names), or that of the file opened here (a playlist replaced by a rename
+  // since the lookup must not get the old length).
   const cached =
     files && CACHED_TYPES.has(ext) && files.fits(target.info.size)
       ? await files.read(file, target.info)
       : undefined;
   let info = cached?.info ?? target.info;
+  let lease: FileLease | undefined;
   let handle: FileHandle | undefined;
-  if (!cached) {
+  if (!cached && files && info.size > 0) lease = await files.openFiles.acquire(file, info);
+  if (!cached && !lease) {
     try {
       handle = await open(file, 'r');
       info = await handle.stat();
@@ -237,6 +243,7 @@ async function sendFile(
     }
   }
   const done = (status: number, headers: Record<string, string | number>, body?: Buffer) => {
+    lease?.release();
     handle?.close().catch(() => {});
     finish(res, status, headers, body);
   };
@@ -276,6 +283,14 @@ async function sendFile(
   if (cached) return done(status, headers, cached.data.subarray(start, end + 1));
   setHeaders(res, headers);
   res.writeHead(status);
+  if (lease && files) {
+    const shared = lease;
+    res.on('close', () => shared.release());
+    const identity = fileIdentity(info);
+    const size = info.size;
+    const blocks = files.blocks;
+    return sendBlocks(res, (i) => blocks.get(shared.handle, identity, size, i), blocks.blockBytes, start, end);
+  }
   // pipe() waits for 'drain': at most the stream's 64 KiB buffer per download beyond the socket.
   const stream = createReadStream(file, { fd: handle, start, end });
   stream.on('error', () => res.destroy());

@@ -29,6 +29,7 @@ import { sendJson, sendRouterJsonError } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { guardHttpServer } from '../http/server-guards.js';
 import { recordingRoutes } from '../http/web-server.js';
+import { type AcceptLanes, addAcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
 import { wasRefused } from '../net/connection-info.js';
 import { LimitHits } from '../net/limit-hits.js';
@@ -44,6 +45,9 @@ const FILES_LIVE_SETTINGS: ReadonlySet<keyof FilesConfig> = new Set<keyof FilesC
   'shutdownTimeoutMs',
 ]);
 
+/** The kernel's queue of connections not yet accepted (capped by net.core.somaxconn, 4096 here). */
+const LISTEN_BACKLOG = 4096;
+
 export class FileGateway {
   readonly server: Server;
   readonly router = new Router();
@@ -58,6 +62,7 @@ export class FileGateway {
   readonly files: FileCache | undefined;
   private readonly accessLog: AccessLogSink | undefined;
   private readonly accessFile: WriteStream | undefined;
+  private lanes: AcceptLanes | undefined;
 
   constructor(
     public config: FilesConfig,
@@ -174,12 +179,25 @@ export class FileGateway {
     const { host, port } = this.config;
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ host, port, backlog: 4096 }, () => {
+      this.server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
         this.server.off('error', reject);
         resolve();
       });
     });
     const bound = (this.server.address() as AddressInfo).port;
+    this.lanes = await addAcceptLanes(this.server, {
+      count: this.config.acceptLanes,
+      backlog: LISTEN_BACKLOG,
+      // node:http's own socket options (http.Server's constructor).
+      socket: { allowHalfOpen: true, noDelay: true },
+      onError: (err) => this.log.warn({ proto: 'files', err: err.message }, 'accept failed'),
+    });
+    if (this.lanes.count < this.config.acceptLanes) {
+      this.log.warn(
+        { proto: 'files', lanes: this.lanes.count, wanted: this.config.acceptLanes },
+        'fewer accept lanes than configured: new connections may wait under load',
+      );
+    }
     const urls = reachableHosts(host).map((h) => `http://${h}:${bound}/`);
     this.log.info(
       { proto: 'files', host, port: bound, root: this.config.root, urls },
@@ -189,6 +207,7 @@ export class FileGateway {
   }
 
   async stop(): Promise<void> {
+    this.lanes?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -106,7 +106,14 @@ export class OpenFiles {
       return undefined;
     }
     this.opens++;
-    const held: Held = { dev: info.dev, ino: info.ino, handle, users: 0, lastUsed: Date.now(), retired: false };
+    const held: Held = {
+      dev: info.dev,
+      ino: info.ino,
+      handle,
+      users: 0,
+      lastUsed: Date.now(),
+      retired: false,
+    };
     const old = this.held.get(file);
     if (old) this.retire(file, old);
     if (this.held.size >= this.options.max) this.sweep(Number.POSITIVE_INFINITY);

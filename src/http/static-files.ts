@@ -289,7 +289,13 @@ async function sendFile(
     const identity = fileIdentity(info);
     const size = info.size;
     const blocks = files.blocks;
-    return sendBlocks(res, (i) => blocks.get(shared.handle, identity, size, i), blocks.blockBytes, start, end);
+    return sendBlocks(
+      res,
+      (i) => blocks.get(shared.handle, identity, size, i),
+      blocks.blockBytes,
+      start,
+      end,
+    );
   }
   // pipe() waits for 'drain': at most the stream's 64 KiB buffer per download beyond the socket.
   const stream = createReadStream(file, { fd: handle, start, end });

@@ -29,6 +29,12 @@ export interface FileClientOptions {
   readonly endAt: number;
   /** A request that receives nothing this long fails (stalled). */
   readonly timeoutMs: number;
+  /**
+   * Wait this long after each answer before the next request (0: at once). With 0 every client
+   * keeps one request in flight, so TTFB is queueing: by Little's law N clients at R requests/s
+   * wait N / R on average whatever the server; a pause models players between seeks.
+   */
+  readonly pauseMs?: number;
 }
 
 export interface FileStats {
@@ -188,7 +194,8 @@ export class FileClient {
       const newest = lines.filter((l) => l.length > 0 && !l.startsWith('#')).pop();
       if (newest) this.segment = this.o.playlist.replace(/[^/]*$/, newest.trim());
     }
-    this.ask();
+    if (this.o.pauseMs) setTimeout(() => this.ask(), this.o.pauseMs);
+    else this.ask();
   }
 
   private failures(why: string): void {

@@ -23,6 +23,8 @@ export interface FileJob {
   startAt: number;
   endAt: number;
   timeoutMs: number;
+  /** Each client waits this long after each answer, ms. */
+  pauseMs: number;
 }
 
 export interface FileReport {
@@ -79,6 +81,7 @@ async function run(job: FileJob): Promise<FileReport> {
             rangeBytes: job.rangeBytes,
             endAt: job.endAt,
             timeoutMs: job.timeoutMs,
+            pauseMs: job.pauseMs,
           },
           stats,
           onDone,

@@ -118,6 +118,7 @@ async function runOne(
         startAt,
         endAt,
         timeoutMs: 10_000,
+        pauseMs: opts.pauseMs,
       }),
     ),
   );
@@ -211,6 +212,7 @@ function fileScenario(name: string, mode: FileMode, summary: string, d: Scenario
             clients,
             servers: rows,
             rangeBytes: mode === 'range' ? RANGE_BYTES : undefined,
+            pauseMs: ctx.opts.pauseMs,
           });
         }
       } finally {

@@ -35,12 +35,16 @@ export interface FileClientOptions {
    * wait N / R on average whatever the server; a pause models players between seeks.
    */
   readonly pauseMs?: number;
+  /** Requests sent from this wall-clock time on (ms since the epoch) count in ttfbPlateau too. */
+  readonly plateauFrom?: number;
 }
 
 export interface FileStats {
   requests: number;
   failures: Record<string, number>;
   ttfb: Histogram;
+  /** The same for requests sent on the plateau only (every client connected, the ramp over). */
+  ttfbPlateau: Histogram;
   bytes: number;
   /** Epoch second → [requests completed, body bytes received]. */
   perSecond: Map<number, [number, number]>;
@@ -65,6 +69,7 @@ export class FileClient {
   private status = 0;
   private body: Buffer[] | undefined;
   private sentAt = 0;
+  private onPlateau = false;
   private gotFirstByte = false;
   private timer: NodeJS.Timeout | undefined;
   private asked = 0;
@@ -123,6 +128,7 @@ export class FileClient {
     this.bodyLeft = -1;
     this.gotFirstByte = false;
     this.sentAt = performance.now();
+    this.onPlateau = this.o.plateauFrom !== undefined && Date.now() >= this.o.plateauFrom;
     this.what = path === this.o.playlist ? 'playlist' : this.o.mode === 'live' ? 'segment' : this.o.mode;
     this.arm();
     this.socket!.write(
@@ -146,7 +152,9 @@ export class FileClient {
     this.arm();
     if (!this.gotFirstByte) {
       this.gotFirstByte = true;
-      this.stats.ttfb.record(performance.now() - this.sentAt);
+      const ms = performance.now() - this.sentAt;
+      this.stats.ttfb.record(ms);
+      if (this.onPlateau) this.stats.ttfbPlateau.record(ms);
     }
     let chunk = d;
     if (this.bodyLeft < 0) {

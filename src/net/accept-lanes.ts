@@ -60,6 +60,8 @@ export async function addAcceptLanes(server: Server, opts: AcceptLaneOptions): P
   const { count, backlog, onError, timeoutMs = 5000 } = opts;
   if (count <= 0 || cluster.isWorker || !server.listening) return NONE;
   const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+  // A child that cannot start (no executable, no memory) means no lanes, never a crash.
+  child.on('error', () => {});
   const lanes: Server[] = [];
   // The socket becomes the server's own, as if it had accepted it: counted in its connections
   // (getConnections, close) and uncounted from them when it closes (node:net does that on
@@ -109,12 +111,14 @@ function echoHandle(child: ChildProcess, server: Server): Promise<RawHandle | un
     const done = (raw: RawHandle | undefined) => {
       child.off('message', onMessage);
       child.off('exit', onExit);
+      child.off('error', onExit);
       resolve(raw);
     };
     const onMessage = (_m: unknown, raw: unknown) => done(typeof raw === 'object' && raw ? raw : undefined);
     const onExit = () => done(undefined);
     child.on('message', onMessage);
     child.on('exit', onExit);
+    child.on('error', onExit);
     // A raw TCP handle travels as 'net.Native' and arrives raw: nobody listens on it on the way.
     child.send('lane', own as Parameters<ChildProcess['send']>[1], (err) => {
       if (err) done(undefined);

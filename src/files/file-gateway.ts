@@ -107,6 +107,30 @@ export class FileGateway {
       'bytes held by the in-memory copy',
       () => files?.bytes ?? 0,
     );
+    valueCounter(
+      this.metrics,
+      'estuary_files_block_hits_total',
+      'blocks of larger files sent from memory (block-cache.ts)',
+      () => files?.blocks.hits ?? 0,
+    );
+    valueCounter(
+      this.metrics,
+      'estuary_files_block_misses_total',
+      'blocks of larger files read from the disk',
+      () => files?.blocks.misses ?? 0,
+    );
+    valueGauge(
+      this.metrics,
+      'estuary_files_block_bytes',
+      'bytes held by the blocks of larger files',
+      () => files?.blocks.bytes ?? 0,
+    );
+    valueGauge(
+      this.metrics,
+      'estuary_files_open_handles',
+      'file handles shared by the requests of larger files (open-files.ts)',
+      () => files?.openFiles.size ?? 0,
+    );
     // The pages ask /api/streams whether a stream is live (a gateway has no live ports: none
     // is, so they play the recording) and /api/recordings what there is to play.
     const api = new Router()

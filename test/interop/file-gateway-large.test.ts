@@ -91,6 +91,9 @@ for (const blockCacheBytes of [64 * BLOCK_BYTES, 0]) {
       // Without it nothing is kept: each block is read again (downloads in step still share a read).
       else assert.ok(files.blocks.misses - before >= blocks, 'without the cache, read again');
       if (blockCacheBytes === 0) assert.equal(files.blocks.bytes, 0, 'nothing kept');
+      const metrics = await (await fetch(`${g.base}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      assert.match(metrics, new RegExp(`^estuary_files_block_misses_total ${files.blocks.misses}$`, 'm'));
+      assert.match(metrics, /^estuary_files_open_handles 1$/m, 'one handle, shared');
     });
 
     test('replaced by a rename, then grown by an append: served as it is now', async () => {

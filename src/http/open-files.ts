@@ -53,6 +53,13 @@ export class OpenFiles {
     return this.held.size;
   }
 
+  /** Requests holding a kept handle now (0 when every response has ended). */
+  get leases(): number {
+    let n = 0;
+    for (const h of this.held.values()) n += h.users;
+    return n;
+  }
+
   /**
    * A handle on the version of `file` that `info` describes, or undefined when the file cannot
    * be opened or is no longer that inode (the caller then opens and stats it itself).

@@ -37,6 +37,8 @@ export async function sendBlocks(
 }
 
 function drained(res: ServerResponse): Promise<void> {
+  // Gone already: its 'close' has been emitted, and waiting for it would never end.
+  if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

@@ -295,17 +295,18 @@ async function sendFile(
   res.writeHead(status, headers);
   if (lease && files) {
     const shared = lease;
-    res.on('close', () => shared.release());
     const identity = fileIdentity(info);
     const size = info.size;
     const blocks = files.blocks;
+    // Released when the last block is handed to the socket or the response is gone (what is
+    // still queued on the socket is in memory: the handle is not needed for it).
     return sendBlocks(
       res,
       (i) => blocks.get(shared.handle, identity, size, i),
       blocks.blockBytes,
       start,
       end,
-    );
+    ).finally(() => shared.release());
   }
   // pipe() waits for 'drain': at most the stream's 64 KiB buffer per download beyond the socket.
   const stream = createReadStream(file, { fd: handle, start, end });

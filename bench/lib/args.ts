@@ -23,6 +23,8 @@ export interface BenchOptions {
   rssCapGiB: number;
   /** A tag stored with the run (e.g. "before", "after"); RESULTS.md lists labelled runs. */
   label: string | undefined;
+  /** File scenarios: each client waits this long after each answer (a player between seeks), ms. */
+  pauseMs: number;
 }
 
 export interface ScenarioDefaults {
@@ -62,6 +64,7 @@ export function parseBenchArgs(argv: string[], d: ScenarioDefaults): BenchOption
       'cpu-prof': { type: 'boolean' },
       'rss-cap': { type: 'string' },
       label: { type: 'string' },
+      'pause-ms': { type: 'string' },
     },
   });
   const num = (v: string | undefined, dflt: number, name: string) => {
@@ -96,6 +99,7 @@ export function parseBenchArgs(argv: string[], d: ScenarioDefaults): BenchOption
     ],
     cpuProf: values['cpu-prof'] === true,
     rssCapGiB: num(values['rss-cap'], 12, 'rss-cap'),
+    pauseMs: num(values['pause-ms'], 0, 'pause-ms'),
     label: values.label,
   };
 }

@@ -15,6 +15,11 @@ import type { ProcessGroup } from './processes.js';
 import { freePort, waitListening } from './servers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The checkout whose compiled gateway runs: this one, or ESTUARY_BENCH_CHECKOUT (another
+ * worktree, built) to measure two builds with the same load client, interleaved.
+ */
+const CHECKOUT = process.env.ESTUARY_BENCH_CHECKOUT ?? ROOT;
 const NGINX = '/usr/sbin/nginx';
 export const HOST = '127.0.0.1';
 
@@ -31,7 +36,7 @@ export interface FileServer {
 export function fileServerUnavailable(kind: FileServerKind): string | undefined {
   if (kind === 'nginx' && !existsSync(NGINX))
     return 'skipped: nginx not installed (apt-get install -y nginx-light)';
-  if (kind === 'estuary' && !existsSync(join(ROOT, 'dist/cli/main.js')))
+  if (kind === 'estuary' && !existsSync(join(CHECKOUT, 'dist/cli/main.js')))
     return 'dist/ is missing: run npm run build';
   return undefined;
 }
@@ -46,12 +51,14 @@ export async function startFileServer(
   let child: ChildProcess;
   let version: string;
   if (kind === 'estuary') {
-    version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    const pkg = JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as { version: string };
+    const commit = spawnSync('git', ['-C', CHECKOUT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+    version = commit.status === 0 ? `${pkg.version} ${commit.stdout.trim()}` : pkg.version;
     child = group.spawn(
       process.execPath,
       [
         ...(opts.nodeArgs ?? []),
-        join(ROOT, 'bin/estuary.js'),
+        join(CHECKOUT, 'bin/estuary.js'),
         ...['file-gateway', HOST, String(port), '--root', root, '--access-log', 'off', '--log-level', 'warn'],
         ...(opts.extraArgs ?? []),
       ],

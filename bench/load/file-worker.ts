@@ -23,12 +23,17 @@ export interface FileJob {
   startAt: number;
   endAt: number;
   timeoutMs: number;
+  /** Each client waits this long after each answer, ms. */
+  pauseMs: number;
+  /** Requests sent from then on (epoch ms) also count in the plateau's TTFB. */
+  plateauFrom: number;
 }
 
 export interface FileReport {
   requests: number;
   failures: Record<string, number>;
   ttfb: [number, number][];
+  ttfbPlateau: [number, number][];
   bytes: number;
   perSecond: Record<string, [number, number]>;
   cpuSeconds: number;
@@ -50,6 +55,7 @@ async function run(job: FileJob): Promise<FileReport> {
     requests: 0,
     failures: {},
     ttfb: new Histogram(),
+    ttfbPlateau: new Histogram(),
     bytes: 0,
     perSecond: new Map(),
   };
@@ -79,6 +85,8 @@ async function run(job: FileJob): Promise<FileReport> {
             rangeBytes: job.rangeBytes,
             endAt: job.endAt,
             timeoutMs: job.timeoutMs,
+            pauseMs: job.pauseMs,
+            plateauFrom: job.plateauFrom,
           },
           stats,
           onDone,
@@ -92,6 +100,7 @@ async function run(job: FileJob): Promise<FileReport> {
     requests: stats.requests,
     failures: stats.failures,
     ttfb: stats.ttfb.toSparse(),
+    ttfbPlateau: stats.ttfbPlateau.toSparse(),
     bytes: stats.bytes,
     perSecond: Object.fromEntries([...stats.perSecond].map(([k, v]) => [String(k), v])),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

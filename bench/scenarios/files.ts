@@ -72,6 +72,8 @@ interface Figures {
   failures: Record<string, number>;
   failed: number;
   ttfbMs: ReturnType<Histogram['summary']>;
+  /** Requests sent on the plateau only (the ramp's first requests and accept queue left out). */
+  ttfbPlateauMs: ReturnType<Histogram['summary']>;
   serverCpuSeconds: number;
   serverRssMiB: { base: number; plateau: number; peak: number };
   loadCpuSeconds: number;
@@ -118,6 +120,8 @@ async function runOne(
         startAt,
         endAt,
         timeoutMs: 10_000,
+        pauseMs: opts.pauseMs,
+        plateauFrom: (Math.ceil((startAt + rampMs) / 1000) + 1) * 1000,
       }),
     ),
   );
@@ -130,9 +134,11 @@ async function runOne(
   let reqs = 0;
   let bytes = 0;
   const ttfb = new Histogram();
+  const ttfbPlateau = new Histogram();
   const failures: Record<string, number> = {};
   for (const r of reports) {
     ttfb.merge(Histogram.fromSparse(r.ttfb));
+    ttfbPlateau.merge(Histogram.fromSparse(r.ttfbPlateau));
     for (const [k, c] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + c;
     for (const [sec, [q, b]] of Object.entries(r.perSecond)) {
       const s = Number(sec);
@@ -155,6 +161,7 @@ async function runOne(
     failures,
     failed: Object.values(failures).reduce((a, c) => a + c, 0),
     ttfbMs: ttfb.summary(),
+    ttfbPlateauMs: ttfbPlateau.summary(),
     serverCpuSeconds: Math.round(trace.cpuSeconds * 10) / 10,
     serverRssMiB: {
       base: mib(baseRss),
@@ -171,7 +178,7 @@ function line(kind: string, version: string, f: Figures): string {
     .join(', ');
   return (
     `${kind} ${version}: ${f.clients} clients; ${f.requestsPerSecond} req/s, ${f.gbitPerSecond} Gbit/s over ${f.plateauSeconds} s; ` +
-    `failures ${f.failed}${fails ? ` (${fails})` : ''}; TTFB p50/p99 ${f.ttfbMs.p50}/${f.ttfbMs.p99} ms; ` +
+    `failures ${f.failed}${fails ? ` (${fails})` : ''}; TTFB p50/p99 ${f.ttfbMs.p50}/${f.ttfbMs.p99} ms (plateau ${f.ttfbPlateauMs.p50}/${f.ttfbPlateauMs.p99}); ` +
     `server CPU ${f.serverCpuSeconds} s, RSS base/plateau/peak ${f.serverRssMiB.base}/${f.serverRssMiB.plateau}/${f.serverRssMiB.peak} MiB; load CPU ${f.loadCpuSeconds} s`
   );
 }
@@ -211,6 +218,7 @@ function fileScenario(name: string, mode: FileMode, summary: string, d: Scenario
             clients,
             servers: rows,
             rangeBytes: mode === 'range' ? RANGE_BYTES : undefined,
+            pauseMs: ctx.opts.pauseMs,
           });
         }
       } finally {

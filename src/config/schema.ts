@@ -332,6 +332,18 @@ export const FILES_SETTINGS = {
     { min: 0 },
     { arg: 'BYTES' },
   ),
+  acceptLanes: int(
+    64,
+    'extra accept paths on the listening socket (Node 20 accepts one connection per loop iteration and a path; a busy gateway otherwise leaves new clients waiting); 0: none',
+    { min: 0, max: 1024 },
+    { flag: false },
+  ),
+  blockCacheBytes: int(
+    256 * MiB,
+    'memory for blocks of the larger files (a full MP4, an FLV) that their downloads and Range requests share; 0: read per request',
+    { min: 0 },
+    { arg: 'BYTES' },
+  ),
   cacheFileBytes: int(
     8 * MiB,
     'files up to this size are kept in memory; larger ones (full MP4, FLV) stream from the disk',

@@ -31,6 +31,7 @@ import { sendJson, sendRouterJsonError } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { guardHttpServer } from '../http/server-guards.js';
 import { recordingRoutes } from '../http/web-server.js';
+import { type AcceptLanes, addAcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
 import { wasRefused } from '../net/connection-info.js';
 import { LimitHits } from '../net/limit-hits.js';
@@ -46,6 +47,9 @@ const FILES_LIVE_SETTINGS: ReadonlySet<keyof FilesConfig> = new Set<keyof FilesC
   'shutdownTimeoutMs',
 ]);
 
+/** The kernel's queue of connections not yet accepted (capped by net.core.somaxconn, 4096 here). */
+const LISTEN_BACKLOG = 4096;
+
 export class FileGateway {
   readonly server: Server;
   readonly router = new Router();
@@ -60,6 +64,7 @@ export class FileGateway {
   readonly files: FileCache | undefined;
   private readonly accessLog: AccessLogSink | undefined;
   private readonly accessFile: WriteStream | undefined;
+  private lanes: AcceptLanes | undefined;
 
   constructor(
     public config: FilesConfig,
@@ -75,6 +80,7 @@ export class FileGateway {
             maxBytes: config.cacheBytes,
             maxFileBytes: config.cacheFileBytes,
             restatMs: config.restatMs,
+            blockBytes: config.blockCacheBytes,
           })
         : undefined;
     const files = this.files;
@@ -102,6 +108,30 @@ export class FileGateway {
       'estuary_files_cache_bytes',
       'bytes held by the in-memory copy',
       () => files?.bytes ?? 0,
+    );
+    valueCounter(
+      this.metrics,
+      'estuary_files_block_hits_total',
+      'blocks of larger files sent from memory (block-cache.ts)',
+      () => files?.blocks.hits ?? 0,
+    );
+    valueCounter(
+      this.metrics,
+      'estuary_files_block_misses_total',
+      'blocks of larger files read from the disk',
+      () => files?.blocks.misses ?? 0,
+    );
+    valueGauge(
+      this.metrics,
+      'estuary_files_block_bytes',
+      'bytes held by the blocks of larger files',
+      () => files?.blocks.bytes ?? 0,
+    );
+    valueGauge(
+      this.metrics,
+      'estuary_files_open_handles',
+      'file handles shared by the requests of larger files (open-files.ts)',
+      () => files?.openFiles.size ?? 0,
     );
     // The pages ask /api/streams whether a stream is live (a gateway has no live ports: none
     // is, so they play the recording) and /api/recordings what there is to play.
@@ -177,7 +207,7 @@ export class FileGateway {
       this.server.once('error', reject);
       // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
       this.server.listen(
-        { host, port, backlog: 4096, ...listenOptions(this.config.workerAccept, port) },
+        { host, port, backlog: LISTEN_BACKLOG, ...listenOptions(this.config.workerAccept, port) },
         () => {
           this.server.off('error', reject);
           resolve();
@@ -185,6 +215,19 @@ export class FileGateway {
       );
     });
     const bound = (this.server.address() as AddressInfo).port;
+    this.lanes = await addAcceptLanes(this.server, {
+      count: this.config.acceptLanes,
+      backlog: LISTEN_BACKLOG,
+      // node:http's own socket options (http.Server's constructor).
+      socket: { allowHalfOpen: true, noDelay: true },
+      onError: (err) => this.log.warn({ proto: 'files', err: err.message }, 'accept failed'),
+    });
+    if (this.lanes.count < this.config.acceptLanes) {
+      this.log.warn(
+        { proto: 'files', lanes: this.lanes.count, wanted: this.config.acceptLanes },
+        'fewer accept lanes than configured: new connections may wait under load',
+      );
+    }
     const urls = reachableHosts(host).map((h) => `http://${h}:${bound}/`);
     this.log.info(
       { proto: 'files', host, port: bound, root: this.config.root, urls },
@@ -194,10 +237,12 @@ export class FileGateway {
   }
 
   async stop(): Promise<void> {
+    this.lanes?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+    this.files?.close();
     await new Promise<void>((resolve) => (this.accessFile ? this.accessFile.end(resolve) : resolve()));
   }
 }

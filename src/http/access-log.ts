@@ -4,6 +4,7 @@
  * are masked (`?sign=***`): a query string carries credentials and never reaches a log.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bodyLengthOf } from './respond.js';
 
 export interface AccessLogSink {
   write(line: string): unknown;
@@ -42,7 +43,7 @@ function quoted(v: string | string[] | undefined): string {
 export function combinedLine(req: IncomingMessage, res: ServerResponse, at: Date): string {
   const host = req.socket.remoteAddress ?? '-';
   const line = `${req.method ?? '-'} ${maskQuery(req.url ?? '/')} HTTP/${req.httpVersion}`;
-  const length = res.getHeader('content-length');
+  const length = res.getHeader('content-length') ?? bodyLengthOf(res);
   const bodyless = req.method === 'HEAD' || res.statusCode === 304 || res.statusCode === 204;
   const bytes = bodyless || length === undefined || Number(length) === 0 ? '-' : String(length);
   return `${host} - - [${clfTime(at)}] ${quoted(line)} ${res.statusCode} ${bytes} ${quoted(req.headers.referer)} ${quoted(req.headers['user-agent'])}\n`;

@@ -15,6 +15,8 @@
  */
 import type { Stats } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { BlockCache } from './block-cache.js';
+import { OpenFiles } from './open-files.js';
 
 /** A refresh in flight lets others keep the old answer until it is this many re-stat periods old. */
 const STALE_WHILE_REFRESH = 4;
@@ -28,7 +30,14 @@ export interface FileCacheOptions {
   readonly restatMs: number;
   /** Path lookups kept at most (an attacker's random paths must not grow memory). */
   readonly maxLookups?: number;
+  /** Memory for blocks of the larger files (block-cache.ts); 0 or none: each read for one request. */
+  readonly blockBytes?: number;
+  /** Open handles shared by the requests of the larger files (open-files.ts), at most. */
+  readonly maxOpenFiles?: number;
 }
+
+/** A shared handle nobody used for this long is closed, ms. */
+const OPEN_IDLE_MS = 10_000;
 
 interface Entry {
   readonly identity: string;
@@ -64,9 +73,20 @@ export class FileCache {
   private readonly lookups = new Map<string, Lookup<unknown>>();
   private readonly resolving = new Map<string, Promise<unknown>>();
   private readonly maxLookups: number;
+  /** Handles of the larger files, shared by their downloads and Range requests. */
+  readonly openFiles: OpenFiles;
+  /** Their bytes, block by block. */
+  readonly blocks: BlockCache;
 
   constructor(readonly options: FileCacheOptions) {
     this.maxLookups = options.maxLookups ?? 10_000;
+    this.openFiles = new OpenFiles({ max: options.maxOpenFiles ?? 1000, idleMs: OPEN_IDLE_MS });
+    this.blocks = new BlockCache(options.blockBytes ?? 0);
+  }
+
+  /** Closes the shared handles (the server stops). */
+  close(): void {
+    this.openFiles.close();
   }
 
   /** Whether a file of this size is kept in memory at all. */

@@ -27,6 +27,20 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
   ERR_LIMIT: 503,
 };
 
+/**
+ * The body length of a response whose headers went to writeHead as a list (node:http keeps
+ * none of them for getHeader then): the access log's byte count.
+ */
+const bodyLengths = new WeakMap<ServerResponse, number>();
+
+export function noteBodyLength(res: ServerResponse, length: number): void {
+  bodyLengths.set(res, length);
+}
+
+export function bodyLengthOf(res: ServerResponse): number | undefined {
+  return bodyLengths.get(res);
+}
+
 /** A plain-text error reply (if nothing was sent yet): `CODE: message`. */
 export function sendError(res: ServerResponse, status: number, message: string): void {
   if (res.headersSent) return;

@@ -6,9 +6,7 @@
  * on the holding worker is not a viewer of the server (as in sum-streams.ts).
  */
 import type { ServerInfo } from '../http/api/server.js';
-
-/** The publisher protocol of a worker's relay of a stream published on another worker. */
-const RELAY = 'pull';
+import { RELAY } from './sum-streams.js';
 
 function addInto(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
   for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;

@@ -6,7 +6,7 @@
 import type { StreamInfo } from '../http/api/stream-info.js';
 
 /** The publisher protocol of a worker's relay of a stream published on another worker. */
-const RELAY = 'pull';
+export const RELAY = 'pull';
 
 export function sumStreams(parts: readonly (readonly StreamInfo[])[]): StreamInfo[] {
   const byPath = new Map<string, StreamInfo[]>();

@@ -16,6 +16,7 @@ import { fixture, publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitEnded, waitLive } from '../helpers/origin.js';
 import { run } from '../helpers/run.js';
 import { requireTool } from '../helpers/tools.js';
+import { until } from '../helpers/wait.js';
 
 const FLV_3S = fixture('h264-aac-3s.flv');
 
@@ -69,7 +70,8 @@ describe('admission answered later', { timeout: 90_000 }, () => {
     // FFmpeg may have its whole small file in the socket buffers before the refusal comes, so its
     // exit status says little; what counts is that the name never went live.
     await run(ffmpeg, publishArgs(FLV_3S, `http://127.0.0.1:${o.ports.http}/live/denied`));
-    assert.ok(asked.includes('publish http-flv live/denied'));
+    // FFmpeg may also exit before this process (the server) has read the request's head.
+    await until('the admission asked', () => asked.includes('publish http-flv live/denied'), 10_000);
     assert.equal(o.origin.hub.get('live/denied')?.isLive ?? false, false);
   });
 

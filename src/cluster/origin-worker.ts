@@ -90,7 +90,8 @@ export class OriginWorker {
   private async claim(path: string): Promise<undefined> {
     // Published here already, or relayed here from a worker that died and whose publisher has not
     // come back yet: the hub would refuse it, so the name is not claimed (a claim would stay held).
-    // A publisher that retries reaches the other workers in turn (round-robin).
+    // A publisher that retries reaches another worker: the next one with round-robin accept,
+    // wherever the kernel hands it with shared accept; the relay itself ends after GIVE_UP_MS.
     const current = this.origin.hub.get(path)?.publisher;
     if (current) {
       throw new EstuaryError(

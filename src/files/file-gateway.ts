@@ -33,7 +33,6 @@ import { guardHttpServer } from '../http/server-guards.js';
 import { recordingRoutes } from '../http/web-server.js';
 import { type AcceptLanes, addAcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
-import { wasRefused } from '../net/connection-info.js';
 import { LimitHits } from '../net/limit-hits.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 
@@ -162,8 +161,6 @@ export class FileGateway {
         connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
       },
       (req, res) => {
-        // A connection refused at accept was answered 503 already (ConnectionGuard).
-        if (wasRefused(req.socket)) return;
         this.requests++;
         if (this.accessLog) logAccess(this.accessLog, req, res);
         this.router.handle(req, res, log);

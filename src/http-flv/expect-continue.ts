@@ -5,7 +5,6 @@ import { statusOf } from '../http/respond.js';
 import { type Admission, admit } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath, type StreamName } from '../hub/stream-name.js';
-import { wasRefused } from '../net/connection-info.js';
 import { admittedBeforeBody, publishRequest, refusePublish } from './ingest.js';
 
 /**
@@ -24,7 +23,6 @@ export function answerExpectContinue(
   admission?: Admission,
 ): void {
   server.on('checkContinue', (req, res) => {
-    if (wasRefused(req.socket)) return; // answered 503 at accept (ConnectionGuard)
     // A port that takes no publish (an edge) gives its 405 as the final answer, not after a 100.
     if (!publish && (req.method === 'POST' || req.method === 'PUT')) {
       server.emit('request', req, res);

@@ -9,7 +9,6 @@ import type { Admission } from '../hub/admission.js';
 import type { StreamHub } from '../hub/stream-hub.js';
 import { parseStreamPath, type StreamName } from '../hub/stream-name.js';
 import type { Viewer, ViewerBudget } from '../hub/viewer.js';
-import { wasRefused } from '../net/connection-info.js';
 import type { LimitHits } from '../net/limit-hits.js';
 import { WsFlvUpgrade } from '../ws-flv/upgrade.js';
 import { answerExpectContinue } from './expect-continue.js';
@@ -87,10 +86,7 @@ export class LiveHttpServer {
       },
       (req, res) => this.route(req, res),
     );
-    this.server.on('upgrade', (req, socket, head) => {
-      if (wasRefused(req.socket)) socket.destroy();
-      else this.ws.handle(req, socket, head);
-    });
+    this.server.on('upgrade', (req, socket, head) => this.ws.handle(req, socket, head));
     answerExpectContinue(this.server, opts.hub, opts.log, opts.publish !== false, opts.admission);
     // Without a listener node:http drops a CONNECT without a word.
     this.server.on('connect', (req, socket: Duplex) => {
@@ -178,7 +174,6 @@ export class LiveHttpServer {
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
-    if (wasRefused(req.socket)) return; // answered 503 at accept (ConnectionGuard)
     const owner = this.playing.get(req.socket);
     if (owner) {
       // node:http parsed a request pipelined after a play; the play's response never ends, so

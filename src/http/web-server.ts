@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { StreamHub } from '../hub/stream-hub.js';
-import { wasRefused } from '../net/connection-info.js';
 import type { LimitHits } from '../net/limit-hits.js';
 import { ConnectionMeter } from './api/connection-meter.js';
 import { recordingsApi } from './api/recordings.js';
@@ -116,10 +115,7 @@ export class WebServer {
         // node:http checks headersTimeout only this often (default 30 s).
         connectionsCheckingInterval: Math.min(1000, headersTimeout),
       },
-      (req: IncomingMessage, res: ServerResponse) => {
-        // A connection refused at accept was answered 503 already (ConnectionGuard).
-        if (!wasRefused(req.socket)) this.router.handle(req, res, opts.log);
-      },
+      (req: IncomingMessage, res: ServerResponse) => this.router.handle(req, res, opts.log),
     );
     web.watch(this.server);
     guardHttpServer(this.server, opts.log, opts.limits && { hits: opts.limits, port: 'web', maxHeaderBytes });

@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { connectionInfo, markRefused } from './connection-info.js';
+import { connectionInfo } from './connection-info.js';
 import type { LimitHits } from './limit-hits.js';
 
 /** How long a refused HTTP connection has to read its 503 before it is cut. */
@@ -49,31 +49,42 @@ export class ConnectionGuard {
     server: Server,
     private readonly opts: ConnectionGuardOptions,
   ) {
-    // First of the port's listeners: a refused connection is marked before the server's own
-    // handler (an RTMP session, node:http's parser) sees it.
-    server.prependListener('connection', (socket: Socket) => this.accept(socket));
+    // Before the port's 'connection' listeners, and instead of them for a refused connection:
+    // node:http's parser (which reads the socket itself) and an RTMP session never see it, so no
+    // handler behind the port has to ask. Wrapping emit is the one place that can stop the event.
+    // emit's overloads do not spell its general form; this is it.
+    type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
+    const emit = server.emit as Emit;
+    const accept = (socket: Socket) => this.accept(socket);
+    server.emit = function (this: Server, event, ...args) {
+      if (event === 'connection' && !accept(args[0] as Socket)) return false;
+      return emit.call(this, event, ...args);
+    } as Emit as Server['emit'];
   }
 
   get connections(): number {
     return this.open;
   }
 
-  private accept(socket: Socket): void {
+  /** Counts `socket` in, or refuses it (false: the server's listeners never get it). */
+  private accept(socket: Socket): boolean {
     const limits = this.opts.limits();
     const address = socket.remoteAddress ?? '';
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (this.open >= limits.maxConnections) {
-      return this.refuse(socket, 'max_connections', `${limits.maxConnections} connections open on the port`, {
+      this.refuse(socket, 'max_connections', `${limits.maxConnections} connections open on the port`, {
         maxConnections: limits.maxConnections,
       });
+      return false;
     }
     if (limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress) {
-      return this.refuse(
+      this.refuse(
         socket,
         'max_connections_per_address',
         `${limits.maxConnectionsPerAddress} connections open from ${address}`,
         { address, maxConnectionsPerAddress: limits.maxConnectionsPerAddress },
       );
+      return false;
     }
     this.open++;
     this.perAddress.set(address, fromAddress + 1);
@@ -113,15 +124,13 @@ export class ConnectionGuard {
         'closed',
       );
     });
+    return true;
   }
 
   private refuse(socket: Socket, limit: string, why: string, fields: Record<string, unknown>): void {
     this.refused++;
     this.opts.hits.hit(limit, { port: this.opts.name, ...fields }, `${why}: new connections refused`);
     socket.on('error', () => {}); // a refused peer's reset is no one's concern
-    // The server's handlers leave a marked connection alone (wasRefused); node:http parses its
-    // request anyway, so the mark also keeps that request from every route.
-    markRefused(socket);
     if (!this.opts.refusal) {
       socket.destroy();
       return;

@@ -4,7 +4,6 @@
  * itself under a private symbol, so a session needs no handle on the guard of its port.
  */
 const INFO = Symbol('estuary.connection');
-const REFUSED = Symbol('estuary.refused');
 
 export interface ConnectionInfo {
   /** 'http-flv', 'ws-flv', … when the port carries more than one. */
@@ -15,20 +14,7 @@ export interface ConnectionInfo {
   reason?: string;
 }
 
-type Annotated = { [INFO]?: ConnectionInfo; [REFUSED]?: true };
-
-/**
- * Marks a connection refused at accept (ConnectionGuard): node:http parses its request all the
- * same (it reads the socket itself), so every request entry point asks `wasRefused` and leaves
- * such a request alone — no route, no publish, no upgrade.
- */
-export function markRefused(socket: object): void {
-  (socket as Annotated)[REFUSED] = true;
-}
-
-export function wasRefused(socket: object): boolean {
-  return (socket as Annotated)[REFUSED] === true;
-}
+type Annotated = { [INFO]?: ConnectionInfo };
 
 /** Adds to what the connection line will say; a reason already given is kept. */
 export function annotateConnection(socket: object, info: ConnectionInfo): void {

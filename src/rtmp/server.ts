@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:net';
 import { connId } from '../log.js';
-import { wasRefused } from '../net/connection-info.js';
 import { RtmpSession, type RtmpSessionContext } from './session.js';
 
 /** The RTMP listener: one `RtmpSession` per TCP connection. */
@@ -10,7 +9,6 @@ export class RtmpServer {
 
   constructor(ctx: RtmpSessionContext) {
     this.server = createServer((socket) => {
-      if (wasRefused(socket)) return; // a connection bound (ConnectionGuard) closed it
       const session = new RtmpSession(socket, ctx, connId());
       this.sessions.add(session);
       socket.once('close', () => this.sessions.delete(session));

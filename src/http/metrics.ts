@@ -142,14 +142,7 @@ export function registerServerMetrics(registry: Registry, src: MetricsSources): 
     },
   });
   const liveGauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(read());
-      },
-    });
+    valueGauge(registry, name, help, read);
   liveGauge('estuary_streams', 'streams being published (on an edge: being pulled)', () => {
     let n = 0;
     for (const s of hub.list()) if (s.isLive) n++;

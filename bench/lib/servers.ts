@@ -12,6 +12,11 @@ import type { ProcessGroup } from './processes.js';
 export type ServerKind = 'estuary' | 'nms' | 'nginx';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The checkout whose compiled server (origin, edge) runs: this one, or ESTUARY_BENCH_CHECKOUT
+ * (another worktree, built), so two builds are measured by the same harness and load client.
+ */
+const CHECKOUT = process.env.ESTUARY_BENCH_CHECKOUT ?? ROOT;
 const HOST = '127.0.0.1';
 const NGINX = '/usr/sbin/nginx';
 const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';
@@ -121,14 +126,16 @@ export async function startServer(
   let child: ChildProcess;
   let version: string;
   if (kind === 'estuary') {
-    if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build');
-    version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    if (!existsSync(join(CHECKOUT, 'dist/cli/main.js')))
+      throw new Error('dist/ is missing: run npm run build');
+    version = (JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as { version: string })
+      .version;
     const rec = opts.record ? [] : ['--no-record-flv', '--no-record-hls', '--no-record-mp4'];
     child = group.spawn(
       process.execPath,
       [
         ...(opts.nodeArgs ?? []),
-        join(ROOT, 'bin/estuary.js'),
+        join(CHECKOUT, 'bin/estuary.js'),
         ...['serve', '--host', HOST, '--rtmp-port', String(rtmp), '--http-port', String(http)],
         ...['--web-port', String(web), '--data-dir', join(dir, 'data'), '--log-level', 'warn'],
         ...rec,
@@ -233,13 +240,13 @@ export async function startEdge(
   upstream: string,
   opts: { extraArgs?: string[]; nodeArgs?: string[] } = {},
 ): Promise<EdgeUnderTest> {
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build');
+  if (!existsSync(join(CHECKOUT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run npm run build');
   const port = await freePort();
   const child = group.spawn(
     process.execPath,
     [
       ...(opts.nodeArgs ?? []),
-      join(ROOT, 'bin/estuary.js'),
+      join(CHECKOUT, 'bin/estuary.js'),
       ...['flv-gateway', String(port), upstream, '--host', HOST, '--log-level', 'warn'],
       ...['--stats-interval-ms', '0'],
       ...(opts.extraArgs ?? []),

@@ -19,7 +19,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * The checkout whose compiled gateway runs: this one, or ESTUARY_BENCH_CHECKOUT (another
  * worktree, built) to measure two builds with the same load client, interleaved.
  */
-const CHECKOUT = process.env.ESTUARY_BENCH_CHECKOUT ?? ROOT;
+const CHECKOUT = process.env.ESTUARY_BENCH_CHECKOUT || ROOT;
 const NGINX = '/usr/sbin/nginx';
 export const HOST = '127.0.0.1';
 

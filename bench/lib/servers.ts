@@ -16,7 +16,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * The checkout whose compiled server (origin, edge) runs: this one, or ESTUARY_BENCH_CHECKOUT
  * (another worktree, built), so two builds are measured by the same harness and load client.
  */
-const CHECKOUT = process.env.ESTUARY_BENCH_CHECKOUT ?? ROOT;
+const CHECKOUT = process.env.ESTUARY_BENCH_CHECKOUT || ROOT;
 const HOST = '127.0.0.1';
 const NGINX = '/usr/sbin/nginx';
 const NGINX_RTMP_MODULE = '/usr/lib/nginx/modules/ngx_rtmp_module.so';

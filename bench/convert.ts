@@ -144,6 +144,9 @@ function main(): void {
           const dir = join(work, `${tool.replace(/\W+/g, '-')}-${hls ? 'hls' : 'mp4'}`);
           mkdirSync(dir);
           const output = join(dir, name);
+          // The previous run's 565 MB of dirty pages would otherwise be written back to disk by
+          // the kernel during this run, on the same two cores: each run starts with none.
+          spawnSync('sync');
           const timing =
             tool === 'estuary'
               ? timed(process.execPath, [bin, 'convert', input, output])

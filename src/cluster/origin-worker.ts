@@ -88,17 +88,15 @@ export class OriginWorker {
   }
 
   private async claim(path: string): Promise<undefined> {
-    // Published here already, or relayed here from a worker that died and whose publisher has not
-    // come back yet: the hub would refuse it, so the name is not claimed (a claim would stay held).
-    // A publisher that retries reaches another worker: the next one with round-robin accept,
-    // wherever the kernel hands it with shared accept; the relay itself ends after GIVE_UP_MS.
+    // Published here already: the hub would refuse it, so the name is not claimed (a claim would
+    // stay held). A relay here is asked about at the primary: while its holder lives the claim is
+    // refused there; once the holder died the publisher, reconnecting to this worker, takes the
+    // stream over from the relay (StreamHub.publish), and viewers here and on other workers go on.
     const current = this.origin.hub.get(path)?.publisher;
-    if (current) {
+    if (current && !current.relay) {
       throw new EstuaryError(
         'ERR_STREAM_BUSY',
-        current.relay
-          ? `stream ${path} is being relayed here while its publisher reconnects; try again`
-          : `stream ${path} is already being published (by ${current.protocol} ${current.remote})`,
+        `stream ${path} is already being published (by ${current.protocol} ${current.remote})`,
       );
     }
     const r = await this.link.request({ t: 'claim', path });

@@ -51,6 +51,8 @@ export class WorkerSource implements StreamSource {
         locate: async (name) => (await this.link.request({ t: 'locate', path: name.path })).url,
         id: `${WORKER_VIA}${link.worker}`,
         maxTagBytes,
+        // The publisher of a stream whose worker died, reconnecting to this worker: it takes over.
+        yieldToPublisher: true,
         ...PULL_TIMING,
       },
       log.child({ component: 'worker-link' }),

@@ -43,6 +43,12 @@ export interface UpstreamOptions {
   readonly locate?: (name: StreamName) => Promise<string | undefined>;
   /** The name of this puller in `Via` headers (default: a random `estuary-edge-…`). */
   readonly id?: string;
+  /**
+   * A publisher of the name arriving in this process takes the stream over from the pull
+   * (PublisherInfo.handOver): a worker's relay, whose holder died and whose publisher came back
+   * here. Off on an edge, which takes no publishes.
+   */
+  readonly yieldToPublisher?: boolean;
 }
 
 export type PullState = 'connecting' | 'live' | 'reconnecting';
@@ -176,6 +182,7 @@ class UpstreamPull {
       remote: this.shownUrl,
       relay: true,
       kick: (reason) => this.stop(reason),
+      ...(opts.yieldToPublisher ? { handOver: () => this.handOver() } : {}),
     };
   }
 
@@ -246,6 +253,25 @@ class UpstreamPull {
     this.forget();
     if (this.stream) this.hub.unpublish(this.stream, this.publisher, reason);
     this.log.info({ reason, reconnects: this.reconnects }, 'pull released');
+  }
+
+  /**
+   * A publisher arrived here (StreamHub.publish): the pull ends without ending the stream, and the
+   * new publish goes on on this pull's timeline from a new clock.
+   */
+  private handOver(): ContinuousTimeline {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.giveUpTimer);
+    clearTimeout(this.idleTimer);
+    this.pull?.close();
+    this.forget();
+    this.timeline.reanchor();
+    this.log.info(
+      { reconnects: this.reconnects },
+      'a publisher arrived here; the relay hands the stream over',
+    );
+    return this.timeline;
   }
 
   private connect(): HttpFlvPull {

@@ -3,20 +3,9 @@ import { FlvToFrames } from '../formats/flv/flv-to-frame.js';
 import { type FlvTag, FlvTagType } from '../formats/flv/tag.js';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { MediaFrame } from '../media/frame.js';
-import { TimestampUnwrapper } from '../media/time.js';
+import { type IngestTimeline, TimestampUnwrapper } from '../media/time.js';
 
-/** Maps frame times onto the stream's timeline (an edge keeps one over upstream reconnects). */
-export interface IngestTimeline {
-  /**
-   * The frame's decode time on the stream's timeline (its presentation time moves with it), or
-   * undefined to drop it (a repeat).
-   */
-  map(track: 'video' | 'audio', dts: number, pts: number): number | undefined;
-  /** The next frame comes over a new connection with its own clock. */
-  reanchor(): void;
-  /** The next frame comes over a new connection on the same clock (what it repeats is dropped). */
-  resume(): void;
-}
+export type { IngestTimeline } from '../media/time.js';
 
 /**
  * FLV tags → the live stream. FLV tags are the lingua franca of RTMP and HTTP-FLV publishing, so
@@ -35,7 +24,8 @@ export class FlvTagIngest {
   constructor(
     private readonly stream: LiveStream,
     private readonly log: Logger,
-    private readonly timeline?: IngestTimeline,
+    // A publish that took a relay's stream over goes on on the relay's timeline (LiveStream.handedOver).
+    private readonly timeline: IngestTimeline | undefined = stream.handedOver,
   ) {}
 
   /**

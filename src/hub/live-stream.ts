@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { MediaFrame } from '../media/frame.js';
+import type { IngestTimeline } from '../media/time.js';
 import type { AudioTrack, Track, VideoTrack } from '../media/track.js';
 import { describeTrack } from '../media/track.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
@@ -18,6 +19,12 @@ export interface PublisherInfo {
   readonly relay?: boolean;
   /** Closes the publisher's connection (used when the server kicks it or shuts down). */
   readonly kick: (reason: string) => void;
+  /**
+   * A relay that yields to a publisher arriving here (a worker's relay of a stream whose worker
+   * died, when the publisher reconnects to this worker): it stops pulling without ending the
+   * stream and gives the timeline its frames were on, so the new publish goes on from there.
+   */
+  readonly handOver?: () => IngestTimeline;
 }
 
 /** A viewer's connection as the API reads it: bytes written so far (net.Socket has this). */
@@ -64,6 +71,11 @@ export class LiveStream {
   timelineId = '';
   framesIn = 0;
   bytesIn = 0;
+  /**
+   * The timeline of a publish that took the stream over from a relay (takeOver): its ingest maps
+   * its frames onto it, so viewers see times that go on increasing. Undefined for other publishes.
+   */
+  handedOver: IngestTimeline | undefined;
   private readonly subscribers = new Set<StreamSubscriber>();
   /** Waiting for the first frame of the current publish (StreamHub.awaitLive); usually none. */
   private readyWaiters: (() => void)[] | undefined;
@@ -143,19 +155,38 @@ export class LiveStream {
     this.videoTrack = undefined;
     this.audioTrack = undefined;
     this.gop.clear();
-    this.publishedAt = Date.now();
+    this.handedOver = undefined;
     this.timelineId = randomBytes(8).toString('hex');
+    this.resetCounters();
+    this.each((s) => s.onPublish?.(this));
+  }
+
+  /**
+   * Called by the hub: `publisher` replaces a relay that handed the stream over on `timeline`.
+   * For subscribers the stream goes on (no onPublish: their FLV header stands; the new publish's
+   * sequence headers arrive as tracks, its times continue on `timeline`, and the timeline id stays:
+   * it names one continuous clock). The GOP cache starts again, as at any publish.
+   */
+  takeOver(publisher: PublisherInfo, timeline: IngestTimeline): void {
+    this.publisher = publisher;
+    this.handedOver = timeline;
+    this.gop.clear();
+    this.resetCounters();
+  }
+
+  private resetCounters(): void {
+    this.publishedAt = Date.now();
     this.framesIn = 0;
     this.bytesIn = 0;
     this.bytesOutBase = 0;
     for (const c of this.viewerConns) this.bytesOutBase -= c.bytesWritten;
-    this.each((s) => s.onPublish?.(this));
   }
 
   /** Called by the hub. */
   endPublish(reason: string): void {
     if (!this.publisher) return;
     this.publisher = undefined;
+    this.handedOver = undefined;
     this.wakeReadyWaiters();
     this.each((s) => s.onUnpublish?.(this, reason));
     this.gop.clear();

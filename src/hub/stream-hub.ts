@@ -119,11 +119,20 @@ export class StreamHub {
   /**
    * Starts publishing `name`, or throws ERR_AUTH when the authorizer refuses `query` (the URL's
    * query string, which carries credentials) or ERR_STREAM_BUSY when someone already publishes it.
+   * A relay that can hand over (PublisherInfo.handOver) yields: the stream, its viewers and its
+   * timeline go on with the new publisher; for the hooks (recorders) it is a new publish.
    */
   publish(name: StreamName, publisher: PublisherInfo, query = ''): LiveStream {
     this.checkPublish(name, query);
     const stream = this.entry(name);
-    stream.startPublish(publisher);
+    const relay = stream.publisher;
+    if (relay?.handOver) {
+      stream.takeOver(publisher, relay.handOver());
+      this.log.info(
+        { path: name.path, from: relay.remote },
+        'a publisher takes the stream over from its relay',
+      );
+    } else stream.startPublish(publisher);
     const waiting = this.publishWaiters.get(name.path);
     if (waiting) {
       this.publishWaiters.delete(name.path);
@@ -145,7 +154,7 @@ export class StreamHub {
   checkPublish(name: StreamName, query = ''): void {
     this.authorize?.(name, query);
     const current = this.streams.get(name.path)?.publisher;
-    if (current) {
+    if (current && !current.handOver) {
       throw new EstuaryError(
         'ERR_STREAM_BUSY',
         `stream ${name.path} is already being published (by ${current.protocol} ${current.remote})`,

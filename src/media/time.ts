@@ -22,6 +22,22 @@ export class TimestampUnwrapper {
   }
 }
 
+/**
+ * Maps frame times onto a stream's timeline: an edge keeps one over its upstream reconnects
+ * (src/edge/timeline.ts), and a publish that takes a relay's stream over goes on on it.
+ */
+export interface IngestTimeline {
+  /**
+   * The frame's decode time on the stream's timeline (its presentation time moves with it), or
+   * undefined to drop it (a repeat).
+   */
+  map(track: 'video' | 'audio', dts: number, pts: number): number | undefined;
+  /** The next frame comes over a new connection with its own clock. */
+  reanchor(): void;
+  /** The next frame comes over a new connection on the same clock (what it repeats is dropped). */
+  resume(): void;
+}
+
 /** Back to a 32-bit wire timestamp. */
 export function wrap32(ms: number): number {
   return (ms % WRAP) >>> 0;

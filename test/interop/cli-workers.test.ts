@@ -15,6 +15,8 @@ import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { FlvTagType } from '../../src/formats/flv/tag.js';
+import { FlvTagReader } from '../../src/formats/flv/tag-reader.js';
 import { captureWs, httpGetStream } from '../helpers/flv-capture.js';
 import { fixture, publishArgs, saveAsFlvArgs } from '../helpers/media.js';
 import { type Running, run, start } from '../helpers/run.js';
@@ -327,19 +329,26 @@ test('a worker killed with SIGKILL is replaced; a viewer on the other worker kee
     assert.ok(viewer, 'a viewer on the other worker');
     let bytes = 0;
     let ended = false;
+    const received: Buffer[] = [];
     viewer.onData((c) => {
       bytes += c.length;
+      received.push(c);
     });
     void viewer.ended.then(() => {
       ended = true;
     });
     await until('frames before the kill', () => bytes > 10_000, 5000);
 
+    const viewerWorker = s
+      .logs()
+      .find((l) => l.msg === 'viewer joined' && l.path === 'live/a' && l.worker !== owner)?.worker;
     const readyBefore = workersReady().length;
+    const logsBefore = s.logs().length;
     process.kill(pid, 'SIGKILL');
     for (const c of children) c.child.kill('SIGKILL'); // the publisher loses its worker anyway
-    await until('a replacement worker', () => workersReady().length > readyBefore, 40_000);
-    // The publisher comes back (as OBS would, retrying until a worker takes it).
+    // The publisher comes back at once (as OBS would, retrying until a worker takes it): before
+    // the replacement listens it can only reach the worker that relays the stream, which must
+    // let it take the stream over (not refuse it while its relay waits for the dead worker).
     await until(
       'the publisher back',
       async () => {
@@ -347,13 +356,38 @@ test('a worker killed with SIGKILL is replaced; a viewer on the other worker kee
         const r = await Promise.race([p.done, new Promise((res) => setTimeout(() => res('up'), 1500))]);
         return r === 'up';
       },
-      20_000,
+      30_000,
     );
     const back = Date.now();
     const atBack = bytes;
     await until('frames again on the viewer', () => bytes > atBack + 10_000, 3000);
     assert.ok(Date.now() - back < 3000);
     assert.equal(ended, false, 'the viewer kept its connection');
+    const since = s.logs().slice(logsBefore);
+    // A refusal while the dead worker's recordings are completed is expected; no other.
+    const refusals = since.filter((l) => l.msg === 'refused' && l.path !== undefined);
+    const otherRefusals = since.filter(
+      (l) => l.msg === 'refused' && !String(l.reason).includes('is being completed'),
+    );
+    assert.deepEqual(otherRefusals, [], `publish refusals other than the recovery's: ${refusals.length}`);
+    const newOwner = ownerOf('live/a');
+    if (newOwner === viewerWorker) {
+      assert.ok(
+        since.some(
+          (l) => l.msg === 'a publisher takes the stream over from its relay' && l.worker === viewerWorker,
+        ),
+        'the relaying worker took the stream over',
+      );
+    }
+    await until('a replacement worker', () => workersReady().length > readyBefore, 40_000);
+    // The viewer's timestamps never went backwards across the kill and the new publish.
+    const video = new FlvTagReader().push(Buffer.concat(received)).filter((t) => t.type === FlvTagType.Video);
+    for (let i = 1; i < video.length; i++) {
+      assert.ok(
+        video[i]!.timestamp >= video[i - 1]!.timestamp,
+        `video timestamps go on: ${video[i - 1]!.timestamp} then ${video[i]!.timestamp} at tag ${i}`,
+      );
+    }
     // What the killed worker was recording is completed by the primary (not at the next start):
     // its HLS and MP4 sessions moved aside and finalised, its FLV file repaired.
     const unfinishedAside = () =>

@@ -371,6 +371,11 @@ test('a worker killed with SIGKILL is replaced; a viewer on the other worker kee
     );
     assert.deepEqual(otherRefusals, [], `publish refusals other than the recovery's: ${refusals.length}`);
     const newOwner = ownerOf('live/a');
+    t.diagnostic(
+      newOwner === viewerWorker
+        ? 'the publisher came back to the relaying worker, which took the stream over'
+        : 'the publisher came back to the replacement worker',
+    );
     if (newOwner === viewerWorker) {
       assert.ok(
         since.some(

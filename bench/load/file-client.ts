@@ -46,6 +46,8 @@ export interface FileStats {
   /** The same for requests sent on the plateau only (every client connected, the ramp over). */
   ttfbPlateau: Histogram;
   bytes: number;
+  /** Idle keep-alive connections the server closed between two requests (not failures). */
+  idleCloses: number;
   /** Epoch second → [requests completed, body bytes received]. */
   perSecond: Map<number, [number, number]>;
 }
@@ -72,6 +74,9 @@ export class FileClient {
   private onPlateau = false;
   private gotFirstByte = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The pause before the next request (pauseMs); a connection that fails meanwhile cancels it. */
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private inFlight = false;
   private asked = 0;
   private segment: string | undefined;
   private what = '';
@@ -99,11 +104,25 @@ export class FileClient {
       },
     });
     this.socket = s;
+    // A SYN the kernel dropped (a full accept queue) is retried by TCP for minutes: without this
+    // timer such a client would never finish, and neither would its load process.
+    this.what = 'connect';
+    this.bodyLeft = -1;
+    this.arm();
     s.setNoDelay(true);
-    s.on('connect', () => this.ask());
+    // After an idle close the pending pause sends the next request; else the connection does.
+    s.on('connect', () => {
+      if (this.pauseTimer === undefined) this.ask();
+      else clearTimeout(this.timer);
+    });
     s.on('error', (err: NodeJS.ErrnoException) => this.fail(err.code ?? 'socket error'));
     s.on('close', () => {
-      if (this.socket === s && !this.done) this.fail('closed by the server');
+      if (this.socket !== s || this.done) return;
+      // Closing an idle keep-alive connection is the server's right (RFC 9112 9.6; nginx drains
+      // idle ones when it runs short of connections): between requests it is no failure, the
+      // client connects again for its next request, as a player would.
+      if (this.pauseTimer !== undefined && !this.inFlight) return this.reconnectIdle();
+      this.fail('closed by the server');
     });
   }
 
@@ -122,6 +141,8 @@ export class FileClient {
     if (Date.now() >= this.o.endAt) return this.finish();
     const { path, range } = this.path();
     this.asked++;
+    this.inFlight = true;
+    this.pauseTimer = undefined;
     this.body = path === this.o.playlist ? [] : undefined;
     this.head = [];
     this.headLen = 0;
@@ -142,7 +163,9 @@ export class FileClient {
     this.timer = setTimeout(
       () =>
         this.fail(
-          `stalled ${this.o.timeoutMs / 1000} s (${this.what}, ${this.bodyLeft < 0 ? 'no head' : 'in the body'})`,
+          this.what === 'connect'
+            ? `not connected in ${this.o.timeoutMs / 1000} s`
+            : `stalled ${this.o.timeoutMs / 1000} s (${this.what}, ${this.bodyLeft < 0 ? 'no head' : 'in the body'})`,
         ),
       this.o.timeoutMs,
     );
@@ -191,6 +214,7 @@ export class FileClient {
 
   private complete(): void {
     clearTimeout(this.timer);
+    this.inFlight = false;
     if (this.status !== 200 && this.status !== 206) {
       this.failures(`status ${this.status}`);
     } else {
@@ -202,7 +226,7 @@ export class FileClient {
       const newest = lines.filter((l) => l.length > 0 && !l.startsWith('#')).pop();
       if (newest) this.segment = this.o.playlist.replace(/[^/]*$/, newest.trim());
     }
-    if (this.o.pauseMs) setTimeout(() => this.ask(), this.o.pauseMs);
+    if (this.o.pauseMs) this.pauseTimer = setTimeout(() => this.ask(), this.o.pauseMs);
     else this.ask();
   }
 
@@ -210,9 +234,20 @@ export class FileClient {
     this.stats.failures[why] = (this.stats.failures[why] ?? 0) + 1;
   }
 
+  /** The pause goes on; its end sends the next request on the new connection. */
+  private reconnectIdle(): void {
+    clearTimeout(this.timer);
+    this.socket = undefined;
+    this.stats.idleCloses++;
+    if (Date.now() < this.o.endAt - 500) this.open();
+    else this.finish();
+  }
+
   private fail(why: string): void {
     if (this.done) return;
     clearTimeout(this.timer);
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
     this.failures(why);
     const s = this.socket;
     this.socket = undefined;
@@ -222,10 +257,27 @@ export class FileClient {
     else this.finish();
   }
 
+  /**
+   * The load process's deadline passed with this client still waiting: counted as one failure
+   * that says where it waited, so the run reports instead of hanging.
+   */
+  abandon(): void {
+    if (this.done) return;
+    this.failures(
+      `unfinished after the end (${this.what}, ${this.bodyLeft < 0 ? 'no head' : 'in the body'})`,
+    );
+    this.finish();
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
   private finish(): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.timer);
+    clearTimeout(this.pauseTimer);
     this.socket?.destroy();
     this.onDone();
   }

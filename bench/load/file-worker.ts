@@ -35,6 +35,7 @@ export interface FileReport {
   ttfb: [number, number][];
   ttfbPlateau: [number, number][];
   bytes: number;
+  idleCloses: number;
   perSecond: Record<string, [number, number]>;
   cpuSeconds: number;
 }
@@ -45,6 +46,8 @@ export type FileWorkerMessage =
   | { type: 'error'; message: string };
 
 const SOURCE_ADDRESSES = 253;
+/** Longer than a client's stall timeout, shorter than the process deadline (30 s after the end). */
+const ABANDON_AFTER_END_MS = 20_000;
 
 function send(m: FileWorkerMessage): void {
   process.send?.(m);
@@ -57,11 +60,25 @@ async function run(job: FileJob): Promise<FileReport> {
     ttfb: new Histogram(),
     ttfbPlateau: new Histogram(),
     bytes: 0,
+    idleCloses: 0,
     perSecond: new Map(),
   };
   const cpu0 = process.cpuUsage();
   let started = 0;
   let finished = 0;
+  const clients: FileClient[] = [];
+  // Clients still waiting this long after the end are abandoned (each a failure that says where
+  // it waited) so that the run reports; the process's own deadline (below) is the last resort.
+  const abandon = setTimeout(
+    () => {
+      for (const c of clients) c.abandon();
+      if (process.env.ESTUARY_BENCH_DEBUG)
+        console.error(
+          `[file-worker] abandon: started ${started}/${job.count}, finished ${finished}, clients ${clients.length}`,
+        );
+    },
+    Math.max(0, job.endAt - Date.now()) + ABANDON_AFTER_END_MS,
+  );
   await new Promise<void>((resolve) => {
     const onDone = () => {
       if (++finished === job.count) resolve();
@@ -73,7 +90,7 @@ async function run(job: FileJob): Promise<FileReport> {
         const g = job.first + started * job.step;
         if (job.startAt + (g * 1000) / job.rate > now) break;
         started++;
-        new FileClient(
+        const client = new FileClient(
           {
             host: job.host,
             port: job.port,
@@ -91,10 +108,12 @@ async function run(job: FileJob): Promise<FileReport> {
           stats,
           onDone,
         );
+        clients.push(client);
       }
       if (started === job.count) clearInterval(ramp);
     }, 10);
   });
+  clearTimeout(abandon);
   const cpu = process.cpuUsage(cpu0);
   return {
     requests: stats.requests,
@@ -102,6 +121,7 @@ async function run(job: FileJob): Promise<FileReport> {
     ttfb: stats.ttfb.toSparse(),
     ttfbPlateau: stats.ttfbPlateau.toSparse(),
     bytes: stats.bytes,
+    idleCloses: stats.idleCloses,
     perSecond: Object.fromEntries([...stats.perSecond].map(([k, v]) => [String(k), v])),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };

@@ -71,6 +71,8 @@ interface Figures {
   requests: number;
   failures: Record<string, number>;
   failed: number;
+  /** Idle keep-alive connections the server closed between requests (reconnected; no failure). */
+  idleCloses: number;
   ttfbMs: ReturnType<Histogram['summary']>;
   /** Requests sent on the plateau only (the ramp's first requests and accept queue left out). */
   ttfbPlateauMs: ReturnType<Histogram['summary']>;
@@ -160,6 +162,7 @@ async function runOne(
     requests: reports.reduce((a, r) => a + r.requests, 0),
     failures,
     failed: Object.values(failures).reduce((a, c) => a + c, 0),
+    idleCloses: reports.reduce((a, r) => a + (r.idleCloses ?? 0), 0),
     ttfbMs: ttfb.summary(),
     ttfbPlateauMs: ttfbPlateau.summary(),
     serverCpuSeconds: Math.round(trace.cpuSeconds * 10) / 10,
@@ -178,7 +181,7 @@ function line(kind: string, version: string, f: Figures): string {
     .join(', ');
   return (
     `${kind} ${version}: ${f.clients} clients; ${f.requestsPerSecond} req/s, ${f.gbitPerSecond} Gbit/s over ${f.plateauSeconds} s; ` +
-    `failures ${f.failed}${fails ? ` (${fails})` : ''}; TTFB p50/p99 ${f.ttfbMs.p50}/${f.ttfbMs.p99} ms (plateau ${f.ttfbPlateauMs.p50}/${f.ttfbPlateauMs.p99}); ` +
+    `failures ${f.failed}${fails ? ` (${fails})` : ''}${f.idleCloses ? `; idle connections closed by the server ${f.idleCloses}` : ''}; TTFB p50/p99 ${f.ttfbMs.p50}/${f.ttfbMs.p99} ms (plateau ${f.ttfbPlateauMs.p50}/${f.ttfbPlateauMs.p99}); ` +
     `server CPU ${f.serverCpuSeconds} s, RSS base/plateau/peak ${f.serverRssMiB.base}/${f.serverRssMiB.plateau}/${f.serverRssMiB.peak} MiB; load CPU ${f.loadCpuSeconds} s`
   );
 }

@@ -139,6 +139,8 @@ export class FileClient {
 
   private ask(): void {
     if (Date.now() >= this.o.endAt) return this.finish();
+    // Between a failed connection and its replacement (which asks when it connects).
+    if (!this.socket || this.done) return;
     const { path, range } = this.path();
     this.asked++;
     this.inFlight = true;
@@ -152,7 +154,7 @@ export class FileClient {
     this.onPlateau = this.o.plateauFrom !== undefined && Date.now() >= this.o.plateauFrom;
     this.what = path === this.o.playlist ? 'playlist' : this.o.mode === 'live' ? 'segment' : this.o.mode;
     this.arm();
-    this.socket!.write(
+    this.socket.write(
       `GET ${path} HTTP/1.1\r\nHost: ${this.o.host}:${this.o.port}\r\n${range ? `Range: ${range}\r\n` : ''}\r\n`,
     );
   }

@@ -242,15 +242,20 @@ class UpstreamPull {
     }
   }
 
-  /** The one place a pull ends for good. */
-  stop(reason: string): void {
-    if (this.stopped) return;
+  /** The one place a pull ends for good: its timers, connection and entry go. */
+  private end(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.giveUpTimer);
     clearTimeout(this.idleTimer);
     this.pull?.close();
     this.forget();
+  }
+
+  /** Ends the pull and the stream's publish here (viewers are ended). */
+  stop(reason: string): void {
+    if (this.stopped) return;
+    this.end();
     if (this.stream) this.hub.unpublish(this.stream, this.publisher, reason);
     this.log.info({ reason, reconnects: this.reconnects }, 'pull released');
   }
@@ -260,12 +265,7 @@ class UpstreamPull {
    * new publish goes on on this pull's timeline from a new clock.
    */
   private handOver(): ContinuousTimeline {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.giveUpTimer);
-    clearTimeout(this.idleTimer);
-    this.pull?.close();
-    this.forget();
+    this.end();
     this.timeline.reanchor();
     this.log.info(
       { reconnects: this.reconnects },

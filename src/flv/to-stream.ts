@@ -5,8 +5,6 @@ import type { LiveStream } from '../hub/live-stream.js';
 import type { MediaFrame } from '../media/frame.js';
 import { type IngestTimeline, TimestampUnwrapper } from '../media/time.js';
 
-export type { IngestTimeline } from '../media/time.js';
-
 /**
  * FLV tags → the live stream. FLV tags are the lingua franca of RTMP and HTTP-FLV publishing, so
  * every FLV-based ingest (RTMP audio/video/data messages, a POSTed FLV body, an edge's pull) ends

@@ -7,15 +7,7 @@ import { readSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { setImmediate } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
-import {
-  AacPacketType,
-  AvcPacketType,
-  EX_VIDEO_HEADER_BIT,
-  ExAudioPacketType,
-  ExVideoPacketType,
-  SoundFormat,
-  VideoCodecId,
-} from '../formats/flv/codec-ids.js';
+import { isCodedFrameBody } from '../formats/flv/coded-frame-body.js';
 import { FlvToFrames } from '../formats/flv/flv-to-frame.js';
 import { type FlvTag, FlvTagType } from '../formats/flv/tag.js';
 import { FlvTagReader } from '../formats/flv/tag-reader.js';
@@ -162,23 +154,9 @@ async function preflight(source: MediaFileSource): Promise<void> {
  * E.4.2.1) and every Enhanced RTMP packet that is not coded frames (SequenceStart, ModEx, …).
  */
 function describesStream(tag: FlvTag): boolean {
-  const b = tag.body;
   if (tag.type === FlvTagType.Script) return true;
-  if (b.length < 2) return false;
-  if (tag.type === FlvTagType.Video) {
-    if ((b[0] & EX_VIDEO_HEADER_BIT) !== 0) {
-      const packetType = b[0] & 0x0f;
-      return packetType !== ExVideoPacketType.CodedFrames && packetType !== ExVideoPacketType.CodedFramesX;
-    }
-    const codecId = b[0] & 0x0f;
-    return codecId === VideoCodecId.Avc && b[1] !== AvcPacketType.Nalu;
-  }
-  if (tag.type === FlvTagType.Audio) {
-    const format = b[0] >> 4;
-    if (format === SoundFormat.Aac) return b[1] !== AacPacketType.Raw;
-    if (format === SoundFormat.ExHeader) return (b[0] & 0x0f) !== ExAudioPacketType.CodedFrames;
-  }
-  return false;
+  if (tag.body.length < 2 || (tag.type !== FlvTagType.Video && tag.type !== FlvTagType.Audio)) return false;
+  return !isCodedFrameBody(tag.type, tag.body[0]!, tag.body[1]!);
 }
 
 class FlvFileSource implements MediaFileSource {

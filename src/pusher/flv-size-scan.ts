@@ -19,47 +19,15 @@
  * FlvTagReader finds.
  */
 import { readSync } from 'node:fs';
-import {
-  AacPacketType,
-  AvcPacketType,
-  EX_VIDEO_HEADER_BIT,
-  ExAudioPacketType,
-  ExVideoPacketType,
-  SoundFormat,
-  VideoCodecId,
-} from '../formats/flv/codec-ids.js';
+import { isCodedFrameBody } from '../formats/flv/coded-frame-body.js';
 import { FLV_HEADER_SIZE, PREVIOUS_TAG_SIZE_SIZE, parseFlvHeader } from '../formats/flv/header.js';
-import { FLV_MAX_TAG_BODY, FLV_TAG_HEADER_SIZE, type FlvTag, FlvTagType } from '../formats/flv/tag.js';
+import { FLV_MAX_TAG_BODY, FLV_TAG_HEADER_SIZE, type FlvTag } from '../formats/flv/tag.js';
 import { parseTagHeader } from '../formats/flv/tag-reader.js';
 
 /** Bytes read at a time: a tag header, a frame's first bytes and the small tags after it. */
 const WINDOW_BYTES = 4096;
 /** Real bytes at the start of a skipped body: more than any coded-frame header (8 bytes). */
 const PEEK_BYTES = 16;
-
-/**
- * Whether the parser needs only the first bytes of this body: coded frames whose header has no
- * ModEx extension (E.4.3.1, E.4.2.1, Enhanced RTMP). Everything else is read whole.
- */
-function headerOnly(type: number, b0: number, b1: number): boolean {
-  if (type === FlvTagType.Video) {
-    if ((b0 & EX_VIDEO_HEADER_BIT) !== 0) {
-      const packetType = b0 & 0x0f;
-      return packetType === ExVideoPacketType.CodedFrames || packetType === ExVideoPacketType.CodedFramesX;
-    }
-    const codecId = b0 & 0x0f;
-    if (codecId === VideoCodecId.Avc) return b1 === AvcPacketType.Nalu;
-    return codecId >= VideoCodecId.SorensonH263 && codecId <= VideoCodecId.ScreenVideo2;
-  }
-  if (type === FlvTagType.Audio) {
-    const format = b0 >> 4;
-    if (format === SoundFormat.Aac) return b1 === AacPacketType.Raw;
-    if (format === SoundFormat.ExHeader) return (b0 & 0x0f) === ExAudioPacketType.CodedFrames;
-    // MP3 and the legacy formats: one header byte (unsupported ones fail on it alike).
-    return true;
-  }
-  return false;
-}
 
 export class FlvSizeScan {
   private window = Buffer.allocUnsafe(WINDOW_BYTES);
@@ -106,7 +74,7 @@ export class FlvSizeScan {
     const w = at - this.winStart;
     if (at + size <= this.winStart + this.winLength) return this.window.subarray(w, w + size);
     // The header read brought the first bytes (ensure() above read at least PEEK_BYTES of body).
-    if (size >= 2 && headerOnly(type, this.window[w], this.window[w + 1])) {
+    if (size >= 2 && isCodedFrameBody(type, this.window[w], this.window[w + 1])) {
       if (this.placeholder.length < size)
         this.placeholder = Buffer.allocUnsafe(Math.max(size, 2 * this.placeholder.length));
       this.window.copy(this.placeholder, 0, w, w + PEEK_BYTES);

@@ -76,7 +76,6 @@ export class FileClient {
   private timer: NodeJS.Timeout | undefined;
   /** The pause before the next request (pauseMs); a connection that fails meanwhile cancels it. */
   private pauseTimer: NodeJS.Timeout | undefined;
-  private inFlight = false;
   private asked = 0;
   private segment: string | undefined;
   private what = '';
@@ -121,7 +120,8 @@ export class FileClient {
       // Closing an idle keep-alive connection is the server's right (RFC 9112 9.6; nginx drains
       // idle ones when it runs short of connections): between requests it is no failure, the
       // client connects again for its next request, as a player would.
-      if (this.pauseTimer !== undefined && !this.inFlight) return this.reconnectIdle();
+      // A pending pause means no request is in flight on this connection.
+      if (this.pauseTimer !== undefined) return this.reconnectIdle();
       this.fail('closed by the server');
     });
   }
@@ -143,7 +143,6 @@ export class FileClient {
     if (!this.socket || this.done) return;
     const { path, range } = this.path();
     this.asked++;
-    this.inFlight = true;
     this.pauseTimer = undefined;
     this.body = path === this.o.playlist ? [] : undefined;
     this.head = [];
@@ -216,7 +215,6 @@ export class FileClient {
 
   private complete(): void {
     clearTimeout(this.timer);
-    this.inFlight = false;
     if (this.status !== 200 && this.status !== 206) {
       this.failures(`status ${this.status}`);
     } else {

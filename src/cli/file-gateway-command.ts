@@ -36,8 +36,8 @@ export async function fileGatewayCommand(
       workers,
       accept: config.workerAccept,
       log,
-      worker: (wlog) => {
-        const g = new FileGateway(config, wlog);
+      worker: (wlog, link) => {
+        const g = new FileGateway(config, wlog, link);
         return {
           start: () => g.start(),
           stop: () => g.stop(),

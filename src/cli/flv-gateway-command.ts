@@ -59,6 +59,7 @@ export async function flvGatewayCommand(
         // GET /api/streams on any worker answers for all of them.
         const e = new Edge(config, wlog, {
           gather: async () => sumEdges((await link.request({ t: 'gather', query: '' })).parts ?? []),
+          link,
         });
         link.on({ describe: () => e.describe() });
         return {

@@ -18,7 +18,11 @@
  * - `auto`: `reuseport` where Node has it, else `shared`.
  */
 import cluster from 'node:cluster';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { EstuaryError } from '../errors.js';
+
+/** The kernel's queue of connections not yet accepted, per port (capped by net.core.somaxconn). */
+export const LISTEN_BACKLOG = 4096;
 
 export type WorkerAccept = 'auto' | 'round-robin' | 'shared' | 'reuseport';
 export type AcceptMode = Exclude<WorkerAccept, 'auto'>;
@@ -56,4 +60,45 @@ export function listenOptions(setting: WorkerAccept, port: number): { exclusive?
   if (!cluster.isWorker || port === 0) return {};
   // Validated in the primary already (acceptMode throws there first).
   return acceptMode(setting) === 'reuseport' ? { exclusive: true, reusePort: true } : {};
+}
+
+/**
+ * Listens on a server port: a deep accept queue (a ramp of 1,000 viewers a second outruns Node's
+ * default of 511 while a fan-out flush holds the event loop, and a dropped SYN costs the client a
+ * 1 s retry, bench/RESULTS.md; the kernel caps it at net.core.somaxconn), and in a `--workers`
+ * worker maybe its own SO_REUSEPORT socket. `done` gets the port bound (0 = any free port), or
+ * the error (a port in use). Used at start and by a worker's accept valve to listen again.
+ */
+export interface ListenAt {
+  readonly port: number;
+  readonly host: string;
+  readonly accept: WorkerAccept;
+}
+
+export function listenPort(
+  server: NetServer,
+  where: ListenAt,
+  done: (err: Error | undefined, port: number) => void,
+): void {
+  const onError = (err: Error) => done(err, 0);
+  server.once('error', onError);
+  server.listen(
+    {
+      port: where.port,
+      host: where.host,
+      backlog: LISTEN_BACKLOG,
+      ...listenOptions(where.accept, where.port),
+    },
+    () => {
+      server.off('error', onError);
+      done(undefined, (server.address() as AddressInfo).port);
+    },
+  );
+}
+
+/** listenPort as a promise of the port bound. */
+export function listenPortAsync(server: NetServer, where: ListenAt): Promise<number> {
+  return new Promise((resolve, reject) =>
+    listenPort(server, where, (err, port) => (err ? reject(err) : resolve(port))),
+  );
 }

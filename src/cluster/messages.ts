@@ -23,7 +23,11 @@ export type WorkerMessage =
   /** End the publish of `path` wherever it is (the admin API's DELETE). */
   | { readonly t: 'end'; readonly id: number; readonly path: string }
   /** An answer to the primary's `end`: whether the publish ended. */
-  | { readonly t: 'ended'; readonly id: number; readonly ended: boolean };
+  | { readonly t: 'ended'; readonly id: number; readonly ended: boolean }
+  /** May this worker stop accepting on `port`? (it holds maxConnections there: accept-valve.ts) */
+  | { readonly t: 'pause'; readonly id: number; readonly port: string }
+  /** This worker accepts on `port` again. */
+  | { readonly t: 'resume'; readonly port: string };
 
 /** Primary → worker. */
 export type PrimaryMessage =
@@ -35,11 +39,13 @@ export type PrimaryMessage =
   | { readonly t: 'describe'; readonly id: number; readonly query: string; readonly what?: GatherKind }
   /** End your publish of `path` (answered with `ended`). */
   | { readonly t: 'end'; readonly id: number; readonly path: string }
+  /** Accept on `port` again now (the other workers that accepted there are gone). */
+  | { readonly t: 'reopen'; readonly port: string }
   /** Shut down gracefully (recordings finalised), then exit. */
   | { readonly t: 'stop' };
 
 export interface Reply {
-  /** claim: granted, or refused with `reason`. */
+  /** claim, pause: granted, or refused (claim: with `reason`). */
   readonly ok?: boolean;
   readonly reason?: string;
   /** locate: the holder's private URL; `self` when the asker holds it. */

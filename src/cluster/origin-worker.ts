@@ -51,6 +51,7 @@ export class OriginWorker {
         const r = await link.request({ t: 'end', path });
         return r.found ? { ended: r.ended === true } : undefined;
       },
+      link,
     });
     const hub = this.origin.hub;
     this.source = new WorkerSource(hub, link, config.maxMessageBytes, log);

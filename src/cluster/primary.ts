@@ -17,6 +17,7 @@ import { onSignals } from '../util/process-signals.js';
 import { acceptMode, applyAcceptMode, type WorkerAccept } from './accept-mode.js';
 import { StreamDirectory } from './directory.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
+import { PausedPorts } from './paused-ports.js';
 
 export interface PrimaryOptions {
   /** The command, for messages: 'serve', 'flv-gateway', 'file-gateway'. */
@@ -73,6 +74,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
 
   const directory = new StreamDirectory();
   const ready = new Set<number>();
+  const paused = new PausedPorts();
   const gathers = new Map<number, { want: Set<number>; parts: unknown[]; done: () => void }>();
   /** Admin ends forwarded to the holding worker: their asker and request id. */
   const ends = new Map<number, { asker: Worker; id: number; timer: NodeJS.Timeout }>();
@@ -118,6 +120,14 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
         }
         break;
       }
+      case 'pause': {
+        const listening = [...ready].filter((id) => cluster.workers?.[id]?.isConnected());
+        send(w, { t: 'reply', id: m.id, ok: !stopping && paused.ask(m.port, w.id, listening) });
+        break;
+      }
+      case 'resume':
+        paused.resume(m.port, w.id);
+        break;
       case 'release':
         if (directory.release(m.path, w.id)) others(w.id, { t: 'unpublished', path: m.path });
         break;
@@ -194,6 +204,11 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     });
     w.on('exit', (code, sig) => {
       ready.delete(w.id);
+      // Workers that stopped accepting because it accepted: the port must stay open.
+      for (const r of paused.drop(w.id, ready)) {
+        const target = cluster.workers?.[r.worker];
+        if (target) send(target, { t: 'reopen', port: r.port });
+      }
       for (const [, g] of gathers) if (g.want.delete(w.id) && g.want.size === 0) g.done();
       const freed = directory.dropWorker(w.id);
       if (freed.length > 0 && opts.afterDeath) {

@@ -16,9 +16,9 @@ import {
 /** A primary that does not answer this soon is treated as gone for that request, ms. */
 const REQUEST_TIMEOUT_MS = 5000;
 
-type Asked = Extract<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' }>;
+type Asked = Extract<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' | 'pause' }>;
 type Request = Asked extends infer M ? (M extends Asked ? Omit<M, 'id'> : never) : never;
-type Note = Exclude<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' }>;
+type Note = Exclude<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' | 'pause' }>;
 
 export interface PrimaryEvents {
   published?(path: string): void;
@@ -35,6 +35,8 @@ export class PrimaryLink {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; timer: NodeJS.Timeout }>();
   private events: PrimaryEvents = {};
+  /** Per port, what to do when the primary says accept again (accept-valve.ts). */
+  private readonly reopeners = new Map<string, () => void>();
 
   constructor() {
     if (!cluster.isWorker || !cluster.worker || !process.send) {
@@ -48,6 +50,11 @@ export class PrimaryLink {
 
   on(events: PrimaryEvents): void {
     this.events = { ...this.events, ...events };
+  }
+
+  /** `reopen` is called when the primary asks this worker to accept on `port` again. */
+  onReopen(port: string, reopen: () => void): void {
+    this.reopeners.set(port, reopen);
   }
 
   note(m: Note): void {
@@ -100,6 +107,9 @@ export class PrimaryLink {
           .then(() => this.events.end?.(m.path) ?? false)
           .catch(() => false)
           .then((ended) => this.note({ t: 'ended', id: m.id, ended }));
+        return;
+      case 'reopen':
+        this.reopeners.get(m.port)?.();
         return;
       case 'stop':
         this.events.stop?.();

@@ -5,12 +5,13 @@
  * GOP cache and fan-out as the origin), `/api/streams` beside it, and a stats line.
  */
 
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
-import { listenOptions } from '../cluster/accept-mode.js';
+import { type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
+import { type AcceptValve, acceptValve } from '../cluster/accept-valve.js';
 import { workerCount } from '../cluster/worker-count.js';
+import type { PrimaryLink } from '../cluster/worker-link.js';
 import { reloadSettings } from '../config/reload.js';
 import { EDGE_SETTINGS, type EdgeConfig } from '../config/schema.js';
 import { EstuaryError } from '../errors.js';
@@ -97,6 +98,8 @@ export function checkUpstream(url: string | undefined): string {
 export interface EdgeOptions {
   /** GET /api/streams answers for every worker: this one's `describe()` is one part of it. */
   readonly gather?: () => Promise<unknown>;
+  /** In a `--workers` worker: its link to the primary (the accept valve, cluster/accept-valve.ts). */
+  readonly link?: PrimaryLink;
 }
 
 export class Edge {
@@ -118,6 +121,8 @@ export class Edge {
   private statsTimer: NodeJS.Timeout | undefined;
   private last = { at: 0, bytesIn: 0, bytesOut: 0 };
   private started = false;
+  /** In a `--workers` worker: stops accepting while this worker holds maxConnections. */
+  private readonly valve: AcceptValve | undefined;
   /** Bounds passed (connections, heads, viewers…), counted for /metrics. */
   readonly limitHits: LimitHits;
   /** `GET /metrics` on the edge's port: this edge's own registry. */
@@ -179,6 +184,14 @@ export class Edge {
       limits: this.limitHits,
     });
     this.meter.watch(this.live.server);
+    const valve = acceptValve(options.link, {
+      server: this.live.server,
+      port: 'edge',
+      log,
+      maxConnections: () => this.config.maxConnections,
+      at: this.listenAt,
+    });
+    this.valve = valve;
     new ConnectionGuard(this.live.server, {
       name: 'edge',
       log,
@@ -186,6 +199,7 @@ export class Edge {
       hits: this.limitHits,
       refusal: FULL,
       closeLog: 'info',
+      onCount: valve ? (open) => valve.update(open) : undefined,
     });
     registerServerMetrics(this.metrics, {
       hub: this.hub,
@@ -209,22 +223,17 @@ export class Edge {
     return { applied: r.applied, restart: r.restart };
   }
 
+  private get listenAt(): ListenAt {
+    return { port: this.config.port, host: this.config.host, accept: this.config.workerAccept };
+  }
+
   /** Listens; resolves with the port bound (0 in the config = any free port). */
   async start(): Promise<number> {
     const { host } = this.config;
     const server = this.live.server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      // A deep accept queue, as on the origin: a ramp of 1,000 viewers a second (origin.ts).
-      // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
-      const own = listenOptions(this.config.workerAccept, this.config.port);
-      server.listen({ port: this.config.port, host, backlog: 4096, ...own }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
+    const port = await listenPortAsync(server, this.listenAt);
     this.started = true;
-    const port = (server.address() as AddressInfo).port;
     const urls = reachableHosts(host).map((h) => `http://${h}:${port}/live/stream.flv`);
     this.log.info(
       { proto: 'edge', host, port, upstream: this.upstream, id: this.source.id, urls },
@@ -243,6 +252,7 @@ export class Edge {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.valve?.stop();
     clearInterval(this.statsTimer);
     this.streamStats.stop();
     this.source.close('edge shutting down');

@@ -8,10 +8,11 @@
 
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { listenOptions } from '../cluster/accept-mode.js';
+import { LISTEN_BACKLOG, type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
+import { type AcceptValve, acceptValve } from '../cluster/accept-valve.js';
+import type { PrimaryLink } from '../cluster/worker-link.js';
 import { reloadSettings } from '../config/reload.js';
 import { FILES_SETTINGS, type FilesConfig } from '../config/schema.js';
 import { type AccessLogSink, logAccess } from '../http/access-log.js';
@@ -46,9 +47,6 @@ const FILES_LIVE_SETTINGS: ReadonlySet<keyof FilesConfig> = new Set<keyof FilesC
   'shutdownTimeoutMs',
 ]);
 
-/** The kernel's queue of connections not yet accepted (capped by net.core.somaxconn, 4096 here). */
-const LISTEN_BACKLOG = 4096;
-
 export class FileGateway {
   readonly server: Server;
   readonly router = new Router();
@@ -64,10 +62,14 @@ export class FileGateway {
   private readonly accessLog: AccessLogSink | undefined;
   private readonly accessFile: WriteStream | undefined;
   private lanes: AcceptLanes | undefined;
+  /** In a `--workers` worker: stops accepting while this worker holds maxConnections. */
+  readonly valve: AcceptValve | undefined;
 
+  /** `link`: the worker's link to the primary, in a `--workers` worker. */
   constructor(
     public config: FilesConfig,
     private readonly log: Logger,
+    link?: PrimaryLink,
   ) {
     this.limitHits = new LimitHits(log.child({ component: 'limits' }));
     this.metrics = createMetricsRegistry();
@@ -173,6 +175,14 @@ export class FileGateway {
     });
     this.server.timeout = config.idleTimeoutMs;
     this.meter.watch(this.server);
+    const valve = acceptValve(link, {
+      server: this.server,
+      port: 'files',
+      log,
+      maxConnections: () => this.config.maxConnections,
+      at: this.listenAt,
+    });
+    this.valve = valve;
     this.guard = new ConnectionGuard(this.server, {
       name: 'files',
       log,
@@ -181,6 +191,7 @@ export class FileGateway {
       refusal: HTTP_FULL,
       // The access log has a line per request already.
       closeLog: 'debug',
+      onCount: valve ? (open) => valve.update(open) : undefined,
     });
   }
 
@@ -198,20 +209,13 @@ export class FileGateway {
     this.server.keepAliveTimeout = r.config.keepAliveTimeoutMs;
   }
 
+  private get listenAt(): ListenAt {
+    return { port: this.config.port, host: this.config.host, accept: this.config.workerAccept };
+  }
+
   async start(): Promise<number> {
-    const { host, port } = this.config;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
-      this.server.listen(
-        { host, port, backlog: LISTEN_BACKLOG, ...listenOptions(this.config.workerAccept, port) },
-        () => {
-          this.server.off('error', reject);
-          resolve();
-        },
-      );
-    });
-    const bound = (this.server.address() as AddressInfo).port;
+    const { host } = this.config;
+    const bound = await listenPortAsync(this.server, this.listenAt);
     this.lanes = await addAcceptLanes(this.server, {
       count: this.config.acceptLanes,
       backlog: LISTEN_BACKLOG,
@@ -234,6 +238,7 @@ export class FileGateway {
   }
 
   async stop(): Promise<void> {
+    this.valve?.stop();
     this.lanes?.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());

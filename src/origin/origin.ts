@@ -1,10 +1,11 @@
-import type { Server } from 'node:http';
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
-import { listenOptions, type WorkerAccept } from '../cluster/accept-mode.js';
+import { type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
+import { type AcceptValve, acceptValve } from '../cluster/accept-valve.js';
 import { workerCount } from '../cluster/worker-count.js';
+import type { PrimaryLink } from '../cluster/worker-link.js';
 import { reloadSettings } from '../config/reload.js';
 import { SERVE_SETTINGS, type ServeConfig } from '../config/schema.js';
 import { ConnectionMeter } from '../http/api/connection-meter.js';
@@ -87,6 +88,8 @@ export interface OriginOptions {
   /** GET /api/server and /metrics answer for every worker together. */
   readonly gatherServer?: WebServerOptions['gatherServer'];
   readonly gatherMetrics?: WebServerOptions['gatherMetrics'];
+  /** In a `--workers` worker: its link to the primary (the accept valves, cluster/accept-valve.ts). */
+  readonly link?: PrimaryLink;
 }
 
 /** Completes the recordings a crash left unfinished under the data directory (before accepting). */
@@ -126,6 +129,9 @@ function recordingManager(hub: StreamHub, config: ServeConfig, log: Logger): Rec
  * `estuary serve`: the origin. Wires the hub to its ingest and play servers (and, as they land,
  * its recorders); owns nothing else.
  */
+/** The origin's listening ports, by their names in logs and metrics. */
+type OriginPort = 'rtmp' | 'http' | 'web';
+
 export class Origin {
   readonly hub: StreamHub;
   /**
@@ -143,6 +149,8 @@ export class Origin {
   readonly stats: StreamStats;
   private ports: OriginPorts | undefined;
   private started = false;
+  /** In a `--workers` worker: one per port (cluster/accept-valve.ts). */
+  private readonly valves: AcceptValve[] = [];
   /** Bounds passed (connections, heads, handshakes, publishers, viewers…), counted for /metrics. */
   readonly limitHits: LimitHits;
   /** `GET /metrics` on the web port: this origin's own registry. */
@@ -223,8 +231,28 @@ export class Origin {
       limits: hits,
     });
     const limits = () => this.config;
+    // In a `--workers` worker, a port where this worker holds maxConnections stops accepting
+    // here while another worker has room (cluster/accept-valve.ts).
+    const onCount = (server: NetServer, port: OriginPort) => {
+      const valve = acceptValve(options.link, {
+        server,
+        port,
+        log,
+        maxConnections: () => this.config.maxConnections,
+        at: this.listenAt(port),
+      });
+      if (valve) this.valves.push(valve);
+      return valve ? (open: number) => valve.update(open) : undefined;
+    };
     // RTMP sessions log their own close line (with the connection id and app).
-    new ConnectionGuard(this.rtmp.server, { name: 'rtmp', log, limits, hits, closeLog: false });
+    new ConnectionGuard(this.rtmp.server, {
+      name: 'rtmp',
+      log,
+      limits,
+      hits,
+      closeLog: false,
+      onCount: onCount(this.rtmp.server, 'rtmp'),
+    });
     new ConnectionGuard(this.live.server, {
       name: 'http',
       log,
@@ -232,6 +260,7 @@ export class Origin {
       hits,
       refusal: FULL,
       closeLog: 'info',
+      onCount: onCount(this.live.server, 'http'),
     });
     // The web port's connections are many and short (pages, segments): their lines are debug.
     new ConnectionGuard(this.web.server, {
@@ -241,6 +270,7 @@ export class Origin {
       hits,
       refusal: FULL,
       closeLog: 'debug',
+      onCount: onCount(this.web.server, 'web'),
     });
     this.recordings = recordingManager(this.hub, config, log);
     this.recordings.onRecordDone = (done) => this.guard.recordDone(done);
@@ -301,15 +331,21 @@ export class Origin {
     return { applied: r.applied, restart: r.restart };
   }
 
+  private listenAt(port: OriginPort): ListenAt {
+    const c = this.config;
+    const number = port === 'rtmp' ? c.rtmpPort : port === 'http' ? c.httpPort : c.webPort;
+    return { port: number, host: c.host, accept: c.workerAccept };
+  }
+
   /** Listens on every port; resolves with the ports actually bound (0 in the config = any free port). */
   async start(): Promise<OriginPorts> {
     const { host } = this.config;
     // Finish what a crash left unfinished before a new publish can reuse its folders.
     if (this.options.recover !== false) await this.recordings.recover();
-    const accept = this.config.workerAccept;
-    const rtmp = await listen(this.rtmp.server, this.config.rtmpPort, host, accept);
-    const http = await listen(this.live.server, this.config.httpPort, host, accept);
-    const web = await listen(this.web.server, this.config.webPort, host, accept);
+    // In a `--workers` worker, maybe each its own SO_REUSEPORT socket (cluster/accept-mode.ts).
+    const rtmp = await listenPortAsync(this.rtmp.server, this.listenAt('rtmp'));
+    const http = await listenPortAsync(this.live.server, this.listenAt('http'));
+    const web = await listenPortAsync(this.web.server, this.listenAt('web'));
     this.ports = { rtmp, http, web };
     this.stats.start();
     this.started = true;
@@ -341,6 +377,7 @@ export class Origin {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    for (const v of this.valves) v.stop();
     this.stats.stop();
     this.hub.kickAll('server shutting down');
     this.rtmp.close();
@@ -352,24 +389,4 @@ export class Origin {
     this.web.close();
     this.log.info('stopped');
   }
-}
-
-function listen(
-  server: Server | NetServer,
-  port: number,
-  host: string,
-  accept: WorkerAccept,
-): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    // A deep accept queue: a ramp of 1,000 viewers a second outruns Node's default of 511 while
-    // a fan-out flush holds the event loop, and a dropped SYN costs the client a 1 s retry
-    // (bench/RESULTS.md). The kernel caps it at net.core.somaxconn.
-    // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
-    server.listen({ port, host, backlog: 4096, ...listenOptions(accept, port) }, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }

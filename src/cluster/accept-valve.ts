@@ -1,0 +1,148 @@
+/**
+ * A worker's port that holds its `maxConnections` stops accepting, so that the other workers take
+ * the next connections instead of this one refusing them with 503.
+ *
+ * Why: `maxConnections` is a per-process bound (it exists because one process may hold at most
+ * 20,000 open files here), and the workers' shares of a port are not equal. In shared accept the
+ * kernel wakes whichever worker is idle, and under load one worker held 16,353 connections while
+ * the other held 14,559 (bench/RESULTS.md, 2026-12-02 session 20); in round-robin the primary
+ * hands a connection to whichever worker answered its last handoff. So with 2 workers of 19,500
+ * each, one worker refused clients while the other had room: 1,990 × 503 in the 39,000-client
+ * file-gateway run.
+ *
+ * How: the worker closes its listening handle for the port (node:cluster then stops giving it
+ * connections: in shared accept its duplicate of the socket is gone, in round-robin the primary
+ * drops it from the rotation, with `reuseport` its own socket is closed) and listens again once
+ * it is back under the bound by a margin. It asks the primary first: the last worker still
+ * accepting on a port never closes it (the port would be closed for everyone, and new clients
+ * would get "connection refused" rather than a 503 that says why), and the primary reopens the
+ * paused ones when a worker dies (primary.ts). Per connection this costs one comparison.
+ */
+import type { Server } from 'node:net';
+import type { Logger } from 'pino';
+import { type ListenAt, listenPort } from './accept-mode.js';
+import type { PrimaryLink } from './worker-link.js';
+
+/** After a refused pause, connections refused at the bound ask again no sooner than this, ms. */
+const RETRY_MS = 1000;
+
+/** Reopen once this many connections below the bound: 1 %, at least 1 (no flapping at the bound). */
+export function reopenBelow(max: number): number {
+  return max - Math.max(1, Math.ceil(max / 100));
+}
+
+type State = 'open' | 'asking' | 'closed' | 'reopening';
+
+export interface AcceptValveOptions {
+  readonly server: Server;
+  /** The port's name, as in logs and metrics ('files', 'edge', 'http'…); the primary's key. */
+  readonly port: string;
+  readonly link: PrimaryLink;
+  readonly log: Logger;
+  /** Read at every change, so a reload (SIGHUP) applies. */
+  readonly maxConnections: () => number;
+  /** Where the server listens (to listen again as it first did). */
+  readonly at: ListenAt;
+}
+
+/** A valve for a port in a `--workers` worker (`link`); none in a single process. */
+export function acceptValve(
+  link: PrimaryLink | undefined,
+  opts: Omit<AcceptValveOptions, 'link'>,
+): AcceptValve | undefined {
+  return link ? new AcceptValve({ ...opts, link }) : undefined;
+}
+
+/** node:net's own listening handle of a server (internal: the only way to close it alone). */
+interface Listening {
+  _handle: { close(): void } | null;
+}
+
+export class AcceptValve {
+  private state: State = 'open';
+  private refusedAt = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+  /** Times this worker stopped accepting on the port (tests, logs). */
+  pauses = 0;
+
+  constructor(private readonly opts: AcceptValveOptions) {
+    opts.link.onReopen(opts.port, () => {
+      if (this.state === 'closed') this.reopen();
+    });
+  }
+
+  /** Whether the port accepts here now. */
+  get accepting(): boolean {
+    return this.state === 'open' || this.state === 'asking';
+  }
+
+  /** The port's open connections changed to `open`. */
+  update(open: number): void {
+    if (this.stopped) return;
+    const max = this.opts.maxConnections();
+    if (this.state === 'open') {
+      // Below the bound again: the next time it is reached is a new ask, not a retry.
+      if (open < max) this.refusedAt = Number.NEGATIVE_INFINITY;
+      else if (Date.now() - this.refusedAt >= RETRY_MS) this.ask(max);
+    } else if (this.state === 'closed' && open <= reopenBelow(max)) {
+      this.reopen();
+    }
+  }
+
+  /** The server is stopping: never listen again. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private ask(max: number): void {
+    this.state = 'asking';
+    this.opts.link.request({ t: 'pause', port: this.opts.port }).then(
+      (r) => {
+        if (this.stopped || this.state !== 'asking') return;
+        if (!r.ok) {
+          // Every other worker is full or paused: this one keeps the port and refuses (503).
+          this.state = 'open';
+          this.refusedAt = Date.now();
+          return;
+        }
+        const server = this.opts.server as unknown as Listening;
+        const handle = server._handle;
+        this.state = 'closed';
+        this.pauses++;
+        if (handle) {
+          // What net.Server.close does to the handle, without the rest of close(): node:http's
+          // close() would also end every idle keep-alive connection, and a closed net.Server
+          // waits for 'close'. The connections held stay as they are.
+          server._handle = null;
+          handle.close();
+        }
+        this.opts.log.info(
+          { proto: this.opts.port, maxConnections: max, reopenAt: reopenBelow(max) },
+          `this worker holds ${max} connections on the port: new ones go to the other workers`,
+        );
+      },
+      () => {
+        // No primary to ask (it is going away): keep the port.
+        this.state = 'open';
+        this.refusedAt = Date.now();
+      },
+    );
+  }
+
+  private reopen(): void {
+    if (this.stopped) return;
+    this.state = 'reopening';
+    listenPort(this.opts.server, this.opts.at, (err) => {
+      if (err) {
+        // The port could not be taken again (another process took it): say so and try later.
+        this.opts.log.error({ proto: this.opts.port, err: err.message }, 'could not listen again');
+        this.state = 'closed';
+        setTimeout(() => this.reopen(), RETRY_MS).unref();
+        return;
+      }
+      this.state = 'open';
+      this.opts.link.note({ t: 'resume', port: this.opts.port });
+      this.opts.log.debug({ proto: this.opts.port }, 'accepting again');
+    });
+  }
+}

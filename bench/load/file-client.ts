@@ -221,7 +221,9 @@ export class FileClient {
       this.stats.requests++;
       this.count(0, 1);
     }
-    if (this.body) {
+    // Only a playlist names segments: a 503's "ERR_LIMIT: too many clients" is not one (it was
+    // taken for the newest segment, and its request line then got the server's 400).
+    if (this.body && this.status === 200) {
       const lines = Buffer.concat(this.body).toString('latin1').trim().split('\n');
       const newest = lines.filter((l) => l.length > 0 && !l.startsWith('#')).pop();
       if (newest) this.segment = this.o.playlist.replace(/[^/]*$/, newest.trim());

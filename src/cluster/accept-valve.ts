@@ -10,13 +10,16 @@
  * each, one worker refused clients while the other had room: 1,990 × 503 in the 39,000-client
  * file-gateway run.
  *
- * How: the worker closes its listening handle for the port (node:cluster then stops giving it
- * connections: in shared accept its duplicate of the socket is gone, in round-robin the primary
- * drops it from the rotation, with `reuseport` its own socket is closed) and listens again once
- * it is back under the bound by a margin. It asks the primary first: the last worker still
- * accepting on a port never closes it (the port would be closed for everyone, and new clients
- * would get "connection refused" rather than a 503 that says why), and the primary reopens the
- * paused ones when a worker dies (primary.ts). Per connection this costs one comparison.
+ * How: a little under its bound (pauseAt: the primary's answer takes a round trip, during which
+ * a ramp goes on arriving) the worker closes its listening handle for the port (node:cluster then
+ * stops giving it connections: in shared accept its duplicate of the socket is gone, in
+ * round-robin the primary drops it from the rotation, with `reuseport` its own socket is closed)
+ * and listens again once it is back under the bound by a margin (reopenBelow). It asks the
+ * primary first (paused-ports.ts): the last worker still accepting on a port never closes it (the
+ * port would be closed for everyone, and new clients would get "connection refused" rather than
+ * a 503 that says why); when that last one asks, every worker is near its bound, so the paused
+ * ones accept again up to their own bound, and the primary also reopens them when a worker
+ * dies. Per connection this costs one comparison.
  */
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
@@ -25,6 +28,15 @@ import type { PrimaryLink } from './worker-link.js';
 
 /** After a refused pause, connections refused at the bound ask again no sooner than this, ms. */
 const RETRY_MS = 1000;
+
+/**
+ * Ask to pause this far under the bound: 0.5 % (97 of 19,500; none under 200). The answer takes
+ * an IPC round trip through the primary, and the connections accepted meanwhile, in a ramp of
+ * thousands a second, would otherwise pass the bound and get 503.
+ */
+export function pauseAt(max: number): number {
+  return max - Math.floor(max / 200);
+}
 
 /** Reopen once this many connections below the bound: 1 %, at least 1 (no flapping at the bound). */
 export function reopenBelow(max: number): number {
@@ -62,12 +74,17 @@ export class AcceptValve {
   private state: State = 'open';
   private refusedAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
+  private open = 0;
   /** Times this worker stopped accepting on the port (tests, logs). */
   pauses = 0;
 
   constructor(private readonly opts: AcceptValveOptions) {
     opts.link.onReopen(opts.port, () => {
-      if (this.state === 'closed') this.reopen();
+      if (this.state !== 'closed') return;
+      // Every worker is near its bound: this one takes connections up to its own now, and asks
+      // again only once it has been under the mark (which resets this).
+      this.refusedAt = Number.POSITIVE_INFINITY;
+      this.reopen();
     });
   }
 
@@ -78,11 +95,12 @@ export class AcceptValve {
 
   /** The port's open connections changed to `open`. */
   update(open: number): void {
+    this.open = open;
     if (this.stopped) return;
     const max = this.opts.maxConnections();
     if (this.state === 'open') {
       // Below the bound again: the next time it is reached is a new ask, not a retry.
-      if (open < max) this.refusedAt = Number.NEGATIVE_INFINITY;
+      if (open < pauseAt(max)) this.refusedAt = Number.NEGATIVE_INFINITY;
       else if (Date.now() - this.refusedAt >= RETRY_MS) this.ask(max);
     } else if (this.state === 'closed' && open <= reopenBelow(max)) {
       this.reopen();
@@ -105,6 +123,12 @@ export class AcceptValve {
           this.refusedAt = Date.now();
           return;
         }
+        if (this.open < pauseAt(max)) {
+          // Connections left while the primary answered: no reason to pause any more.
+          this.state = 'open';
+          this.opts.link.note({ t: 'resume', port: this.opts.port });
+          return;
+        }
         const server = this.opts.server as unknown as Listening;
         const handle = server._handle;
         this.state = 'closed';
@@ -117,8 +141,8 @@ export class AcceptValve {
           handle.close();
         }
         this.opts.log.info(
-          { proto: this.opts.port, maxConnections: max, reopenAt: reopenBelow(max) },
-          `this worker holds ${max} connections on the port: new ones go to the other workers`,
+          { proto: this.opts.port, open: this.open, maxConnections: max, reopenAt: reopenBelow(max) },
+          `this worker holds ${this.open} connections (its bound: ${max}) on the port: new ones go to the other workers`,
         );
       },
       () => {

@@ -10,18 +10,21 @@ export class PausedPorts {
 
   /**
    * May `worker` stop accepting on `port`? Yes while another of the `listening` workers still
-   * accepts there; a yes records the pause.
+   * accepts there; a yes records the pause. A no means every other worker paused near its bound
+   * too: they are all near full, so `reopen` lists the paused ones, which accept again, each up
+   * to its own bound (a paused worker asked a little under it), and are forgotten here.
    */
-  ask(port: string, worker: number, listening: Iterable<number>): boolean {
+  ask(port: string, worker: number, listening: Iterable<number>): { ok: boolean; reopen: number[] } {
     const set = this.paused.get(port) ?? new Set<number>();
     for (const id of listening) {
       if (id !== worker && !set.has(id)) {
         set.add(worker);
         this.paused.set(port, set);
-        return true;
+        return { ok: true, reopen: [] };
       }
     }
-    return false;
+    this.paused.delete(port);
+    return { ok: false, reopen: [...set].filter((id) => id !== worker) };
   }
 
   resume(port: string, worker: number): void {

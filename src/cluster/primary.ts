@@ -122,7 +122,12 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       }
       case 'pause': {
         const listening = [...ready].filter((id) => cluster.workers?.[id]?.isConnected());
-        send(w, { t: 'reply', id: m.id, ok: !stopping && paused.ask(m.port, w.id, listening) });
+        const r = stopping ? { ok: false, reopen: [] } : paused.ask(m.port, w.id, listening);
+        send(w, { t: 'reply', id: m.id, ok: r.ok });
+        for (const id of r.reopen) {
+          const target = cluster.workers?.[id];
+          if (target) send(target, { t: 'reopen', port: m.port });
+        }
         break;
       }
       case 'resume':

@@ -124,9 +124,20 @@ for (const accept of ['shared', 'round-robin'] as const) {
       'the refusal is logged',
     );
 
+    const before = jsonLines(out).length;
     for (const s of held.splice(0)) s.destroy();
-    // Back under the bound: the paused worker listens again (a debug line), and 8 fit again.
+    // Back under the bound: every worker saw its clients leave (the refused 9th was never
+    // counted), and a paused one listens again (or was reopened when the other filled up).
+    await until(
+      'the 8 closes seen',
+      () =>
+        jsonLines(out)
+          .slice(before)
+          .filter((l) => l.msg === 'closed').length >= 8,
+      10_000,
+    );
     await until('accepting again', () => jsonLines(out).some((l) => l.msg === 'accepting again'), 10_000);
+    await sleep(200);
     const again = await open(8);
     if (process.env.DEBUG_VALVE)
       console.log(

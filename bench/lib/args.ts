@@ -17,6 +17,8 @@ export interface BenchOptions {
   record: boolean | undefined;
   /** Extra arguments for `estuary serve`. */
   estuaryArgs: string[];
+  /** `--server-workers N`: Estuary's `--workers N`, nginx-rtmp's `worker_processes N`. */
+  serverWorkers: number;
   /** Run the server under `node --cpu-prof` and keep the profile (Estuary only). */
   cpuProf: boolean;
   /** Kill the server past this RSS (GiB): a peer that balloons must not take the machine. */
@@ -97,6 +99,7 @@ export function parseBenchArgs(argv: string[], d: ScenarioDefaults): BenchOption
         ? ['--workers', String(num(values['server-workers'], 1, 'server-workers'))]
         : []),
     ],
+    serverWorkers: values['server-workers'] ? num(values['server-workers'], 1, 'server-workers') : 1,
     cpuProf: values['cpu-prof'] === true,
     rssCapGiB: num(values['rss-cap'], 12, 'rss-cap'),
     pauseMs: num(values['pause-ms'], 0, 'pause-ms'),

@@ -49,6 +49,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Listen on these ports (a restart of a server that was killed), else on free ones. */
   ports?: { rtmp: number; http: number; web: number };
+  /** nginx-rtmp's worker_processes (`--server-workers`); default 1. */
+  nginxWorkers?: number;
 }
 
 /** Why a server cannot run here, or undefined when it can. */
@@ -175,7 +177,7 @@ export async function startServer(
   } else {
     // nginx -v prints its version on stderr.
     version = spawnSync(NGINX, ['-v'], { encoding: 'utf8' }).stderr.trim().replace('nginx version: ', '');
-    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(rtmp, dir));
+    writeFileSync(join(dir, 'nginx.conf'), nginxConfig(rtmp, dir, opts.nginxWorkers ?? 1));
     // master_process off: one process, the one we spawn, so its /proc figures are the server's.
     child = group.spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
       cwd: dir,
@@ -200,15 +202,27 @@ export async function startServer(
   };
 }
 
-function nginxConfig(port: number, dir: string): string {
+/**
+ * One worker: `master_process off`, so the process spawned is the server. More: a master and N
+ * workers (the harness sums the process tree), with `rtmp_auto_push` — nginx-rtmp keeps a
+ * stream inside the worker its publisher reached, and auto-push relays it to the other workers
+ * over Unix sockets, so a viewer on any worker gets it (nginx-rtmp's multi-worker live mode).
+ */
+function nginxConfig(port: number, dir: string, workers: number): string {
+  const multi = [
+    // A root master runs its workers as nobody, who may not write the run directory.
+    ...(process.getuid?.() === 0 ? ['user root;'] : []),
+    'rtmp_auto_push on;',
+    `rtmp_socket_dir ${dir};`,
+  ];
   return `load_module ${NGINX_RTMP_MODULE};
 daemon off;
-master_process off;
-worker_processes 1;
+master_process ${workers > 1 ? 'on' : 'off'};
+worker_processes ${workers};
 worker_rlimit_nofile 20000;
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;
-events { worker_connections 19900; }
+${workers > 1 ? `${multi.join('\n')}\n` : ''}events { worker_connections 19900; }
 rtmp {
   server {
     listen ${HOST}:${port};

@@ -79,6 +79,7 @@ export async function viewRun(group: ProcessGroup, spec: ViewRunSpec): Promise<V
     record: opts.record ?? false,
     extraArgs: spec.server === 'estuary' ? opts.estuaryArgs : [],
     nodeArgs,
+    nginxWorkers: opts.serverWorkers,
   });
   let killed = false;
   const sampler = new ProcSampler(server.pid, 500, {

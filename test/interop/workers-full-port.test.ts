@@ -1,10 +1,11 @@
 /**
- * `estuary file-gateway --workers 2 --max-connections 4`: maxConnections is each worker's (the
- * per-process file limit), and the workers' shares of the port are uneven, so a worker that holds
- * its 4 stops accepting and the other takes the next connections (cluster/accept-valve.ts): 8
- * clients that stay connected all get 200, whichever worker each reached first; the 9th gets the
- * 503 of a full server (the last worker accepting never closes the port); once they leave, the
- * paused worker accepts again. Both accept modes of Node 20: shared and round-robin.
+ * `estuary file-gateway --workers 2 --max-connections 4` (and `serve`'s web port, with
+ * ESTUARY_MAX_CONNECTIONS=4): maxConnections is each worker's (the per-process file limit), and
+ * the workers' shares of the port are uneven, so a worker that holds its 4 stops accepting and
+ * the other takes the next connections (cluster/accept-valve.ts): 8 clients that stay connected
+ * all get 200, whichever worker each reached first; the 9th gets the 503 of a full server (the
+ * last worker accepting never closes the port); once they leave, the paused worker accepts
+ * again. Both accept modes of Node 20: shared and round-robin.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,33 +64,50 @@ function client(port: number): Promise<{ socket: Socket; status: number }> {
   });
 }
 
-for (const accept of ['shared', 'round-robin'] as const) {
-  test(`file-gateway --workers 2 --worker-accept ${accept}: a full worker stops accepting, the other takes the rest`, async () => {
+const cases = [
+  ['file-gateway', 'shared'],
+  ['file-gateway', 'round-robin'],
+  ['serve', 'shared'],
+] as const;
+for (const [command, accept] of cases) {
+  test(`${command} --workers 2 --worker-accept ${accept}: a full worker stops accepting, the other takes the rest`, async () => {
     const port = await freePort();
+    const args =
+      command === 'file-gateway'
+        ? ['file-gateway', '127.0.0.1', String(port), '--root', root, '--access-log', 'off']
+        : [
+            'serve',
+            '--host',
+            '127.0.0.1',
+            '--rtmp-port',
+            String(await freePort()),
+            '--http-port',
+            String(await freePort()),
+            '--web-port',
+            String(port),
+            '--data-dir',
+            root,
+          ];
+    // The origin's bound has no flag (it is each port's): its environment variable, for this child.
+    process.env.ESTUARY_MAX_CONNECTIONS = '4';
     const r = start(
       process.execPath,
       [
         '--import',
         'tsx',
         RUN,
-        'file-gateway',
-        '127.0.0.1',
-        String(port),
-        '--root',
-        root,
+        ...args,
+        ...(command === 'file-gateway' ? ['--max-connections', '4'] : []),
         '--workers',
         '2',
         '--worker-accept',
         accept,
-        '--max-connections',
-        '4',
-        '--access-log',
-        'off',
         '--log-level',
         'debug',
       ],
       60_000,
     );
+    delete process.env.ESTUARY_MAX_CONNECTIONS;
     running.push(r);
     let out = '';
     r.child.stdout?.on('data', (d: Buffer) => {

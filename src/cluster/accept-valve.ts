@@ -73,8 +73,6 @@ interface Listening {
 export class AcceptValve {
   private state: State = 'open';
   private refusedAt = Number.NEGATIVE_INFINITY;
-  /** Reopened by the primary (every worker near its bound): ask again only at the bound. */
-  private fullOnly = false;
   private stopped = false;
   private open = 0;
   /** Times this worker stopped accepting on the port (tests, logs). */
@@ -84,9 +82,8 @@ export class AcceptValve {
     opts.link.onReopen(opts.port, () => {
       if (this.state !== 'closed') return;
       // Every worker is near its bound: this one takes connections up to its own now, and asks
-      // again only at the bound itself (the others may have room left then), or once it has been
-      // under the mark.
-      this.fullOnly = true;
+      // again only once it has been under the mark (which resets this).
+      this.refusedAt = Number.POSITIVE_INFINITY;
       this.reopen();
     });
   }
@@ -103,12 +100,8 @@ export class AcceptValve {
     const max = this.opts.maxConnections();
     if (this.state === 'open') {
       // Below the bound again: the next time it is reached is a new ask, not a retry.
-      if (open < pauseAt(max)) {
-        this.refusedAt = Number.NEGATIVE_INFINITY;
-        this.fullOnly = false;
-      } else if ((!this.fullOnly || open >= max) && Date.now() - this.refusedAt >= RETRY_MS) {
-        this.ask(max);
-      }
+      if (open < pauseAt(max)) this.refusedAt = Number.NEGATIVE_INFINITY;
+      else if (Date.now() - this.refusedAt >= RETRY_MS) this.ask(max);
     } else if (this.state === 'closed' && open <= reopenBelow(max)) {
       this.reopen();
     }
@@ -130,7 +123,7 @@ export class AcceptValve {
           this.refusedAt = Date.now();
           return;
         }
-        if (this.open < (this.fullOnly ? max : pauseAt(max))) {
+        if (this.open < pauseAt(max)) {
           // Connections left while the primary answered: no reason to pause any more.
           this.state = 'open';
           this.opts.link.note({ t: 'resume', port: this.opts.port });

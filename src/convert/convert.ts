@@ -11,6 +11,7 @@
  */
 import { access, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { describeError, isEstuaryError } from '../errors.js';
 import type { MediaFrame } from '../media/frame.js';
 import { describeTrack, type Track } from '../media/track.js';
@@ -21,7 +22,7 @@ import { FlvOutput } from './flv-output.js';
 import { Fmp4FileOutput, HlsFmp4Output } from './fmp4-output.js';
 import { HlsTsOutput } from './hls-ts-output.js';
 import { Mp4Output } from './mp4-output.js';
-import type { ConvertOutput } from './output.js';
+import type { ConvertOutput, InputBytes } from './output.js';
 import { type OutputKind, outputKindFor } from './output-kind.js';
 import { staleFiles } from './stale-segments.js';
 import { type GateOpen, shifted, TrackGate } from './track-gate.js';
@@ -194,6 +195,8 @@ export async function convertFile(options: ConvertOptions): Promise<ConvertResul
     let outcome: PassOutcome | undefined;
     let problem: PassOutcome['problem'];
     for (let pass = 1; pass <= output.passes; pass++) {
+      // A pass made from the input's bytes takes the frames the previous pass took: same outcome.
+      if (outcome && (await copyPass(source, output, pass, outcome, options))) continue;
       outcome = await runPass(source, output, pass, outcome, options);
       // Pass 2 stops at pass 1's last frame, before the damage pass 1 ran into.
       problem ??= outcome.problem;
@@ -237,6 +240,55 @@ function classifyOutputError(err: unknown, output: string): unknown {
     return new ConvertError('output-failed', `cannot write ${output}: ${describeError(err)}`, { cause: err });
   }
   return err;
+}
+
+/** An output's begin() refused the track set: the error names the input's tracks. */
+function unsupportedTracks(err: unknown, gate: GateOpen | undefined, input: string): unknown {
+  if (!isEstuaryError(err, 'ERR_CODEC_UNSUPPORTED')) return err;
+  const present = [gate?.tracks.video, gate?.tracks.audio].filter((t): t is Track => t !== undefined);
+  return new ConvertError(
+    'codec-unsupported',
+    `${input} has ${present.map(trackName).join(' and ')}: ${err.message}`,
+  );
+}
+
+/**
+ * ConvertOutput.copyPass, when the output has one: the input's bytes, with progress and the abort
+ * signal between reads. True when the output made the pass.
+ */
+async function copyPass(
+  source: MediaFileSource,
+  output: ConvertOutput,
+  pass: number,
+  previous: PassOutcome,
+  options: ConvertOptions,
+): Promise<boolean> {
+  if (!output.copyPass) return false;
+  let lastReport = 0;
+  const input: InputBytes = {
+    read: (buffer, length, position) => source.readAt(buffer, length, position),
+    pause: (done, dtsMs) => {
+      if (options.signal?.aborted) throw new ConvertError('interrupted', 'interrupted');
+      const now = performance.now();
+      if (options.onProgress && now - lastReport >= 100) {
+        lastReport = now;
+        options.onProgress({
+          pass,
+          passes: output.passes,
+          positionMs: dtsMs,
+          durationMs: source.durationMs,
+          frames: done,
+        });
+      }
+      // A turn of the event loop per read, as the frame reader gives (signals, timers).
+      return setImmediate();
+    },
+  };
+  try {
+    return await output.copyPass(pass, input);
+  } catch (err) {
+    throw unsupportedTracks(err, previous.gate, options.input);
+  }
 }
 
 /**
@@ -320,17 +372,10 @@ async function runPass(
   const start = async (g: GateOpen): Promise<boolean> => {
     open = g;
     outcome.gate = g;
-    const present = [g.tracks.video, g.tracks.audio].filter((t): t is Track => t !== undefined);
     try {
       await output.begin({ tracks: g.tracks, originMs: Math.min(...g.frames.map((f) => f.dts)) }, pass);
     } catch (err) {
-      if (isEstuaryError(err, 'ERR_CODEC_UNSUPPORTED')) {
-        throw new ConvertError(
-          'codec-unsupported',
-          `${options.input} has ${present.map(trackName).join(' and ')}: ${err.message}`,
-        );
-      }
-      throw err;
+      throw unsupportedTracks(err, g, options.input);
     }
     for (const f of g.frames) {
       const ok = deliver(f);

@@ -56,18 +56,24 @@ export class FileSink {
    * is the output interface's (output.ts); a write error throws here.
    */
   write(bytes: Buffer): Promise<void> | undefined {
-    if (this.used + bytes.length > this.buf.length) {
+    this.writeSlice(bytes, 0, bytes.length);
+    return undefined;
+  }
+
+  /** As write, for `source[start, end)`: no subarray made (a copy pass writes a slice a frame). */
+  writeSlice(source: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (this.used + n > this.buf.length) {
       this.flushSync();
-      if (bytes.length >= this.buf.length) {
-        this.writeFully(bytes);
-        this.written += bytes.length;
-        return undefined;
+      if (n >= this.buf.length) {
+        this.writeFully(source, start, end);
+        this.written += n;
+        return;
       }
     }
-    bytes.copy(this.buf, this.used);
-    this.used += bytes.length;
+    source.copy(this.buf, this.used, start, end);
+    this.used += n;
     if (this.used === this.buf.length) this.flushSync();
-    return undefined;
   }
 
   async writeAll(bufs: readonly Buffer[]): Promise<void> {
@@ -80,14 +86,14 @@ export class FileSink {
 
   private flushSync(): void {
     if (this.used === 0) return;
-    this.writeFully(this.buf.subarray(0, this.used));
+    this.writeFully(this.buf, 0, this.used);
     this.written += this.used;
     this.used = 0;
   }
 
   /** A short write is continued, not dropped. */
-  private writeFully(bytes: Buffer): void {
-    for (let off = 0; off < bytes.length; ) off += writeSync(this.fd, bytes, off, bytes.length - off);
+  private writeFully(bytes: Buffer, start: number, end: number): void {
+    for (let off = start; off < end; ) off += writeSync(this.fd, bytes, off, end - off);
   }
 
   /** Overwrites bytes already written (an FLV onMetaData patched at the end). */

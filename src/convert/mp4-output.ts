@@ -9,17 +9,25 @@
  * writes ftyp + moov + mdat header and then the frames straight into place. Reading is cheaper
  * than writing (the second read usually comes from the page cache), the output is written once,
  * and no second copy of the media needs disk space. Pass 2 stops after as many frames as pass 1
- * counted, so a file that was truncated stays consistent with its moov.
+ * counted, so a file that was truncated stays consistent with its moov. When pass 1 saw where each
+ * frame's payload lies in the input (FLV: MediaFrame.fileOffset), pass 2 does not demux at all:
+ * it copies those byte ranges (frame-ranges.ts).
  */
 import { EstuaryError } from '../errors.js';
 import type { MediaFrame } from '../media/frame.js';
 import { FileSink } from './file-sink.js';
+import { copyFrameRanges, FrameRanges } from './frame-ranges.js';
 import { Mp4Plan } from './mp4-plan.js';
-import type { ConvertOutput, OutputStart, OutputSummary } from './output.js';
+import type { ConvertOutput, InputBytes, OutputStart, OutputSummary } from './output.js';
+
+/** Read size of the range copy: a 30-minute recording in ~140 reads. */
+const COPY_READ_BYTES = 4 * 1024 * 1024;
 
 export class Mp4Output implements ConvertOutput {
   readonly passes = 2;
   private plan: Mp4Plan | undefined;
+  /** Pass 1's frames' places in the input; undefined once a frame came without one. */
+  private ranges: FrameRanges | undefined = new FrameRanges();
   private sink: FileSink | undefined;
   private expected = 0;
   private bytes = 0;
@@ -37,6 +45,10 @@ export class Mp4Output implements ConvertOutput {
       this.plan = new Mp4Plan(start.tracks, start.originMs);
       return;
     }
+    await this.writeHeaders();
+  }
+
+  private async writeHeaders(): Promise<void> {
     const layout = this.plan!.layout();
     this.expected = this.plan!.frameCount;
     this.bytes = layout.mdatPayloadOffset;
@@ -47,12 +59,33 @@ export class Mp4Output implements ConvertOutput {
   frame(frame: MediaFrame, pass: number): Promise<void> | undefined {
     if (pass === 1) {
       this.plan!.add(frame);
+      if (frame.fileOffset === undefined) this.ranges = undefined;
+      else this.ranges?.add(frame.fileOffset, frame.data.length, frame.dts);
       return undefined;
     }
     if (this.written >= this.expected) return undefined;
     this.written++;
     this.bytes += frame.data.length;
     return this.sink!.write(frame.data);
+  }
+
+  async copyPass(pass: number, input: InputBytes): Promise<boolean> {
+    const ranges = this.ranges;
+    if (pass !== 2 || !ranges || !this.plan || ranges.count !== this.plan.frameCount) return false;
+    await this.writeHeaders();
+    const sink = this.sink!;
+    await copyFrameRanges(
+      ranges,
+      input.read,
+      (source, start, end) => {
+        sink.writeSlice(source, start, end);
+        this.bytes += end - start;
+      },
+      Buffer.allocUnsafe(COPY_READ_BYTES),
+      input.pause,
+    );
+    this.written = ranges.count;
+    return true;
   }
 
   async finish(): Promise<OutputSummary> {

@@ -5,6 +5,7 @@
  * converter reads the input that many times.
  */
 import type { MediaFrame } from '../media/frame.js';
+import type { RangePause, RangeReader } from './frame-ranges.js';
 import type { OutputTracks } from './track-gate.js';
 
 export interface OutputSummary {
@@ -17,6 +18,13 @@ export interface OutputStart {
   tracks: OutputTracks;
   /** The smallest dts among the first frames: what becomes time 0 in outputs that start at 0. */
   originMs: number;
+}
+
+/** The input as bytes, for a pass an output makes by copying ranges of it (ConvertOutput.copyPass). */
+export interface InputBytes {
+  read: RangeReader;
+  /** Between reads: progress and a turn of the event loop; throws when the conversion is stopped. */
+  pause: RangePause;
 }
 
 export interface ConvertOutput {
@@ -34,6 +42,13 @@ export interface ConvertOutput {
    * promise) is done, so an output that keeps a frame past that copies its data.
    */
   frame(frame: MediaFrame, pass: number): Promise<void> | undefined;
+  /**
+   * Makes the pass from the input's bytes instead of its frames, when it can: fast-start MP4's
+   * pass 2 copies the frame payloads whose places pass 1 saw (MediaFrame.fileOffset), with no
+   * second demux. In place of begin and frame for that pass; false when it cannot (a frame came
+   * without its place, e.g. from an MP4 input), and the pass then reads the frames.
+   */
+  copyPass?(pass: number, input: InputBytes): Promise<boolean>;
   /** After the last pass: closes the files and puts them in place. */
   finish(): Promise<OutputSummary>;
   /** On failure: removes what was written. */

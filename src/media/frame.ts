@@ -20,4 +20,10 @@ export interface MediaFrame {
    * (no ADTS), and for legacy codecs the FLV tag body after its codec header bytes.
    */
   readonly data: Buffer;
+  /**
+   * Where `data`'s bytes lie in the input file, when a file reader knows (an FLV sizes-only pass,
+   * pusher/file-source.ts): fast-start MP4's second pass then copies them from the file instead
+   * of demuxing it again (convert/frame-ranges.ts). Absent everywhere else.
+   */
+  readonly fileOffset?: number;
 }

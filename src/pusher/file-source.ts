@@ -35,7 +35,10 @@ const SLICE_BYTES = 256 * 1024;
 const SCAN_BATCH_TAGS = 2048;
 
 export interface OpenOptions {
-  /** FLV read size (default 64 KiB: a paced push needs little at a time; a converter wants more). */
+  /**
+   * FLV read size (default 64 KiB: a paced push needs little at a time; a converter wants more),
+   * also the sizes-only scan's window (default 1 MiB there, flv-size-scan.ts).
+   */
   readBytes?: number;
   /**
    * FLV: read into a few buffers used in turn instead of a new one per read, so a fast reader makes
@@ -78,6 +81,12 @@ export interface MediaFileSource {
    */
   readonly trailingBytes: number;
   events(): AsyncGenerator<SourceEvent>;
+  /**
+   * Reads `length` bytes at `position` of the file into `buffer` (from its start), synchronously;
+   * returns how many there were (fewer only at the end of the file). For a pass that copies byte
+   * ranges of the file itself (MediaFrame.fileOffset).
+   */
+  readAt(buffer: Buffer, length: number, position: number): number;
   /** The same events, several at a time (in order); frame data lent until the next batch is asked for. */
   batches(options?: BatchOptions): AsyncGenerator<SourceEvent[]>;
   close(): Promise<void>;
@@ -93,6 +102,16 @@ function fileReader(fh: FileHandle, size: number): RandomAccessReader {
       return buf.subarray(0, bytesRead);
     },
   };
+}
+
+function readFullySync(fd: number, buffer: Buffer, length: number, position: number): number {
+  let got = 0;
+  while (got < length) {
+    const r = readSync(fd, buffer, got, length - got, position + got);
+    if (r === 0) break; // the end of the file (or it shrank while we read it)
+    got += r;
+  }
+  return got;
 }
 
 /**
@@ -159,6 +178,17 @@ function describesStream(tag: FlvTag): boolean {
   return !isCodedFrameBody(tag.type, tag.body[0]!, tag.body[1]!);
 }
 
+/**
+ * Where `data` starts inside `body` when it is the body's tail (the FLV parsers cut a frame's
+ * payload off the end of its tag body, after the codec header: E.4.2.1, E.4.3.1, Enhanced RTMP
+ * ExVideoTagHeader / ExAudioTagHeader), else undefined.
+ */
+function tailOffset(body: Buffer, data: Buffer): number | undefined {
+  if (data.buffer !== body.buffer) return undefined;
+  const at = data.byteOffset - body.byteOffset;
+  return at >= 0 && at + data.length === body.length ? at : undefined;
+}
+
 class FlvFileSource implements MediaFileSource {
   readonly format = 'flv' as const;
   readonly skipped: readonly string[] = [];
@@ -199,12 +229,7 @@ class FlvFileSource implements MediaFileSource {
     const s = slot;
     s.end = off + n;
     if (this.options.syncReads) {
-      let got = 0;
-      while (got < n) {
-        const r = readSync(this.fh.fd, s.buf, got, n - got, off + got);
-        if (r === 0) break; // the file shrank while we read it
-        got += r;
-      }
+      const got = readFullySync(this.fh.fd, s.buf, n, off);
       s.end = off + got;
       // A turn of the event loop per read: signals, timers and other I/O go on.
       return setImmediate().then(() => s.buf.subarray(0, got));
@@ -283,7 +308,7 @@ class FlvFileSource implements MediaFileSource {
    * time, with a turn of the event loop between batches (signals, timers and other I/O go on).
    */
   private async *sizeBatches(): AsyncGenerator<SourceEvent[]> {
-    const scan = new FlvSizeScan(this.fh.fd, this.reader.size);
+    const scan = new FlvSizeScan(this.fh.fd, this.reader.size, this.options.readBytes);
     const demux = new FlvToFrames();
     const clock = new TimestampUnwrapper();
     while (!scan.done) {
@@ -292,7 +317,7 @@ class FlvFileSource implements MediaFileSource {
         for (let i = 0; i < SCAN_BATCH_TAGS; i++) {
           const tag = scan.next();
           if (!tag) break;
-          this.demuxTag(tag, demux, clock, batch, true);
+          this.demuxTag(tag, demux, clock, batch, true, scan.bodyOffset);
         }
       } catch (err) {
         if (batch.length > 0) yield batch;
@@ -310,6 +335,7 @@ class FlvFileSource implements MediaFileSource {
     clock: TimestampUnwrapper,
     out: SourceEvent[],
     lent = this.options.reuseBuffers === true,
+    bodyOffset?: number,
   ): void {
     // Tracks and metadata outlive the read (a Track keeps its config): never lend those bytes.
     const tag = lent && describesStream(raw) ? { ...raw, body: Buffer.from(raw.body) } : raw;
@@ -319,8 +345,29 @@ class FlvFileSource implements MediaFileSource {
         // onMetaData duration is in seconds (E.5); 0 from live recorders means unknown.
         if (typeof d === 'number' && d > 0 && Number.isFinite(d)) this.durationMs = Math.round(d * 1000);
       }
+      if (ev.kind === 'frame' && bodyOffset !== undefined) {
+        const f = ev.frame;
+        const at = tailOffset(tag.body, f.data);
+        if (at !== undefined) {
+          // A literal, not a spread: a spread frame made V8 handle every frame after it slowly.
+          const frame = {
+            track: f.track,
+            dts: f.dts,
+            pts: f.pts,
+            keyframe: f.keyframe,
+            data: f.data,
+            fileOffset: bodyOffset + at,
+          };
+          out.push({ kind: 'frame', frame });
+          continue;
+        }
+      }
       out.push(ev);
     }
+  }
+
+  readAt(buffer: Buffer, length: number, position: number): number {
+    return readFullySync(this.fh.fd, buffer, length, position);
   }
 
   close(): Promise<void> {
@@ -354,6 +401,10 @@ class Mp4FileSource implements MediaFileSource {
 
   async *batches(): AsyncGenerator<SourceEvent[]> {
     for await (const ev of this.events()) yield [ev];
+  }
+
+  readAt(buffer: Buffer, length: number, position: number): number {
+    return readFullySync(this.fh.fd, buffer, length, position);
   }
 
   async *events(): AsyncGenerator<SourceEvent> {

@@ -6,7 +6,8 @@
  */
 import { EstuaryError } from '../../errors.js';
 import type { Track } from '../../media/track.js';
-import { TWO_POW_32 } from './box-writer.js';
+import { childBoxes, findChild, findPath } from './box-reader.js';
+import { checkU32, TWO_POW_32, writeU64 } from './box-writer.js';
 import { type EditEntry, ftyp, moov, mvhd } from './boxes.js';
 import { mdatHeader } from './fragment-boxes.js';
 import { MOVIE_TIMESCALE } from './init-segment.js';
@@ -130,11 +131,40 @@ function maxOf(values: Float64Array): number {
 }
 
 /**
+ * Writes each track's absolute chunk offsets (relative + `base`) into the stco / co64 of a moov
+ * built with zeroed ones: the traks are in `tracks` order, each table at moov/trak/mdia/minf/stbl.
+ */
+function patchChunkOffsets(
+  movie: Buffer,
+  tracks: readonly MovieTrackTables[],
+  large: readonly boolean[],
+  base: number,
+): void {
+  const traks = childBoxes(movie, 8, movie.length).filter((b) => b.type === 'trak');
+  tracks.forEach((t, i) => {
+    const stbl = findPath(movie, traks[i], 'mdia', 'minf', 'stbl');
+    const table = stbl && findChild(movie, stbl, large[i] ? 'co64' : 'stco');
+    if (!table) throw new EstuaryError('ERR_MP4_FORMAT', `track ${t.trackId}: no chunk offset table`);
+    // FullBox header (4.2), then entry_count (8.7.5.2), then the entries.
+    const first = table.start + table.headerSize + 8;
+    const offsets = t.chunkOffsets;
+    if (large[i]) {
+      for (let j = 0; j < offsets.length; j++) writeU64(movie, offsets[j] + base, first + 8 * j);
+    } else {
+      for (let j = 0; j < offsets.length; j++)
+        movie.writeUInt32BE(checkU32(offsets[j] + base, 'stco offset'), first + 4 * j);
+    }
+  });
+}
+
+/**
  * Plans ftyp, moov, mdat for tables whose chunkOffsets are relative to the mdat payload start.
  * The absolute offsets depend on the moov size, which depends on stco (4 bytes an entry) vs co64
  * (8): start with stco everywhere, switch each track whose last chunk would land at or past 2^32,
  * and repeat, since the moov just grew and may push another track over. Switching only ever grows
- * the moov, so this ends after at most one round per track.
+ * the moov, so this ends after at most one round per track. The moov is built once with zeroed
+ * offsets (again only when a track switched to co64) and the offsets are then written into it:
+ * a 30-minute recording's moov (~120k samples) takes tens of ms to build.
  */
 export function layoutFastStart(
   tracks: readonly MovieTrackTables[],
@@ -144,7 +174,8 @@ export function layoutFastStart(
   const header = mdatHeader(mdatPayloadSize);
   const large = tracks.map(() => false);
   const zeroed = tracks.map((t) => ({ ...t, chunkOffsets: new Float64Array(t.chunkOffsets.length) }));
-  const stcoMoovSize = buildMovieBox(zeroed, large).length;
+  let movie = buildMovieBox(zeroed, large);
+  const stcoMoovSize = movie.length;
   const moovSize = () => stcoMoovSize + sum(tracks.map((t, i) => (large[i] ? 4 * t.chunkOffsets.length : 0)));
   for (let changed = true; changed; ) {
     changed = false;
@@ -156,11 +187,11 @@ export function layoutFastStart(
       }
     });
   }
-  const base = fileType.length + moovSize() + header.length;
-  const absolute = tracks.map((t) => ({ ...t, chunkOffsets: t.chunkOffsets.map((o) => o + base) }));
-  const movie = buildMovieBox(absolute, large);
+  if (large.some((l) => l)) movie = buildMovieBox(zeroed, large);
   if (movie.length !== moovSize()) {
     throw new EstuaryError('ERR_MP4_FORMAT', `moov size ${movie.length} != planned ${moovSize()}`);
   }
+  const base = fileType.length + movie.length + header.length;
+  patchChunkOffsets(movie, tracks, large, base);
   return { ftyp: fileType, moov: movie, mdatHeader: header, mdatPayloadOffset: base, co64: large };
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { httpGetStream } from '../helpers/flv-capture.js';
+import { jsonLines } from '../helpers/json-lines.js';
 import { fixture, publishArgs } from '../helpers/media.js';
 import { startOrigin, type TestOrigin, waitLive } from '../helpers/origin.js';
 import { type Running, start } from '../helpers/run.js';
@@ -17,18 +18,6 @@ import { freePort, until } from '../helpers/wait.js';
 
 const RUN = new URL('../../src/cli/run.ts', import.meta.url).pathname;
 const PATH = 'live/gw';
-
-type Line = Record<string, unknown>;
-
-function jsonLines(out: string): Line[] {
-  return out.split('\n').flatMap((l) => {
-    try {
-      return l.startsWith('{') ? [JSON.parse(l) as Line] : [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 function cli(args: string[]): { running: Running; out: () => string } {
   const running = start(process.execPath, ['--import', 'tsx', RUN, ...args], 90_000);

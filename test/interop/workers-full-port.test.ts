@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jsonLines } from '../helpers/json-lines.js';
 import { type Running, start } from '../helpers/run.js';
 import { freePort, until } from '../helpers/wait.js';
 
@@ -27,17 +28,6 @@ after(() => {
   for (const r of running) r.child.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
-
-type Line = Record<string, unknown>;
-function jsonLines(out: string): Line[] {
-  return out.split('\n').flatMap((l) => {
-    try {
-      return l.startsWith('{') ? [JSON.parse(l) as Line] : [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** A kept-alive client: connects, asks for the file, resolves with the answer's status code. */
 function client(port: number): Promise<{ socket: Socket; status: number }> {

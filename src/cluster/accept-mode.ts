@@ -62,6 +62,13 @@ export function listenOptions(setting: WorkerAccept, port: number): { exclusive?
   return acceptMode(setting) === 'reuseport' ? { exclusive: true, reusePort: true } : {};
 }
 
+/** Where a server port listens: what `listenPort` needs to listen (again) the same way. */
+export interface ListenAt {
+  readonly port: number;
+  readonly host: string;
+  readonly accept: WorkerAccept;
+}
+
 /**
  * Listens on a server port: a deep accept queue (a ramp of 1,000 viewers a second outruns Node's
  * default of 511 while a fan-out flush holds the event loop, and a dropped SYN costs the client a
@@ -69,12 +76,6 @@ export function listenOptions(setting: WorkerAccept, port: number): { exclusive?
  * worker maybe its own SO_REUSEPORT socket. `done` gets the port bound (0 = any free port), or
  * the error (a port in use). Used at start and by a worker's accept valve to listen again.
  */
-export interface ListenAt {
-  readonly port: number;
-  readonly host: string;
-  readonly accept: WorkerAccept;
-}
-
 export function listenPort(
   server: NetServer,
   where: ListenAt,

@@ -75,8 +75,6 @@ export class AcceptValve {
   private refusedAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private open = 0;
-  /** Times this worker stopped accepting on the port (tests, logs). */
-  pauses = 0;
 
   constructor(private readonly opts: AcceptValveOptions) {
     opts.link.onReopen(opts.port, () => {
@@ -86,11 +84,6 @@ export class AcceptValve {
       this.refusedAt = Number.POSITIVE_INFINITY;
       this.reopen();
     });
-  }
-
-  /** Whether the port accepts here now. */
-  get accepting(): boolean {
-    return this.state === 'open' || this.state === 'asking';
   }
 
   /** The port's open connections changed to `open`. */
@@ -132,7 +125,6 @@ export class AcceptValve {
         const server = this.opts.server as unknown as Listening;
         const handle = server._handle;
         this.state = 'closed';
-        this.pauses++;
         if (handle) {
           // What net.Server.close does to the handle, without the rest of close(): node:http's
           // close() would also end every idle keep-alive connection, and a closed net.Server

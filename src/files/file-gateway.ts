@@ -63,7 +63,7 @@ export class FileGateway {
   private readonly accessFile: WriteStream | undefined;
   private lanes: AcceptLanes | undefined;
   /** In a `--workers` worker: stops accepting while this worker holds maxConnections. */
-  readonly valve: AcceptValve | undefined;
+  private readonly valve: AcceptValve | undefined;
 
   /** `link`: the worker's link to the primary, in a `--workers` worker. */
   constructor(

@@ -23,6 +23,7 @@
  */
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
+import type { ConnectionCountWatcher } from '../net/connection-guard.js';
 import { type ListenAt, listenPort } from './accept-mode.js';
 import type { PrimaryLink } from './worker-link.js';
 
@@ -70,7 +71,7 @@ interface Listening {
   _handle: { close(): void } | null;
 }
 
-export class AcceptValve {
+export class AcceptValve implements ConnectionCountWatcher {
   private state: State = 'open';
   private refusedAt = Number.NEGATIVE_INFINITY;
   private stopped = false;

@@ -199,7 +199,7 @@ export class Edge {
       hits: this.limitHits,
       refusal: FULL,
       closeLog: 'info',
-      onCount: valve ? (open) => valve.update(open) : undefined,
+      watcher: valve,
     });
     registerServerMetrics(this.metrics, {
       hub: this.hub,

@@ -31,8 +31,13 @@ export interface ConnectionGuardOptions {
    * false: none (the RTMP session logs its own, with its connection id and app).
    */
   readonly closeLog: 'info' | 'debug' | false;
-  /** The open connections changed (after each accept and each close): a worker's accept valve. */
-  readonly onCount?: (open: number) => void;
+  /** Told the open connections after each accept, close and refusal: a worker's accept valve. */
+  readonly watcher?: ConnectionCountWatcher;
+}
+
+/** What watches a port's open connections (cluster/accept-valve.ts). */
+export interface ConnectionCountWatcher {
+  update(open: number): void;
 }
 
 /**
@@ -78,7 +83,7 @@ export class ConnectionGuard {
         maxConnections: limits.maxConnections,
       });
       // A valve whose pause was refused asks again (the other workers may have room by now).
-      this.opts.onCount?.(this.open);
+      this.opts.watcher?.update(this.open);
       return false;
     }
     if (limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress) {
@@ -92,7 +97,7 @@ export class ConnectionGuard {
     }
     this.open++;
     this.perAddress.set(address, fromAddress + 1);
-    this.opts.onCount?.(this.open);
+    this.opts.watcher?.update(this.open);
     const opened = Date.now();
     if (this.opts.log.isLevelEnabled('debug')) {
       this.opts.log.debug({ proto: this.opts.name, remote: `${address}:${socket.remotePort ?? ''}` }, 'open');
@@ -110,7 +115,7 @@ export class ConnectionGuard {
       const n = (this.perAddress.get(address) ?? 1) - 1;
       if (n > 0) this.perAddress.set(address, n);
       else this.perAddress.delete(address);
-      this.opts.onCount?.(this.open);
+      this.opts.watcher?.update(this.open);
       if (this.opts.closeLog === false || !this.opts.log.isLevelEnabled(this.opts.closeLog)) return;
       const info = connectionInfo(socket);
       const reason =

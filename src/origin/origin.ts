@@ -233,7 +233,7 @@ export class Origin {
     const limits = () => this.config;
     // In a `--workers` worker, a port where this worker holds maxConnections stops accepting
     // here while another worker has room (cluster/accept-valve.ts).
-    const onCount = (server: NetServer, port: OriginPort) => {
+    const valveFor = (server: NetServer, port: OriginPort) => {
       const valve = acceptValve(options.link, {
         server,
         port,
@@ -242,7 +242,7 @@ export class Origin {
         at: this.listenAt(port),
       });
       if (valve) this.valves.push(valve);
-      return valve ? (open: number) => valve.update(open) : undefined;
+      return valve;
     };
     // RTMP sessions log their own close line (with the connection id and app).
     new ConnectionGuard(this.rtmp.server, {
@@ -251,7 +251,7 @@ export class Origin {
       limits,
       hits,
       closeLog: false,
-      onCount: onCount(this.rtmp.server, 'rtmp'),
+      watcher: valveFor(this.rtmp.server, 'rtmp'),
     });
     new ConnectionGuard(this.live.server, {
       name: 'http',
@@ -260,7 +260,7 @@ export class Origin {
       hits,
       refusal: FULL,
       closeLog: 'info',
-      onCount: onCount(this.live.server, 'http'),
+      watcher: valveFor(this.live.server, 'http'),
     });
     // The web port's connections are many and short (pages, segments): their lines are debug.
     new ConnectionGuard(this.web.server, {
@@ -270,7 +270,7 @@ export class Origin {
       hits,
       refusal: FULL,
       closeLog: 'debug',
-      onCount: onCount(this.web.server, 'web'),
+      watcher: valveFor(this.web.server, 'web'),
     });
     this.recordings = recordingManager(this.hub, config, log);
     this.recordings.onRecordDone = (done) => this.guard.recordDone(done);

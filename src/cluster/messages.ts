@@ -27,7 +27,12 @@ export type WorkerMessage =
   /** May this worker stop accepting on `port`? (it holds maxConnections there: accept-valve.ts) */
   | { readonly t: 'pause'; readonly id: number; readonly port: string }
   /** This worker accepts on `port` again. */
-  | { readonly t: 'resume'; readonly port: string };
+  | { readonly t: 'resume'; readonly port: string }
+  /**
+   * Sent with an accepted connection's handle: this worker holds maxConnections on `port`, give
+   * the connection to another worker (accept-valve.ts).
+   */
+  | { readonly t: 'handoff'; readonly port: string };
 
 /** Primary → worker. */
 export type PrimaryMessage =
@@ -41,6 +46,11 @@ export type PrimaryMessage =
   | { readonly t: 'end'; readonly id: number; readonly path: string }
   /** Accept on `port` again now (the other workers that accepted there are gone). */
   | { readonly t: 'reopen'; readonly port: string }
+  /**
+   * Sent with a connection's handle that another worker accepted on `port` when it was full:
+   * take it, or refuse it as full (never pass it on).
+   */
+  | { readonly t: 'take'; readonly port: string }
   /** Shut down gracefully (recordings finalised), then exit. */
   | { readonly t: 'stop' };
 

@@ -27,6 +27,11 @@ export class PausedPorts {
     return { ok: false, reopen: [...set].filter((id) => id !== worker) };
   }
 
+  /** Whether `worker` stopped accepting on `port`. */
+  has(port: string, worker: number): boolean {
+    return this.paused.get(port)?.has(worker) ?? false;
+  }
+
   resume(port: string, worker: number): void {
     const set = this.paused.get(port);
     if (!set?.delete(worker)) return;

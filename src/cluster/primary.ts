@@ -10,6 +10,7 @@
  * over IPC, one in flight per worker) was measured to be the bottleneck of a ramp of viewers
  * (bench/RESULTS.md, 2026-12-02 session 19).
  */
+import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { describeError } from '../errors.js';
@@ -18,6 +19,7 @@ import { acceptMode, applyAcceptMode, type WorkerAccept } from './accept-mode.js
 import { StreamDirectory } from './directory.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './messages.js';
 import { PausedPorts } from './paused-ports.js';
+import type { NativeHandle } from './socket-handle.js';
 
 export interface PrimaryOptions {
   /** The command, for messages: 'serve', 'flv-gateway', 'file-gateway'. */
@@ -90,12 +92,44 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     // A worker on its way out: its channel may close under the send (the 'error' below).
     if (w.isConnected()) w.send(m);
   };
+  /** The next worker a passed-on connection goes to, per port (in turn among those with room). */
+  const nextTaker = new Map<string, number>();
+  /**
+   * A connection that reached a worker holding its maxConnections on `port` (accept-valve.ts):
+   * to another accepting worker, in turn, one that did not pause there first; back to its own
+   * worker when there is no other (which then refuses it with the 503 of a full server). The
+   * taker never passes it on again, so a connection crosses at most once. The primary's copy of
+   * the handle is closed once sent: the connection lives in the taker.
+   */
+  const passOn = (from: Worker, port: string, handle: NativeHandle) => {
+    const live = [...ready].filter((id) => id !== from.id && cluster.workers?.[id]?.isConnected());
+    const open = live.filter((id) => !paused.has(port, id));
+    const pool = open.length > 0 ? open : live;
+    const turn = nextTaker.get(port) ?? 0;
+    nextTaker.set(port, turn + 1);
+    const target = pool.length > 0 ? cluster.workers?.[pool[turn % pool.length] as number] : from;
+    const give = (w: Worker, retry: boolean) => {
+      const sent = (err: Error | null) => {
+        if (err && retry && from.isConnected()) give(from, false);
+        else handle.close();
+      };
+      try {
+        w.send({ t: 'take', port } satisfies PrimaryMessage, handle as unknown as SendHandle, sent);
+      } catch (err) {
+        sent(err instanceof Error ? err : new Error(String(err)));
+      }
+    };
+    give(target ?? from, target !== undefined && target !== from);
+  };
   const others = (id: number, m: PrimaryMessage) => {
     for (const w of Object.values(cluster.workers ?? {})) if (w && w.id !== id) send(w, m);
   };
 
-  const onMessage = (w: Worker, m: WorkerMessage) => {
+  const onMessage = (w: Worker, m: WorkerMessage, handle?: NativeHandle) => {
     switch (m.t) {
+      case 'handoff':
+        if (handle) passOn(w, m.port, handle);
+        break;
       case 'ready':
         ready.add(w.id);
         everReady = true;
@@ -204,8 +238,8 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     const forkedAt = Date.now();
     // EPIPE on a send to a worker that is exiting: its 'exit' follows and says the rest.
     w.on('error', (err) => log.debug({ worker: w.id, err: describeError(err) }, 'worker channel error'));
-    w.on('message', (m: unknown) => {
-      if (isWorkerMessage(m)) onMessage(w, m);
+    w.on('message', (m: unknown, handle: unknown) => {
+      if (isWorkerMessage(m)) onMessage(w, m, handle as NativeHandle | undefined);
     });
     w.on('exit', (code, sig) => {
       ready.delete(w.id);

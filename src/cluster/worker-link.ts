@@ -3,6 +3,7 @@
  * gather), one-way notes (ready, release), and what the primary tells it (another worker's
  * publish began or ended, describe yourself, stop).
  */
+import type { SendHandle } from 'node:child_process';
 import cluster from 'node:cluster';
 import { describeError, EstuaryError } from '../errors.js';
 import {
@@ -12,13 +13,14 @@ import {
   type Reply,
   type WorkerMessage,
 } from './messages.js';
+import type { NativeHandle } from './socket-handle.js';
 
 /** A primary that does not answer this soon is treated as gone for that request, ms. */
 const REQUEST_TIMEOUT_MS = 5000;
 
 type Asked = Extract<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' | 'pause' }>;
 type Request = Asked extends infer M ? (M extends Asked ? Omit<M, 'id'> : never) : never;
-type Note = Exclude<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' | 'pause' }>;
+type Note = Exclude<WorkerMessage, { t: 'claim' | 'locate' | 'gather' | 'end' | 'pause' | 'handoff' }>;
 
 export interface PrimaryEvents {
   published?(path: string): void;
@@ -37,14 +39,18 @@ export class PrimaryLink {
   private events: PrimaryEvents = {};
   /** Per port, what to do when the primary says accept again (accept-valve.ts). */
   private readonly reopeners = new Map<string, () => void>();
+  /** Per port, what takes a connection another worker passed on (accept-valve.ts). */
+  private readonly takers = new Map<string, (handle: NativeHandle) => void>();
 
   constructor() {
     if (!cluster.isWorker || !cluster.worker || !process.send) {
       throw new EstuaryError('ERR_INTERNAL', 'PrimaryLink outside a cluster worker');
     }
     this.worker = cluster.worker.id;
-    process.on('message', (m: unknown) => {
-      if (isPrimaryMessage(m)) this.onMessage(m);
+    process.on('message', (m: unknown, handle: unknown) => {
+      if (!isPrimaryMessage(m)) return;
+      if (m.t === 'take') this.taken(m.port, handle as NativeHandle | undefined);
+      else this.onMessage(m);
     });
   }
 
@@ -55,6 +61,25 @@ export class PrimaryLink {
   /** `reopen` is called when the primary asks this worker to accept on `port` again. */
   onReopen(port: string, reopen: () => void): void {
     this.reopeners.set(port, reopen);
+  }
+
+  /** `take` is given the connections on `port` that another worker passed on. */
+  onTake(port: string, take: (handle: NativeHandle) => void): void {
+    this.takers.set(port, take);
+  }
+
+  /**
+   * Sends an accepted connection on `port` to the primary, for a worker with room; `sent` is
+   * called once it is on its way (null: this process may close its copy) or could not be sent.
+   */
+  handOff(port: string, handle: NativeHandle, sent: (err: Error | null) => void): void {
+    const m: WorkerMessage = { t: 'handoff', port };
+    try {
+      if (!process.connected || !process.send) throw new Error('the primary is gone');
+      process.send(m, handle as unknown as SendHandle, undefined, sent);
+    } catch (err) {
+      sent(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   note(m: Note): void {
@@ -80,7 +105,14 @@ export class PrimaryLink {
     });
   }
 
-  private onMessage(m: PrimaryMessage): void {
+  private taken(port: string, handle: NativeHandle | undefined): void {
+    if (!handle) return;
+    const take = this.takers.get(port);
+    if (take) take(handle);
+    else handle.close();
+  }
+
+  private onMessage(m: Exclude<PrimaryMessage, { t: 'take' }>): void {
     switch (m.t) {
       case 'reply': {
         const p = this.pending.get(m.id);

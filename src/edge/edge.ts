@@ -199,7 +199,7 @@ export class Edge {
       hits: this.limitHits,
       refusal: FULL,
       closeLog: 'info',
-      watcher: valve,
+      valve,
     });
     registerServerMetrics(this.metrics, {
       hub: this.hub,

@@ -191,7 +191,7 @@ export class FileGateway {
       refusal: HTTP_FULL,
       // The access log has a line per request already.
       closeLog: 'debug',
-      watcher: valve,
+      valve,
     });
   }
 

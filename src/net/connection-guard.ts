@@ -31,13 +31,16 @@ export interface ConnectionGuardOptions {
    * false: none (the RTMP session logs its own, with its connection id and app).
    */
   readonly closeLog: 'info' | 'debug' | false;
-  /** Told the open connections after each accept, close and refusal: a worker's accept valve. */
-  readonly watcher?: ConnectionCountWatcher;
+  /** A `--workers` worker's accept valve for the port (cluster/accept-valve.ts); none in one process. */
+  readonly valve?: PortValve;
 }
 
-/** What watches a port's open connections (cluster/accept-valve.ts). */
-export interface ConnectionCountWatcher {
+/** What a worker's port does at its bound (cluster/accept-valve.ts). */
+export interface PortValve {
+  /** The port's open connections, after each accept, close and refusal. */
   update(open: number): void;
+  /** Takes a connection that came when the port holds maxConnections, for a worker with room. */
+  handOff(socket: Socket): boolean;
 }
 
 /**
@@ -79,11 +82,13 @@ export class ConnectionGuard {
     const address = socket.remoteAddress ?? '';
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (this.open >= limits.maxConnections) {
+      // A valve whose pause was refused asks again (the other workers may have room by now),
+      // and another worker may take this one: a refusal only when no worker has room.
+      this.opts.valve?.update(this.open);
+      if (this.opts.valve?.handOff(socket)) return false;
       this.refuse(socket, 'max_connections', `${limits.maxConnections} connections open on the port`, {
         maxConnections: limits.maxConnections,
       });
-      // A valve whose pause was refused asks again (the other workers may have room by now).
-      this.opts.watcher?.update(this.open);
       return false;
     }
     if (limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress) {
@@ -97,7 +102,7 @@ export class ConnectionGuard {
     }
     this.open++;
     this.perAddress.set(address, fromAddress + 1);
-    this.opts.watcher?.update(this.open);
+    this.opts.valve?.update(this.open);
     const opened = Date.now();
     if (this.opts.log.isLevelEnabled('debug')) {
       this.opts.log.debug({ proto: this.opts.name, remote: `${address}:${socket.remotePort ?? ''}` }, 'open');
@@ -115,7 +120,7 @@ export class ConnectionGuard {
       const n = (this.perAddress.get(address) ?? 1) - 1;
       if (n > 0) this.perAddress.set(address, n);
       else this.perAddress.delete(address);
-      this.opts.watcher?.update(this.open);
+      this.opts.valve?.update(this.open);
       if (this.opts.closeLog === false || !this.opts.log.isLevelEnabled(this.opts.closeLog)) return;
       const info = connectionInfo(socket);
       const reason =

@@ -251,7 +251,7 @@ export class Origin {
       limits,
       hits,
       closeLog: false,
-      watcher: valveFor(this.rtmp.server, 'rtmp'),
+      valve: valveFor(this.rtmp.server, 'rtmp'),
     });
     new ConnectionGuard(this.live.server, {
       name: 'http',
@@ -260,7 +260,7 @@ export class Origin {
       hits,
       refusal: FULL,
       closeLog: 'info',
-      watcher: valveFor(this.live.server, 'http'),
+      valve: valveFor(this.live.server, 'http'),
     });
     // The web port's connections are many and short (pages, segments): their lines are debug.
     new ConnectionGuard(this.web.server, {
@@ -270,7 +270,7 @@ export class Origin {
       hits,
       refusal: FULL,
       closeLog: 'debug',
-      watcher: valveFor(this.web.server, 'web'),
+      valve: valveFor(this.web.server, 'web'),
     });
     this.recordings = recordingManager(this.hub, config, log);
     this.recordings.onRecordDone = (done) => this.guard.recordDone(done);

@@ -4,8 +4,8 @@
  * the workers' shares of the port are uneven, so a worker that holds its 4 stops accepting and
  * the other takes the next connections (cluster/accept-valve.ts): 8 clients that stay connected
  * all get 200, whichever worker each reached first; the 9th gets the 503 of a full server (the
- * last worker accepting never closes the port); once they leave, the paused worker accepts
- * again. Both accept modes of Node 20: shared and round-robin.
+ * last worker accepting never closes the port); a newcomer that reaches the full worker while
+ * the other has room is passed to it; once they leave, the paused worker accepts again. Both accept modes of Node 20: shared and round-robin.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -131,6 +131,27 @@ for (const [command, accept] of cases) {
       jsonLines(out).some((l) => l.limit === 'max_connections'),
       'the refusal is logged',
     );
+
+    // Both workers accept again now, each up to its bound. One client leaves, one comes: the
+    // newcomer reaches either worker (round-robin turns, or the kernel's pick), and when it is
+    // the full one it is passed to the one with room, not refused. Six rounds: a refusal in
+    // any fails (round-robin brings a round to the full worker every other time).
+    for (let round = 0; round < 6; round++) {
+      const seen = jsonLines(out).filter((l) => l.msg === 'closed').length;
+      held.shift()?.destroy();
+      await until(
+        'its close seen',
+        () => jsonLines(out).filter((l) => l.msg === 'closed').length > seen,
+        10_000,
+      );
+      assert.deepEqual(await open(1), [200], `round ${round}: one left, so one fits`);
+    }
+    if (accept === 'round-robin') {
+      assert.ok(
+        jsonLines(out).some((l) => l.msg === 'this worker is full: connection passed to another worker'),
+        'a full worker passed a connection on',
+      );
+    }
 
     const before = jsonLines(out).length;
     for (const s of held.splice(0)) s.destroy();

@@ -35,6 +35,9 @@ const MIME: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/** open(2)'s answers when the process (EMFILE) or the system (ENFILE) has no file left. */
+const OUT_OF_FILES = new Set(['EMFILE', 'ENFILE']);
+
 /**
  * Resolves a URL path inside `root`, or undefined when it would leave it (`..`, encoded
  * separators, NUL): the traversal guard every static route goes through.
@@ -256,8 +259,14 @@ async function sendFile(
     try {
       handle = await open(file, 'r');
       info = await handle.stat();
-    } catch {
+    } catch (err) {
       await handle?.close().catch(() => {});
+      // The process's open-file limit (each connection is one): the file is there, the server
+      // is full for now. RFC 9110 15.6.4, as a full port answers; a 404 would tell a player
+      // (or a cache in front) that the recording is gone.
+      if (OUT_OF_FILES.has((err as NodeJS.ErrnoException).code ?? '')) {
+        return sendError(res, 503, 'ERR_LIMIT: too many open files, try again');
+      }
       return sendError(res, 404, 'not found');
     }
   }

@@ -17,6 +17,7 @@ export interface ViewJob {
   total: number;
   rate: number;
   startAt: number;
+  /** How long every viewer stays after the last one opened (all of them connected at once). */
   holdMs: number;
   /** A viewer with no keyframe this long after it connected fails ("no keyframe in 5 s"). */
   keyframeTimeoutMs: number;

@@ -3,7 +3,12 @@ import { CLOCK_HEAD_BYTES, nowMicros, readClock } from './sei-clock.js';
 import type { ViewStats } from './view-stats.js';
 
 export interface ViewerOptions {
-  holdMs: number;
+  /**
+   * When the viewer's hold ends and it closes as a success (performance.now() clock): the same
+   * moment for every viewer of a run, the ramp's end plus the hold, so that all of them are
+   * connected together for the whole hold.
+   */
+  endsAt: number;
   keyframeTimeoutMs: number;
   stallMs: number;
   latency: boolean;
@@ -85,7 +90,7 @@ export abstract class BenchViewer {
   /** Called by the worker's sweep every few hundred ms. */
   sweep(now: number): void {
     if (this.finished) return;
-    if (now - this.startedAt >= this.opts.holdMs) return this.end(undefined);
+    if (now >= this.opts.endsAt) return this.end(undefined);
     if (!this.check.keyframeSeen && now - this.startedAt > this.opts.keyframeTimeoutMs) {
       // Which step it stalled at tells a full accept queue (SYN unanswered) from a server that
       // accepted but never served, or served no keyframe.

@@ -55,11 +55,8 @@ const WORKER_ACCEPT = choice(
  * logged at most once per 10 s per limit, with the count since.
  */
 export const CONNECTION_LIMIT_SETTINGS = {
-  // Under the per-process open-file limit (20,000 here, and a common default hard limit): a
-  // bound at or above it lets the kernel refuse first (EMFILE), and libuv then drops the new
-  // connection with neither the 503 nor the log line; 500 are left for files and the process.
   maxConnections: int(
-    19_500,
+    20_000,
     'connections held at once on each port; more are refused (HTTP 503, RTMP closed)',
     { min: 1 },
     { flag: false },

@@ -13,7 +13,7 @@
 import type { SendHandle } from 'node:child_process';
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { describeError } from '../errors.js';
+import { asError, describeError } from '../errors.js';
 import { onSignals } from '../util/process-signals.js';
 import { acceptMode, applyAcceptMode, type WorkerAccept } from './accept-mode.js';
 import { StreamDirectory } from './directory.js';
@@ -116,7 +116,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
       try {
         w.send({ t: 'take', port } satisfies PrimaryMessage, handle as unknown as SendHandle, sent);
       } catch (err) {
-        sent(err instanceof Error ? err : new Error(String(err)));
+        sent(asError(err));
       }
     };
     give(target ?? from, target !== undefined && target !== from);

@@ -5,7 +5,7 @@
  */
 import type { SendHandle } from 'node:child_process';
 import cluster from 'node:cluster';
-import { describeError, EstuaryError } from '../errors.js';
+import { asError, describeError, EstuaryError } from '../errors.js';
 import {
   type GatherKind,
   isPrimaryMessage,
@@ -78,7 +78,7 @@ export class PrimaryLink {
       if (!process.connected || !process.send) throw new Error('the primary is gone');
       process.send(m, handle as unknown as SendHandle, undefined, sent);
     } catch (err) {
-      sent(err instanceof Error ? err : new Error(String(err)));
+      sent(asError(err));
     }
   }
 

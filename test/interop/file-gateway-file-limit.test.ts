@@ -59,7 +59,7 @@ async function held(port: number): Promise<Socket | undefined> {
     socket.once('close', () => resolve(false));
   });
   if (!ok) return undefined;
-  // A HEAD of a file that is not there: answered without opening anything.
+  // A GET of a file that is not there: answered (404) without opening anything.
   const answered = await Promise.race([
     get(socket, '/nothing-here.flv').then(() => true),
     new Promise<boolean>((resolve) => socket.once('close', () => resolve(false))),
@@ -96,9 +96,9 @@ test('at the open-file limit a recording is answered 503, not 404, and served ag
     assert.ok(first, 'a first connection');
     sockets.push(first);
     assert.equal((await get(first, '/flv/live/x/a.flv')).status, 200, 'served while there are descriptors');
-    // Let the shared handle of that first download go idle and close (open-files.ts: 10 s), or
-    // the next request would reuse it and never need a descriptor: ask for a copy under
-    // another name instead, which needs its own open.
+    // The handle a.flv was served from stays shared for the next requests of a.flv
+    // (open-files.ts), so a request for it would need no new descriptor: the request at the
+    // limit asks for another file, b.flv, which must be opened.
     writeFileSync(join(root, 'flv/live/x/b.flv'), Buffer.alloc(64 * 1024, 9));
     // Connect until the server cuts new connections: it has no descriptor left for them.
     let cut = 0;

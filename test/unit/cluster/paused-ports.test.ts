@@ -5,6 +5,10 @@ import { PausedPorts } from '../../../src/cluster/paused-ports.js';
 test('a worker may pause a port while another listening worker accepts there', () => {
   const p = new PausedPorts();
   assert.equal(p.ask('files', 1, [1, 2]).ok, true);
+  // What the primary reads to pass a full worker's connection to one that did not pause.
+  assert.equal(p.has('files', 1), true);
+  assert.equal(p.has('files', 2), false);
+  assert.equal(p.has('http', 1), false);
   // Ports are separate.
   assert.equal(p.ask('http', 2, [1, 2]).ok, true);
   // A third worker that listens lets worker 2 pause too; then 3 is the last accepting.

@@ -333,8 +333,8 @@ export const FILES_SETTINGS = {
     { arg: 'BYTES' },
   ),
   acceptLanes: int(
-    64,
-    'extra accept paths on the listening socket (Node 20 accepts one connection per loop iteration and a path; a busy gateway otherwise leaves new clients waiting); 0: none',
+    256,
+    'the most extra accept paths on the listening socket (Node 20 accepts one connection per loop iteration and a path; a busy gateway otherwise leaves new clients waiting): 8 listen while connections come one at a time, more only while they queue; each is an open file, so maxConnections plus these must fit under ulimit -n (fewer are used, with a log line, when they do not); 0: none',
     { min: 0, max: 1024 },
     { flag: false },
   ),

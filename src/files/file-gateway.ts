@@ -35,6 +35,7 @@ import { recordingRoutes } from '../http/web-server.js';
 import { type AcceptLanes, addAcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
+import { lanesWithinFileLimit, openFileLimit } from '../net/open-file-limit.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 
 /** What a reload (SIGHUP) applies live; any other changed setting waits for a restart. */
@@ -216,16 +217,30 @@ export class FileGateway {
   async start(): Promise<number> {
     const { host } = this.config;
     const bound = await listenPortAsync(this.server, this.listenAt);
+    const limit = openFileLimit();
+    const lanes = lanesWithinFileLimit(this.config.acceptLanes, this.config.maxConnections, limit);
+    if (lanes < this.config.acceptLanes) {
+      this.log.warn(
+        {
+          proto: 'files',
+          lanes,
+          wanted: this.config.acceptLanes,
+          maxConnections: this.config.maxConnections,
+          openFileLimit: limit,
+        },
+        'accept lanes reduced: maxConnections plus the lanes must fit under the open-file limit (ulimit -n)',
+      );
+    }
     this.lanes = await addAcceptLanes(this.server, {
-      count: this.config.acceptLanes,
+      count: lanes,
       backlog: LISTEN_BACKLOG,
       // node:http's own socket options (http.Server's constructor).
       socket: { allowHalfOpen: true, noDelay: true },
       onError: (err) => this.log.warn({ proto: 'files', err: err.message }, 'accept failed'),
     });
-    if (this.lanes.count < this.config.acceptLanes) {
+    if (this.lanes.count < lanes) {
       this.log.warn(
-        { proto: 'files', lanes: this.lanes.count, wanted: this.config.acceptLanes },
+        { proto: 'files', lanes: this.lanes.count, wanted: lanes },
         'fewer accept lanes than configured: new connections may wait under load',
       );
     }

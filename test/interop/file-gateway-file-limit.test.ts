@@ -92,6 +92,12 @@ test('at the open-file limit a recording is answered 503, not 404, and served ag
   });
   try {
     await until('the gateway listens', () => out.includes('"msg":"file gateway: '), 30_000);
+    // maxConnections (19,500) does not fit under 200 descriptors: no accept lane is taken from
+    // them, and the log says why.
+    const reduced = out.split('\n').find((l) => l.includes('accept lanes reduced'));
+    assert.ok(reduced, `a log line for the lanes cut to the limit: ${out}`);
+    assert.match(reduced, /"lanes":0,/);
+    assert.match(reduced, /"openFileLimit":200/);
     const first = await held(port);
     assert.ok(first, 'a first connection');
     sockets.push(first);

@@ -70,3 +70,58 @@ test('no lanes for a server that is not listening, or for 0', async () => {
     server.close();
   }
 });
+
+test('lanes listen as the queue needs: idle few, double while every one accepts in an iteration, halve when quiet, made again after', async () => {
+  const server = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0, backlog: 2048 }, r));
+  const lanes = await addAcceptLanes(server, {
+    count: 64,
+    idle: 2,
+    quietMs: 150,
+    backlog: 2048,
+    socket: { allowHalfOpen: true, noDelay: true },
+    onError: () => {},
+  });
+  const sockets: ReturnType<typeof connect>[] = [];
+  try {
+    assert.equal(lanes.count, 64, 'every lane made');
+    assert.equal(lanes.open, 2, 'only the idle lanes listen while nothing queues');
+    const port = (server.address() as { port: number }).port;
+    // One connection at a time never saturates the lanes.
+    for (let i = 0; i < 5; i++) assert.match(await get(port), /^HTTP\/1\.1 200 /);
+    assert.equal(lanes.open, 2, 'one connection at a time: still the idle lanes');
+    // 400 connections queue in the kernel while this loop is blocked: the next iterations find
+    // more waiting than the listening lanes can take, every time, and the lanes double.
+    let accepted = 0;
+    server.on('connection', () => {
+      accepted++;
+    });
+    for (let i = 0; i < 400; i++) sockets.push(connect(port, '127.0.0.1').on('error', () => {}));
+    await new Promise<void>((r) =>
+      setImmediate(() => {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+        r();
+      }),
+    );
+    let peak = lanes.open;
+    while (accepted < 400) {
+      await new Promise((r) => setImmediate(r));
+      peak = Math.max(peak, lanes.open);
+    }
+    assert.ok(peak > 2, `lanes opened under the burst (peak ${peak})`);
+    assert.ok(peak <= 64, 'never more than count');
+    for (const s of sockets.splice(0)) s.destroy();
+    // Quiet: halved every 150 ms back to the idle ones, then the closed ones made again.
+    const deadline = Date.now() + 8000;
+    while ((lanes.open > 2 || lanes.count < 64) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(lanes.open, 2, 'back to the idle lanes when quiet');
+    assert.equal(lanes.count, 64, 'the closed lanes made again, ready for the next burst');
+    assert.match(await get(port), /^HTTP\/1\.1 200 /, 'still answering');
+  } finally {
+    for (const s of sockets) s.destroy();
+    lanes.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

@@ -74,6 +74,8 @@ export class FileClient {
   private onPlateau = false;
   private gotFirstByte = false;
   private timer: NodeJS.Timeout | undefined;
+  /** Bumped by every arm and disarm: a fired timer's verdict stands only if nothing came since. */
+  private armed = 0;
   /** The pause before the next request (pauseMs); a connection that fails meanwhile cancels it. */
   private pauseTimer: NodeJS.Timeout | undefined;
   private asked = 0;
@@ -112,7 +114,7 @@ export class FileClient {
     // After an idle close the pending pause sends the next request; else the connection does.
     s.on('connect', () => {
       if (this.pauseTimer === undefined) this.ask();
-      else clearTimeout(this.timer);
+      else this.disarm();
     });
     s.on('error', (err: NodeJS.ErrnoException) => this.fail(err.code ?? 'socket error'));
     s.on('close', () => {
@@ -159,17 +161,28 @@ export class FileClient {
   }
 
   /** A stall timeout: nothing received for `timeoutMs` (a long download is not one). */
-  private arm(): void {
+  private disarm(): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(
-      () =>
+    this.armed++;
+  }
+
+  private arm(): void {
+    this.disarm();
+    const armed = this.armed;
+    this.timer = setTimeout(() => {
+      // Timers run before the loop's poll phase: a load process that waited for a core can find
+      // the deadline passed with the answer already in its socket, unread. The verdict waits for
+      // this iteration's poll (setImmediate runs after it): a byte read there re-arms and clears
+      // it, so the client's own lateness is never counted against the server.
+      setImmediate(() => {
+        if (armed !== this.armed) return;
         this.fail(
           this.what === 'connect'
             ? `not connected in ${this.o.timeoutMs / 1000} s`
             : `stalled ${this.o.timeoutMs / 1000} s (${this.what}, ${this.bodyLeft < 0 ? 'no head' : 'in the body'})`,
-        ),
-      this.o.timeoutMs,
-    );
+        );
+      });
+    }, this.o.timeoutMs);
   }
 
   private onData(d: Buffer): void {
@@ -214,7 +227,7 @@ export class FileClient {
   }
 
   private complete(): void {
-    clearTimeout(this.timer);
+    this.disarm();
     if (this.status !== 200 && this.status !== 206) {
       this.failures(`status ${this.status}`);
     } else {
@@ -238,7 +251,7 @@ export class FileClient {
 
   /** The pause goes on; its end sends the next request on the new connection. */
   private reconnectIdle(): void {
-    clearTimeout(this.timer);
+    this.disarm();
     this.socket = undefined;
     this.stats.idleCloses++;
     if (Date.now() < this.o.endAt - 500) this.open();
@@ -247,7 +260,7 @@ export class FileClient {
 
   private fail(why: string): void {
     if (this.done) return;
-    clearTimeout(this.timer);
+    this.disarm();
     clearTimeout(this.pauseTimer);
     this.pauseTimer = undefined;
     this.failures(why);
@@ -278,7 +291,7 @@ export class FileClient {
   private finish(): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.timer);
+    this.disarm();
     clearTimeout(this.pauseTimer);
     this.socket?.destroy();
     this.onDone();

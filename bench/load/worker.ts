@@ -74,8 +74,12 @@ async function runView(job: ViewJob): Promise<WorkerReport> {
   }, 5);
   const sweep = setInterval(() => {
     const now = performance.now();
-    for (const v of live) v.sweep(now);
-    send({ type: 'progress', connected: live.size, done: finished });
+    // Judged after this iteration's poll phase (timers run before it): a load process that
+    // waited for a core reads what is already in its sockets before any viewer is failed for it.
+    setImmediate(() => {
+      for (const v of live) v.sweep(now);
+      send({ type: 'progress', connected: live.size, done: finished });
+    });
   }, SWEEP_MS);
   const deadline = setTimeout(
     () => {

@@ -208,15 +208,12 @@ export class FileGateway {
     this.log.level = r.config.logLevel;
     this.server.headersTimeout = r.config.headersTimeoutMs;
     this.server.keepAliveTimeout = r.config.keepAliveTimeoutMs;
+    // A raised bound leaves fewer descriptors for the lanes (a lowered one adds none back).
+    this.lanes?.limitTo(this.lanesThatFit());
   }
 
-  private get listenAt(): ListenAt {
-    return { port: this.config.port, host: this.config.host, accept: this.config.workerAccept };
-  }
-
-  async start(): Promise<number> {
-    const { host } = this.config;
-    const bound = await listenPortAsync(this.server, this.listenAt);
+  /** The accept lanes that fit beside maxConnections under the open-file limit; a log line when fewer than configured. */
+  private lanesThatFit(): number {
     const limit = openFileLimit();
     const lanes = lanesWithinFileLimit(this.config.acceptLanes, this.config.maxConnections, limit);
     if (lanes < this.config.acceptLanes) {
@@ -231,6 +228,17 @@ export class FileGateway {
         'accept lanes reduced: maxConnections plus the lanes must fit under the open-file limit (ulimit -n)',
       );
     }
+    return lanes;
+  }
+
+  private get listenAt(): ListenAt {
+    return { port: this.config.port, host: this.config.host, accept: this.config.workerAccept };
+  }
+
+  async start(): Promise<number> {
+    const { host } = this.config;
+    const bound = await listenPortAsync(this.server, this.listenAt);
+    const lanes = this.lanesThatFit();
     this.lanes = await addAcceptLanes(this.server, {
       count: lanes,
       backlog: LISTEN_BACKLOG,

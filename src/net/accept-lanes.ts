@@ -30,10 +30,15 @@ export interface AcceptLanes {
   readonly count: number;
   /** Lanes listening now: `idle` while connections come one at a time, up to `count` under a burst. */
   readonly open: number;
+  /**
+   * At most `n` lanes from now on (a reload raised the connection bound, leaving fewer
+   * descriptors for them): the ones beyond are closed, held ones first. Never more than were made.
+   */
+  limitTo(n: number): void;
   close(): void;
 }
 
-const NONE: AcceptLanes = { count: 0, open: 0, close: () => {} };
+const NONE: AcceptLanes = { count: 0, open: 0, limitTo: () => {}, close: () => {} };
 
 /**
  * Adds up to `count` lanes to a listening `server` (after its 'listening'). In a cluster worker the
@@ -96,12 +101,15 @@ class AdaptiveLanes implements AcceptLanes {
   private readonly timer: NodeJS.Timeout;
   private refilling = false;
   private closed = false;
+  /** The most lanes made or listening: `count` as made, lowered by limitTo. */
+  private ceiling: number;
 
   constructor(
     private readonly server: Server,
     private readonly opts: AcceptLaneOptions,
     private readonly ready: ReadyHandle[],
   ) {
+    this.ceiling = ready.length;
     this.idle = Math.max(1, Math.min(opts.idle ?? 8, opts.count));
     this.quietMs = opts.quietMs ?? 2000;
     this.openLanes(this.idle);
@@ -115,6 +123,12 @@ class AdaptiveLanes implements AcceptLanes {
 
   get open(): number {
     return this.listening.length;
+  }
+
+  limitTo(n: number): void {
+    this.ceiling = Math.max(0, Math.min(n, this.ceiling));
+    while (this.count > this.ceiling && this.ready.length > 0) this.ready.pop()?.close();
+    for (const lane of this.listening.splice(this.ceiling)) lane.close();
   }
 
   close(): void {
@@ -177,7 +191,7 @@ class AdaptiveLanes implements AcceptLanes {
       for (const lane of this.listening.splice(keep)) lane.close();
       return;
     }
-    if (this.count < this.opts.count) void this.refill();
+    if (this.count < this.ceiling) void this.refill();
   }
 
   /** Makes the closed lanes again while nothing is happening, so the next burst has them ready. */
@@ -185,9 +199,11 @@ class AdaptiveLanes implements AcceptLanes {
     if (this.refilling) return;
     this.refilling = true;
     try {
-      const more = await duplicates(this.server, this.opts.count - this.count, this.opts.timeoutMs);
-      if (this.closed || !this.server.listening) for (const raw of more) raw.close();
-      else this.ready.push(...more);
+      const more = await duplicates(this.server, this.ceiling - this.count, this.opts.timeoutMs);
+      // The ceiling may have been lowered (limitTo) while they were being made.
+      const keep = this.closed || !this.server.listening ? 0 : Math.max(0, this.ceiling - this.count);
+      for (const raw of more.splice(keep)) raw.close();
+      this.ready.push(...more);
     } finally {
       this.refilling = false;
     }

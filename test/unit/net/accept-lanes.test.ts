@@ -119,6 +119,13 @@ test('lanes listen as the queue needs: idle few, double while every one accepts 
     assert.equal(lanes.open, 2, 'back to the idle lanes when quiet');
     assert.equal(lanes.count, 64, 'the closed lanes made again, ready for the next burst');
     assert.match(await get(port), /^HTTP\/1\.1 200 /, 'still answering');
+    // A lower ceiling (a reload raised the connection bound): held lanes go first, never regrown.
+    lanes.limitTo(1);
+    assert.equal(lanes.count, 1, 'one lane left');
+    assert.equal(lanes.open, 1, 'the listening ones kept before the held ones');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(lanes.count, 1, 'not made again past the ceiling');
+    assert.match(await get(port), /^HTTP\/1\.1 200 /, 'still answering');
   } finally {
     for (const s of sockets) s.destroy();
     lanes.close();

@@ -64,6 +64,11 @@ export interface AcceptValveOptions {
   readonly maxConnections: () => number;
   /** Where the server listens (to listen again as it first did). */
   readonly at: ListenAt;
+  /**
+   * The port stopped (false) or started again (true) listening in this worker: its accept lanes
+   * (net/accept-lanes.ts), other descriptors of the same socket, must stop and start with it.
+   */
+  readonly onListening?: (listening: boolean) => void;
 }
 
 /** A valve for a port in a `--workers` worker (`link`); none in a single process. */
@@ -185,6 +190,7 @@ export class AcceptValve implements PortValve {
           server._handle = null;
           handle.close();
         }
+        this.opts.onListening?.(false);
         this.opts.log.info(
           { proto: this.opts.port, open: this.open, maxConnections: max, reopenAt: reopenBelow(max) },
           `this worker holds ${this.open} connections (its bound: ${max}) on the port: new ones go to the other workers`,
@@ -210,6 +216,7 @@ export class AcceptValve implements PortValve {
         return;
       }
       this.state = 'open';
+      this.opts.onListening?.(true);
       this.opts.link.note({ t: 'resume', port: this.opts.port });
       this.opts.log.debug({ proto: this.opts.port }, 'accepting again');
     });

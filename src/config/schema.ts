@@ -55,10 +55,17 @@ const WORKER_ACCEPT = choice(
  * logged at most once per 10 s per limit, with the count since.
  */
 export const CONNECTION_LIMIT_SETTINGS = {
+  // 19,500, not the 20,000 files a process may hold here: its accept lanes and a reserve must fit.
   maxConnections: int(
-    20_000,
+    19_500,
     'connections held at once on each port; more are refused (HTTP 503, RTMP closed)',
     { min: 1 },
+    { flag: false },
+  ),
+  acceptLanes: int(
+    256,
+    'the most extra accept paths of the process, shared evenly by its listening ports (Node 20 accepts one connection per loop iteration and path; a busy server otherwise leaves new clients waiting in the kernel queue): 8 per port listen while connections come one at a time, more only while they queue; each is an open file, so maxConnections plus these must fit under ulimit -n (fewer are used, with a log line, when they do not); none in round-robin workers; 0: none',
+    { min: 0, max: 1024 },
     { flag: false },
   ),
   maxConnectionsPerAddress: int(
@@ -331,12 +338,6 @@ export const FILES_SETTINGS = {
     'memory for the one shared copy of hot small files (segments, playlists); 0: off',
     { min: 0 },
     { arg: 'BYTES' },
-  ),
-  acceptLanes: int(
-    256,
-    'the most extra accept paths on the listening socket (Node 20 accepts one connection per loop iteration and a path; a busy gateway otherwise leaves new clients waiting): 8 listen while connections come one at a time, more only while they queue; each is an open file, so maxConnections plus these must fit under ulimit -n (fewer are used, with a log line, when they do not); 0: none',
-    { min: 0, max: 1024 },
-    { flag: false },
   ),
   blockCacheBytes: int(
     256 * MiB,

@@ -32,10 +32,10 @@ import { sendJson, sendRouterJsonError } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { guardHttpServer } from '../http/server-guards.js';
 import { recordingRoutes } from '../http/web-server.js';
-import { type AcceptLanes, addAcceptLanes } from '../net/accept-lanes.js';
+import type { AcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
-import { lanesWithinFileLimit, openFileLimit } from '../net/open-file-limit.js';
+import { HTTP_SOCKET, lanesFollowValve, lanesThatFit, startLanes } from '../net/port-lanes.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 
 /** What a reload (SIGHUP) applies live; any other changed setting waits for a restart. */
@@ -182,6 +182,7 @@ export class FileGateway {
       log,
       maxConnections: () => this.config.maxConnections,
       at: this.listenAt,
+      onListening: lanesFollowValve(() => this.lanes),
     });
     this.valve = valve;
     this.guard = new ConnectionGuard(this.server, {
@@ -214,21 +215,8 @@ export class FileGateway {
 
   /** The accept lanes that fit beside maxConnections under the open-file limit; a log line when fewer than configured. */
   private lanesThatFit(): number {
-    const limit = openFileLimit();
-    const lanes = lanesWithinFileLimit(this.config.acceptLanes, this.config.maxConnections, limit);
-    if (lanes < this.config.acceptLanes) {
-      this.log.warn(
-        {
-          proto: 'files',
-          lanes,
-          wanted: this.config.acceptLanes,
-          maxConnections: this.config.maxConnections,
-          openFileLimit: limit,
-        },
-        'accept lanes reduced: maxConnections plus the lanes must fit under the open-file limit (ulimit -n)',
-      );
-    }
-    return lanes;
+    const { acceptLanes, maxConnections } = this.config;
+    return lanesThatFit({ wanted: acceptLanes, maxConnections, ports: 1 }, this.log, 'files');
   }
 
   private get listenAt(): ListenAt {
@@ -238,20 +226,13 @@ export class FileGateway {
   async start(): Promise<number> {
     const { host } = this.config;
     const bound = await listenPortAsync(this.server, this.listenAt);
-    const lanes = this.lanesThatFit();
-    this.lanes = await addAcceptLanes(this.server, {
-      count: lanes,
+    this.lanes = await startLanes(this.server, {
+      count: this.lanesThatFit(),
       backlog: LISTEN_BACKLOG,
-      // node:http's own socket options (http.Server's constructor).
-      socket: { allowHalfOpen: true, noDelay: true },
-      onError: (err) => this.log.warn({ proto: 'files', err: err.message }, 'accept failed'),
+      socket: HTTP_SOCKET,
+      log: this.log,
+      proto: 'files',
     });
-    if (this.lanes.count < lanes) {
-      this.log.warn(
-        { proto: 'files', lanes: this.lanes.count, wanted: lanes },
-        'fewer accept lanes than configured: new connections may wait under load',
-      );
-    }
     const urls = reachableHosts(host).map((h) => `http://${h}:${bound}/`);
     this.log.info(
       { proto: 'files', host, port: bound, root: this.config.root, urls },

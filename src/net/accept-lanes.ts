@@ -19,7 +19,6 @@
  * Accepted connections go to the server's own 'connection' handling.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import cluster from 'node:cluster';
 import { Server, type ServerOpts, type Socket } from 'node:net';
 
 /** The child: sends every handle it gets straight back, and leaves with its parent. */
@@ -35,15 +34,34 @@ export interface AcceptLanes {
    * descriptors for them): the ones beyond are closed, held ones first. Never more than were made.
    */
   limitTo(n: number): void;
+  /**
+   * The server stopped listening on its own (a `--workers` worker's accept valve closed its
+   * handle): every lane is closed too, or they would go on accepting for it.
+   */
+  pause(): void;
+  /**
+   * The server listens again: lanes are made from its new handle (with SO_REUSEPORT it is a new
+   * socket, so the old duplicates would be the wrong one) and `idle` of them listen.
+   */
+  resume(): void;
   close(): void;
 }
 
-const NONE: AcceptLanes = { count: 0, open: 0, limitTo: () => {}, close: () => {} };
+const NONE: AcceptLanes = {
+  count: 0,
+  open: 0,
+  limitTo: () => {},
+  pause: () => {},
+  resume: () => {},
+  close: () => {},
+};
 
 /**
- * Adds up to `count` lanes to a listening `server` (after its 'listening'). In a cluster worker the
- * primary accepts, and there is no socket to duplicate: none are added. Rejects only never:
- * a lane that cannot be made leaves the server as it was (`count` says how many were).
+ * Adds up to `count` lanes to a listening `server` (after its 'listening'). A `--workers` worker
+ * in round-robin mode has no socket to duplicate (the primary accepts and hands connections
+ * over): none are added there; in shared accept and with SO_REUSEPORT a worker holds a real
+ * listening descriptor and gets lanes like one process. Rejects only never: a lane that cannot
+ * be made leaves the server as it was (`count` says how many were).
  *
  * A listening lane is not free: every new connection wakes every lane's descriptor, and all but
  * one get EAGAIN from accept() (measured: 10,000 connections at 1,000/s cost the gateway 3.2 s of
@@ -79,7 +97,7 @@ interface Counted {
 }
 
 export async function addAcceptLanes(server: Server, opts: AcceptLaneOptions): Promise<AcceptLanes> {
-  if (opts.count <= 0 || cluster.isWorker || !server.listening) return NONE;
+  if (opts.count <= 0 || !server.listening || !ownsSocket(server)) return NONE;
   const ready = await duplicates(server, opts.count, opts.timeoutMs);
   if (ready.length === 0) return NONE;
   return new AdaptiveLanes(server, opts, ready);
@@ -101,6 +119,9 @@ class AdaptiveLanes implements AcceptLanes {
   private readonly timer: NodeJS.Timeout;
   private refilling = false;
   private closed = false;
+  private paused = false;
+  /** Counts pauses: duplicates made before one are of a handle that may be gone. */
+  private epoch = 0;
   /** The most lanes made or listening: `count` as made, lowered by limitTo. */
   private ceiling: number;
 
@@ -112,7 +133,9 @@ class AdaptiveLanes implements AcceptLanes {
     this.ceiling = ready.length;
     this.idle = Math.max(1, Math.min(opts.idle ?? 8, opts.count));
     this.quietMs = opts.quietMs ?? 2000;
-    this.openLanes(this.idle);
+    // A worker's valve may have closed the port while the duplicates were being made.
+    if (server.listening) this.openLanes(this.idle);
+    else this.pause();
     this.timer = setInterval(() => this.onQuietCheck(), this.quietMs);
     this.timer.unref();
   }
@@ -131,9 +154,25 @@ class AdaptiveLanes implements AcceptLanes {
     for (const lane of this.listening.splice(this.ceiling)) lane.close();
   }
 
+  pause(): void {
+    this.paused = true;
+    this.epoch++;
+    this.closeAll();
+  }
+
+  resume(): void {
+    if (this.closed || !this.paused) return;
+    this.paused = false;
+    void this.refill();
+  }
+
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    this.closeAll();
+  }
+
+  private closeAll(): void {
     for (const lane of this.listening.splice(0)) lane.close();
     for (const raw of this.ready.splice(0)) raw.close();
   }
@@ -175,13 +214,13 @@ class AdaptiveLanes implements AcceptLanes {
     this.checkQueued = false;
     const accepted = this.acceptedThisTurn;
     this.acceptedThisTurn = 0;
-    if (this.closed || accepted < this.listening.length) return;
+    if (this.closed || this.paused || accepted < this.listening.length) return;
     this.saturatedSince = true;
     this.openLanes(this.listening.length);
   }
 
   private onQuietCheck(): void {
-    if (this.closed) return;
+    if (this.closed || this.paused) return;
     if (this.saturatedSince) {
       this.saturatedSince = false;
       return;
@@ -199,11 +238,21 @@ class AdaptiveLanes implements AcceptLanes {
     if (this.refilling) return;
     this.refilling = true;
     try {
-      const more = await duplicates(this.server, this.ceiling - this.count, this.opts.timeoutMs);
-      // The ceiling may have been lowered (limitTo) while they were being made.
-      const keep = this.closed || !this.server.listening ? 0 : Math.max(0, this.ceiling - this.count);
-      for (const raw of more.splice(keep)) raw.close();
-      this.ready.push(...more);
+      // Until nothing is missing: a pause and resume while a batch was being made leaves its
+      // duplicates closed (they may be of the old socket) and the lanes still to make.
+      for (;;) {
+        const paused = () => this.closed || this.paused || !this.server.listening;
+        if (paused() || this.count >= this.ceiling) break;
+        const epoch = this.epoch;
+        const more = await duplicates(this.server, this.ceiling - this.count, this.opts.timeoutMs);
+        // The ceiling may have been lowered (limitTo) while they were being made.
+        const keep = paused() || epoch !== this.epoch ? 0 : Math.max(0, this.ceiling - this.count);
+        for (const raw of more.splice(keep)) raw.close();
+        this.ready.push(...more);
+        // After a resume, or after a burst closed some: the idle ones listen again.
+        if (!paused() && this.listening.length < this.idle) this.openLanes(this.idle - this.listening.length);
+        if (more.length === 0) break;
+      }
     } finally {
       this.refilling = false;
     }
@@ -233,6 +282,15 @@ async function duplicates(server: Server, n: number, timeoutMs = 5000): Promise<
 
 /** node:net's own handle of a listening server (internal, and the only way to a raw handle). */
 type RawHandle = object;
+
+/**
+ * Whether `server` listens on a descriptor of its own: a TCP handle has its `fd`; a round-robin
+ * worker's handle is node:cluster's stand-in object, without one.
+ */
+export function ownsSocket(server: Server): boolean {
+  const own = (server as unknown as { _handle?: { fd?: unknown } | null })._handle;
+  return typeof own?.fd === 'number' && own.fd >= 0;
+}
 
 /** A duplicate of `server`'s listening descriptor, as a raw handle, or undefined. */
 function echoHandle(child: ChildProcess, server: Server): Promise<RawHandle | undefined> {

@@ -55,8 +55,11 @@ export class ConnectionGuard {
   /** Connections refused by a bound, in total. */
   refused = 0;
 
+  /** The server's own connections (a worker's pull link to another): never bounded or counted. */
+  private readonly internal = new WeakSet<Socket>();
+
   constructor(
-    server: Server,
+    private readonly server: Server,
     private readonly opts: ConnectionGuardOptions,
   ) {
     // Before the port's 'connection' listeners, and instead of them for a refused connection:
@@ -65,7 +68,7 @@ export class ConnectionGuard {
     // emit's overloads do not spell its general form; this is it.
     type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
     const emit = server.emit as Emit;
-    const accept = (socket: Socket) => this.accept(socket);
+    const accept = (socket: Socket) => this.internal.has(socket) || this.accept(socket);
     server.emit = function (this: Server, event, ...args) {
       if (event === 'connection' && !accept(args[0] as Socket)) return false;
       return emit.call(this, event, ...args);
@@ -74,6 +77,16 @@ export class ConnectionGuard {
 
   get connections(): number {
     return this.open;
+  }
+
+  /**
+   * Serves a connection the server made to itself (another worker's pull of a stream this one
+   * holds) as the port's own, outside its bounds: `maxConnections` is the clients' bound, and
+   * with N workers of maxConnections each the N × maxConnections clients fit.
+   */
+  admitInternal(socket: Socket): void {
+    this.internal.add(socket);
+    this.server.emit('connection', socket);
   }
 
   /** Counts `socket` in, or refuses it (false: the server's listeners never get it). */

@@ -2,7 +2,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
-import { type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
+import { LISTEN_BACKLOG, type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
 import { type AcceptValve, acceptValve } from '../cluster/accept-valve.js';
 import { workerCount } from '../cluster/worker-count.js';
 import type { PrimaryLink } from '../cluster/worker-link.js';
@@ -20,8 +20,10 @@ import { Admission } from '../hub/admission.js';
 import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import { type ViewerBudget, viewerBudget } from '../hub/viewer.js';
+import type { AcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
+import { HTTP_SOCKET, lanesFollowValve, lanesThatFit, NET_SOCKET, startLanes } from '../net/port-lanes.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
 import { mp4RecorderFactory } from '../record/fmp4/from-stream.js';
 import { hlsRecorderFactory } from '../record/hls/from-stream.js';
@@ -130,7 +132,8 @@ function recordingManager(hub: StreamHub, config: ServeConfig, log: Logger): Rec
  * its recorders); owns nothing else.
  */
 /** The origin's listening ports, by their names in logs and metrics. */
-type OriginPort = 'rtmp' | 'http' | 'web';
+const ORIGIN_PORTS = ['rtmp', 'http', 'web'] as const;
+type OriginPort = (typeof ORIGIN_PORTS)[number];
 
 export class Origin {
   readonly hub: StreamHub;
@@ -151,6 +154,10 @@ export class Origin {
   private started = false;
   /** In a `--workers` worker: one per port (cluster/accept-valve.ts). */
   private readonly valves: AcceptValve[] = [];
+  /** The live port's bounds (also what a worker's private port is served through, uncounted). */
+  private readonly liveGuard: ConnectionGuard;
+  /** Each port's accept lanes (net/accept-lanes.ts), made once it listens. */
+  private readonly lanes: Partial<Record<OriginPort, AcceptLanes>> = {};
   /** Bounds passed (connections, heads, handshakes, publishers, viewers…), counted for /metrics. */
   readonly limitHits: LimitHits;
   /** `GET /metrics` on the web port: this origin's own registry. */
@@ -240,6 +247,7 @@ export class Origin {
         log,
         maxConnections: () => this.config.maxConnections,
         at: this.listenAt(port),
+        onListening: lanesFollowValve(() => this.lanes[port]),
       });
       if (valve) this.valves.push(valve);
       return valve;
@@ -253,7 +261,7 @@ export class Origin {
       closeLog: false,
       valve: valveFor(this.rtmp.server, 'rtmp'),
     });
-    new ConnectionGuard(this.live.server, {
+    this.liveGuard = new ConnectionGuard(this.live.server, {
       name: 'http',
       log,
       limits,
@@ -288,7 +296,7 @@ export class Origin {
    * port, which other workers pull from).
    */
   acceptLive(socket: Socket): void {
-    this.live.server.emit('connection', socket);
+    this.liveGuard.admitInternal(socket);
   }
 
   /**
@@ -328,7 +336,22 @@ export class Origin {
     for (const h of this.reconfigureHooks) {
       if (h.keys.some((k) => r.applied.includes(k))) h.apply(merged);
     }
+    // A raised bound leaves fewer descriptors for the lanes (a lowered one adds none back).
+    if (r.applied.includes('maxConnections')) {
+      const count = this.lanesThatFit();
+      for (const port of ORIGIN_PORTS) this.lanes[port]?.limitTo(count);
+    }
     return { applied: r.applied, restart: r.restart };
+  }
+
+  /** Accept lanes per port that fit under the open-file limit (the three ports share them). */
+  private lanesThatFit(): number {
+    const { acceptLanes, maxConnections } = this.config;
+    return lanesThatFit(
+      { wanted: acceptLanes, maxConnections, ports: ORIGIN_PORTS.length },
+      this.log,
+      'origin',
+    );
   }
 
   private listenAt(port: OriginPort): ListenAt {
@@ -347,6 +370,14 @@ export class Origin {
     const http = await listenPortAsync(this.live.server, this.listenAt('http'));
     const web = await listenPortAsync(this.web.server, this.listenAt('web'));
     this.ports = { rtmp, http, web };
+    // A ramp of viewers outruns one accept per loop iteration while the fan-out holds the loop.
+    const count = this.lanesThatFit();
+    const servers = { rtmp: this.rtmp.server, http: this.live.server, web: this.web.server };
+    for (const port of ORIGIN_PORTS) {
+      const socket = port === 'rtmp' ? NET_SOCKET : HTTP_SOCKET;
+      const opts = { count, backlog: LISTEN_BACKLOG, socket, log: this.log, proto: port };
+      this.lanes[port] = await startLanes(servers[port], opts);
+    }
     this.stats.start();
     this.started = true;
     const hosts = reachableHosts(host);
@@ -378,6 +409,7 @@ export class Origin {
     if (!this.started) return;
     this.started = false;
     for (const v of this.valves) v.stop();
+    for (const port of ORIGIN_PORTS) this.lanes[port]?.close();
     this.stats.stop();
     this.hub.kickAll('server shutting down');
     this.rtmp.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Server } from 'node:net';
 import { test } from 'node:test';
 import { addAcceptLanes } from '../../../src/net/accept-lanes.js';
 
@@ -130,5 +130,67 @@ test('lanes listen as the queue needs: idle few, double while every one accepts 
     for (const s of sockets) s.destroy();
     lanes.close();
     await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+/** What a `--workers` worker's accept valve does to pause a port: its own handle closed alone. */
+function closeOwnHandle(server: Server): void {
+  const s = server as unknown as { _handle: { close(): void } | null };
+  const handle = s._handle;
+  s._handle = null;
+  handle?.close();
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+test('a paused port has no lane left accepting; resumed, lanes are made from its new handle', async () => {
+  const server = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0, backlog: 511 }, r));
+  const port = (server.address() as { port: number }).port;
+  const lanes = await addAcceptLanes(server, {
+    count: 8,
+    idle: 2,
+    // No quiet check in this test's time: only resume() can make the lanes again.
+    quietMs: 60_000,
+    backlog: 511,
+    socket: { allowHalfOpen: true, noDelay: true },
+    onError: () => {},
+  });
+  try {
+    assert.equal(lanes.open, 2);
+    closeOwnHandle(server);
+    lanes.pause();
+    assert.equal(lanes.count, 0, 'every lane closed, held ones too');
+    // The lanes were the last descriptors of the socket: with any left, the kernel would still
+    // complete this connection and a lane would accept it for a port that stopped listening.
+    // (Eventually: the short-lived child that made the duplicates may hold a copy a moment longer.)
+    let gone = await refused(port);
+    for (const until = Date.now() + 3000; !gone && Date.now() < until; gone = await refused(port)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(gone, true, 'nothing listens on the port any more');
+    await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port, backlog: 511 }, r));
+    lanes.resume();
+    const deadline = Date.now() + 5000;
+    while ((lanes.count < 8 || lanes.open < 2) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(lanes.count, 8, 'the lanes made again');
+    assert.equal(lanes.open, 2, 'the idle ones listen again');
+    // Only lanes listen now: with the server's own handle closed, what answers came through one.
+    closeOwnHandle(server);
+    assert.match(await get(port), /^HTTP\/1\.1 200 /, 'a lane of the new handle answers');
+  } finally {
+    lanes.close();
+    server.close();
   }
 });

@@ -245,13 +245,15 @@ class AdaptiveLanes implements AcceptLanes {
         if (paused() || this.count >= this.ceiling) break;
         const epoch = this.epoch;
         const more = await duplicates(this.server, this.ceiling - this.count, this.opts.timeoutMs);
+        const made = more.length;
         // The ceiling may have been lowered (limitTo) while they were being made.
         const keep = paused() || epoch !== this.epoch ? 0 : Math.max(0, this.ceiling - this.count);
         for (const raw of more.splice(keep)) raw.close();
         this.ready.push(...more);
         // After a resume, or after a burst closed some: the idle ones listen again.
         if (!paused() && this.listening.length < this.idle) this.openLanes(this.idle - this.listening.length);
-        if (more.length === 0) break;
+        // None could be made (no child, or no handle): the quiet check tries again later.
+        if (made === 0) break;
       }
     } finally {
       this.refilling = false;

@@ -30,8 +30,7 @@ export interface LaneBudget {
  */
 export function lanesThatFit(budget: LaneBudget, log: Logger, proto: string): number {
   const limit = openFileLimit();
-  const fit = lanesWithinFileLimit(budget.wanted, budget.maxConnections, limit);
-  const lanes = Math.floor(fit / Math.max(1, budget.ports));
+  const { fit, perPort: lanes } = lanesPerPort(budget, limit);
   if (fit < budget.wanted) {
     log.warn(
       {
@@ -46,6 +45,15 @@ export function lanesThatFit(budget: LaneBudget, log: Logger, proto: string): nu
     );
   }
   return lanes;
+}
+
+/** The lanes of the process that fit under `limit` (undefined: no limit), and each port's share. */
+export function lanesPerPort(
+  budget: LaneBudget,
+  limit: number | undefined,
+): { fit: number; perPort: number } {
+  const fit = lanesWithinFileLimit(budget.wanted, budget.maxConnections, limit);
+  return { fit, perPort: Math.floor(fit / Math.max(1, budget.ports)) };
 }
 
 export interface PortLaneOptions {

@@ -373,11 +373,14 @@ export class Origin {
     // A ramp of viewers outruns one accept per loop iteration while the fan-out holds the loop.
     const count = this.lanesThatFit();
     const servers = { rtmp: this.rtmp.server, http: this.live.server, web: this.web.server };
-    for (const port of ORIGIN_PORTS) {
-      const socket = port === 'rtmp' ? NET_SOCKET : HTTP_SOCKET;
-      const opts = { count, backlog: LISTEN_BACKLOG, socket, log: this.log, proto: port };
-      this.lanes[port] = await startLanes(servers[port], opts);
-    }
+    // The three at once: each is made by a short-lived child process (tens of ms to start).
+    await Promise.all(
+      ORIGIN_PORTS.map(async (port) => {
+        const socket = port === 'rtmp' ? NET_SOCKET : HTTP_SOCKET;
+        const opts = { count, backlog: LISTEN_BACKLOG, socket, log: this.log, proto: port };
+        this.lanes[port] = await startLanes(servers[port], opts);
+      }),
+    );
     this.stats.start();
     this.started = true;
     const hosts = reachableHosts(host);

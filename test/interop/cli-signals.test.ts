@@ -92,9 +92,12 @@ test('SIGHUP re-reads the config file: a connection bound changes live; a record
   const held: Socket[] = [];
   try {
     // The start-up probe's connection may still count for a moment: hold one that was let in.
+    // Each attempt starts from nothing held: a connection kept by a failed attempt would make
+    // every later one look refused.
     await until(
       'one connection held and the next refused',
       async () => {
+        for (const old of held.splice(0)) old.destroy();
         const s = await hold(server.ports.http);
         const refused = await new Promise<boolean>((r) => {
           s.once('data', () => r(true));
@@ -108,7 +111,7 @@ test('SIGHUP re-reads the config file: a connection bound changes live; a record
         held.push(s);
         return (await statusLine(server.ports.http, '/')).includes(' 503 ');
       },
-      20_000,
+      30_000,
     );
     const file = join(dirname(server.dataDir), 'config.json');
     const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;

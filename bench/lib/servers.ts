@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -143,7 +143,9 @@ export async function startServer(
         ...rec,
         ...(opts.extraArgs ?? []),
       ],
-      { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+      // ESTUARY_BENCH_SERVER_LOG=FILE keeps the server's log lines (with `--estuary-args
+      // "--log-level info"`: the workers' valve pauses, to line up with a run's figures).
+      { cwd: dir, stdio: ['ignore', serverLog(), 'inherit'] },
     );
   } else if (kind === 'nms') {
     const pkg = resolveNms()!;
@@ -321,4 +323,10 @@ export async function startNmsRelayEdge(
     apiUrl: `${api}/streams`,
     version: nms.version,
   };
+}
+
+/** Where an Estuary server's stdout goes: ESTUARY_BENCH_SERVER_LOG (appended), else nowhere. */
+function serverLog(): 'ignore' | number {
+  const file = process.env.ESTUARY_BENCH_SERVER_LOG;
+  return file ? openSync(file, 'a') : 'ignore';
 }

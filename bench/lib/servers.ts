@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -133,6 +133,7 @@ export async function startServer(
     version = (JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as { version: string })
       .version;
     const rec = opts.record ? [] : ['--no-record-flv', '--no-record-hls', '--no-record-mp4'];
+    const log = serverLog();
     child = group.spawn(
       process.execPath,
       [
@@ -145,8 +146,10 @@ export async function startServer(
       ],
       // ESTUARY_BENCH_SERVER_LOG=FILE keeps the server's log lines (with `--estuary-args
       // "--log-level info"`: the workers' valve pauses, to line up with a run's figures).
-      { cwd: dir, stdio: ['ignore', serverLog(), 'inherit'] },
+      { cwd: dir, stdio: ['ignore', log, 'inherit'] },
     );
+    // The child has its own copy of the descriptor.
+    if (typeof log === 'number') closeSync(log);
   } else if (kind === 'nms') {
     const pkg = resolveNms()!;
     version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;

@@ -4,7 +4,7 @@
  * what cannot change and revalidate what still grows (issue 11.4).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fixture, publishArgs } from '../helpers/media.js';
@@ -88,8 +88,12 @@ describe('web port static files', () => {
     try {
       await waitLive(rec.origin, path);
       const hlsDir = join(rec.dataDir, 'hls', path);
-      await until('a whole HLS segment', () => readdirSync(hlsDir).some((f) => f.endsWith('.ts')));
-      const flvName = readdirSync(join(rec.dataDir, 'flv', path)).find((f) => f.endsWith('.flv'))!;
+      // The recorders make their folders as they start, a moment after the publish is live.
+      const files = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+      const flvDir = join(rec.dataDir, 'flv', path);
+      await until('a whole HLS segment', () => files(hlsDir).some((f) => f.endsWith('.ts')));
+      await until('the FLV recording', () => files(flvDir).some((f) => f.endsWith('.flv')));
+      const flvName = readdirSync(flvDir).find((f) => f.endsWith('.flv'))!;
       const segment = readdirSync(hlsDir).find((f) => f.endsWith('.ts'))!;
       const part = readdirSync(hlsDir).find((f) => f.endsWith('.ts.part'));
       assert.equal(await cacheOf(`flv/${path}/${flvName}`), 'no-cache', 'the growing FLV');

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
-import { LISTEN_BACKLOG, type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
+import { type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
 import { type AcceptValve, acceptValve } from '../cluster/accept-valve.js';
 import { workerCount } from '../cluster/worker-count.js';
 import type { PrimaryLink } from '../cluster/worker-link.js';
@@ -26,10 +26,9 @@ import { Admission } from '../hub/admission.js';
 import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import { type ViewerBudget, viewerBudget } from '../hub/viewer.js';
-import type { AcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
-import { HTTP_SOCKET, lanesFollowValve, lanesThatFit, startLanes } from '../net/port-lanes.js';
+import { HTTP_SOCKET, ServerLanes } from '../net/port-lanes.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 import { registerUpstreamMetrics } from './upstream-metrics.js';
 import { type PullState, UpstreamSource } from './upstream-source.js';
@@ -126,7 +125,7 @@ export class Edge {
   /** In a `--workers` worker: stops accepting while this worker holds maxConnections. */
   private readonly valve: AcceptValve | undefined;
   /** The port's accept lanes (net/accept-lanes.ts), made once it listens. */
-  private lanes: AcceptLanes | undefined;
+  private readonly lanes: ServerLanes<'edge'>;
   /** Bounds passed (connections, heads, viewers…), counted for /metrics. */
   readonly limitHits: LimitHits;
   /** `GET /metrics` on the edge's port: this edge's own registry. */
@@ -188,13 +187,14 @@ export class Edge {
       limits: this.limitHits,
     });
     this.meter.watch(this.live.server);
+    this.lanes = new ServerLanes(log, 'edge', ['edge'], () => this.config);
     const valve = acceptValve(options.link, {
       server: this.live.server,
       port: 'edge',
       log,
       maxConnections: () => this.config.maxConnections,
       at: this.listenAt,
-      onListening: lanesFollowValve(() => this.lanes),
+      onListening: this.lanes.follow('edge'),
     });
     this.valve = valve;
     new ConnectionGuard(this.live.server, {
@@ -225,15 +225,8 @@ export class Edge {
     this.log.level = r.config.debug ? 'debug' : r.config.logLevel;
     this.live.server.headersTimeout = r.config.headersTimeoutMs;
     if (EDGE_AUTH_SETTINGS.some((k) => r.applied.includes(k))) this.guard.reload(r.config);
-    // A raised bound leaves fewer descriptors for the lanes (a lowered one adds none back).
-    if (r.applied.includes('maxConnections')) this.lanes?.limitTo(this.lanesThatFit());
+    if (r.applied.includes('maxConnections')) this.lanes.refit();
     return { applied: r.applied, restart: r.restart };
-  }
-
-  /** The accept lanes that fit beside maxConnections under the open-file limit. */
-  private lanesThatFit(): number {
-    const { acceptLanes, maxConnections } = this.config;
-    return lanesThatFit({ wanted: acceptLanes, maxConnections, ports: 1 }, this.log, 'edge');
   }
 
   private get listenAt(): ListenAt {
@@ -247,13 +240,7 @@ export class Edge {
     // In a `--workers` worker, maybe its own SO_REUSEPORT socket (cluster/accept-mode.ts).
     const port = await listenPortAsync(server, this.listenAt);
     // A ramp of viewers outruns one accept per loop iteration while the fan-out holds the loop.
-    this.lanes = await startLanes(server, {
-      count: this.lanesThatFit(),
-      backlog: LISTEN_BACKLOG,
-      socket: HTTP_SOCKET,
-      log: this.log,
-      proto: 'edge',
-    });
+    await this.lanes.start({ edge: { server, socket: HTTP_SOCKET } });
     this.started = true;
     const urls = reachableHosts(host).map((h) => `http://${h}:${port}/live/stream.flv`);
     this.log.info(
@@ -274,7 +261,7 @@ export class Edge {
     if (!this.started) return;
     this.started = false;
     this.valve?.stop();
-    this.lanes?.close();
+    this.lanes.close();
     clearInterval(this.statsTimer);
     this.streamStats.stop();
     this.source.close('edge shutting down');

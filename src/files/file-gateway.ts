@@ -10,7 +10,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { LISTEN_BACKLOG, type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
+import { type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
 import { type AcceptValve, acceptValve } from '../cluster/accept-valve.js';
 import type { PrimaryLink } from '../cluster/worker-link.js';
 import { reloadSettings } from '../config/reload.js';
@@ -32,10 +32,9 @@ import { sendJson, sendRouterJsonError } from '../http/respond.js';
 import { Router } from '../http/router.js';
 import { guardHttpServer } from '../http/server-guards.js';
 import { recordingRoutes } from '../http/web-server.js';
-import type { AcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
-import { HTTP_SOCKET, lanesFollowValve, lanesThatFit, startLanes } from '../net/port-lanes.js';
+import { HTTP_SOCKET, ServerLanes } from '../net/port-lanes.js';
 import { reachableHosts } from '../util/reachable-hosts.js';
 
 /** What a reload (SIGHUP) applies live; any other changed setting waits for a restart. */
@@ -62,7 +61,8 @@ export class FileGateway {
   readonly files: FileCache | undefined;
   private readonly accessLog: AccessLogSink | undefined;
   private readonly accessFile: WriteStream | undefined;
-  private lanes: AcceptLanes | undefined;
+  /** Accept lanes on the port (net/accept-lanes.ts), made once it listens. */
+  private readonly lanes: ServerLanes<'files'>;
   /** In a `--workers` worker: stops accepting while this worker holds maxConnections. */
   private readonly valve: AcceptValve | undefined;
 
@@ -176,13 +176,14 @@ export class FileGateway {
     });
     this.server.timeout = config.idleTimeoutMs;
     this.meter.watch(this.server);
+    this.lanes = new ServerLanes(log, 'files', ['files'], () => this.config);
     const valve = acceptValve(link, {
       server: this.server,
       port: 'files',
       log,
       maxConnections: () => this.config.maxConnections,
       at: this.listenAt,
-      onListening: lanesFollowValve(() => this.lanes),
+      onListening: this.lanes.follow('files'),
     });
     this.valve = valve;
     this.guard = new ConnectionGuard(this.server, {
@@ -209,14 +210,7 @@ export class FileGateway {
     this.log.level = r.config.logLevel;
     this.server.headersTimeout = r.config.headersTimeoutMs;
     this.server.keepAliveTimeout = r.config.keepAliveTimeoutMs;
-    // A raised bound leaves fewer descriptors for the lanes (a lowered one adds none back).
-    this.lanes?.limitTo(this.lanesThatFit());
-  }
-
-  /** The accept lanes that fit beside maxConnections under the open-file limit; a log line when fewer than configured. */
-  private lanesThatFit(): number {
-    const { acceptLanes, maxConnections } = this.config;
-    return lanesThatFit({ wanted: acceptLanes, maxConnections, ports: 1 }, this.log, 'files');
+    this.lanes.refit();
   }
 
   private get listenAt(): ListenAt {
@@ -226,13 +220,7 @@ export class FileGateway {
   async start(): Promise<number> {
     const { host } = this.config;
     const bound = await listenPortAsync(this.server, this.listenAt);
-    this.lanes = await startLanes(this.server, {
-      count: this.lanesThatFit(),
-      backlog: LISTEN_BACKLOG,
-      socket: HTTP_SOCKET,
-      log: this.log,
-      proto: 'files',
-    });
+    await this.lanes.start({ files: { server: this.server, socket: HTTP_SOCKET } });
     const urls = reachableHosts(host).map((h) => `http://${h}:${bound}/`);
     this.log.info(
       { proto: 'files', host, port: bound, root: this.config.root, urls },
@@ -243,7 +231,7 @@ export class FileGateway {
 
   async stop(): Promise<void> {
     this.valve?.stop();
-    this.lanes?.close();
+    this.lanes.close();
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();

@@ -2,7 +2,7 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { AccessGuard } from '../auth/guard.js';
-import { LISTEN_BACKLOG, type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
+import { type ListenAt, listenPortAsync } from '../cluster/accept-mode.js';
 import { type AcceptValve, acceptValve } from '../cluster/accept-valve.js';
 import { workerCount } from '../cluster/worker-count.js';
 import type { PrimaryLink } from '../cluster/worker-link.js';
@@ -20,10 +20,9 @@ import { Admission } from '../hub/admission.js';
 import { streamLimitsStep } from '../hub/admission-limits.js';
 import { StreamHub } from '../hub/stream-hub.js';
 import { type ViewerBudget, viewerBudget } from '../hub/viewer.js';
-import type { AcceptLanes } from '../net/accept-lanes.js';
 import { ConnectionGuard, HTTP_FULL as FULL } from '../net/connection-guard.js';
 import { LimitHits } from '../net/limit-hits.js';
-import { HTTP_SOCKET, lanesFollowValve, lanesThatFit, NET_SOCKET, startLanes } from '../net/port-lanes.js';
+import { HTTP_SOCKET, NET_SOCKET, ServerLanes } from '../net/port-lanes.js';
 import { flvRecorderFactory } from '../record/flv/from-stream.js';
 import { mp4RecorderFactory } from '../record/fmp4/from-stream.js';
 import { hlsRecorderFactory } from '../record/hls/from-stream.js';
@@ -156,8 +155,8 @@ export class Origin {
   private readonly valves: AcceptValve[] = [];
   /** The live port's bounds (also what a worker's private port is served through, uncounted). */
   private readonly liveGuard: ConnectionGuard;
-  /** Each port's accept lanes (net/accept-lanes.ts), made once it listens. */
-  private readonly lanes: Partial<Record<OriginPort, AcceptLanes>> = {};
+  /** Each port's accept lanes (net/accept-lanes.ts; the three share them), made once it listens. */
+  private readonly lanes: ServerLanes<OriginPort>;
   /** Bounds passed (connections, heads, handshakes, publishers, viewers…), counted for /metrics. */
   readonly limitHits: LimitHits;
   /** `GET /metrics` on the web port: this origin's own registry. */
@@ -238,6 +237,7 @@ export class Origin {
       limits: hits,
     });
     const limits = () => this.config;
+    this.lanes = new ServerLanes(log, 'origin', ORIGIN_PORTS, () => this.config);
     // In a `--workers` worker, a port where this worker holds maxConnections stops accepting
     // here while another worker has room (cluster/accept-valve.ts).
     const valveFor = (server: NetServer, port: OriginPort) => {
@@ -247,7 +247,7 @@ export class Origin {
         log,
         maxConnections: () => this.config.maxConnections,
         at: this.listenAt(port),
-        onListening: lanesFollowValve(() => this.lanes[port]),
+        onListening: this.lanes.follow(port),
       });
       if (valve) this.valves.push(valve);
       return valve;
@@ -336,22 +336,8 @@ export class Origin {
     for (const h of this.reconfigureHooks) {
       if (h.keys.some((k) => r.applied.includes(k))) h.apply(merged);
     }
-    // A raised bound leaves fewer descriptors for the lanes (a lowered one adds none back).
-    if (r.applied.includes('maxConnections')) {
-      const count = this.lanesThatFit();
-      for (const port of ORIGIN_PORTS) this.lanes[port]?.limitTo(count);
-    }
+    if (r.applied.includes('maxConnections')) this.lanes.refit();
     return { applied: r.applied, restart: r.restart };
-  }
-
-  /** Accept lanes per port that fit under the open-file limit (the three ports share them). */
-  private lanesThatFit(): number {
-    const { acceptLanes, maxConnections } = this.config;
-    return lanesThatFit(
-      { wanted: acceptLanes, maxConnections, ports: ORIGIN_PORTS.length },
-      this.log,
-      'origin',
-    );
   }
 
   private listenAt(port: OriginPort): ListenAt {
@@ -371,16 +357,11 @@ export class Origin {
     const web = await listenPortAsync(this.web.server, this.listenAt('web'));
     this.ports = { rtmp, http, web };
     // A ramp of viewers outruns one accept per loop iteration while the fan-out holds the loop.
-    const count = this.lanesThatFit();
-    const servers = { rtmp: this.rtmp.server, http: this.live.server, web: this.web.server };
-    // The three at once: each is made by a short-lived child process (tens of ms to start).
-    await Promise.all(
-      ORIGIN_PORTS.map(async (port) => {
-        const socket = port === 'rtmp' ? NET_SOCKET : HTTP_SOCKET;
-        const opts = { count, backlog: LISTEN_BACKLOG, socket, log: this.log, proto: port };
-        this.lanes[port] = await startLanes(servers[port], opts);
-      }),
-    );
+    await this.lanes.start({
+      rtmp: { server: this.rtmp.server, socket: NET_SOCKET },
+      http: { server: this.live.server, socket: HTTP_SOCKET },
+      web: { server: this.web.server, socket: HTTP_SOCKET },
+    });
     this.stats.start();
     this.started = true;
     const hosts = reachableHosts(host);
@@ -412,7 +393,7 @@ export class Origin {
     if (!this.started) return;
     this.started = false;
     for (const v of this.valves) v.stop();
-    for (const port of ORIGIN_PORTS) this.lanes[port]?.close();
+    this.lanes.close();
     this.stats.stop();
     this.hub.kickAll('server shutting down');
     this.rtmp.close();

@@ -1,6 +1,7 @@
 /**
  * `serve --workers 2` with maxConnections 4 (each worker's, per port): 8 HTTP-FLV viewers of one
- * stream all play, wherever the kernel sends each. The worker without the publish relays the
+ * stream all get their media (200 and FLV bytes; that it decodes is cli-workers.test.ts's
+ * ffprobe check), wherever the kernel sends each. The worker without the publish relays the
  * stream from the one that holds it over that worker's private loopback port, served as its
  * live port; that relay is the server's own connection and is not counted in the bound, so
  * 2 × maxConnections clients fit (with it counted, the 8th viewer got 503). The 9th gets the 503
@@ -75,7 +76,7 @@ test('serve --workers 2, maxConnections 4: 8 viewers play; the relay between wor
     // The pause is asked of the primary over IPC: give it the time a client takes anyway.
     await sleep(100);
   }
-  assert.deepEqual(seen, Array(8).fill({ status: 200, media: true }), 'every viewer plays');
+  assert.deepEqual(seen, Array(8).fill({ status: 200, media: true }), 'every viewer gets its media');
   const relays = s
     .logs()
     .filter((l) => l.msg === 'publish start' && l.path === 'live/r' && l.protocol === 'pull');

@@ -4,6 +4,11 @@ import { createServer } from 'node:http';
 import { connect, type Server } from 'node:net';
 import { test } from 'node:test';
 import { addAcceptLanes } from '../../../src/net/accept-lanes.js';
+import { HTTP_SOCKET } from '../../../src/net/port-lanes.js';
+import { accepts } from '../../helpers/wait.js';
+
+/** Lanes whose sockets are made as node:http's, accept errors ignored. */
+const AS_HTTP = { socket: HTTP_SOCKET, onError: () => {} };
 
 function get(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -28,8 +33,7 @@ test('lanes accept for the server: answered, counted as its connections, backlog
   const lanes = await addAcceptLanes(server, {
     count: 8,
     backlog: 1234,
-    socket: { allowHalfOpen: true, noDelay: true },
-    onError: () => {},
+    ...AS_HTTP,
   });
   try {
     assert.equal(lanes.count, 8);
@@ -79,8 +83,7 @@ test('lanes listen as the queue needs: idle few, double while every one accepts 
     idle: 2,
     quietMs: 150,
     backlog: 2048,
-    socket: { allowHalfOpen: true, noDelay: true },
-    onError: () => {},
+    ...AS_HTTP,
   });
   const sockets: ReturnType<typeof connect>[] = [];
   try {
@@ -141,17 +144,6 @@ function closeOwnHandle(server: Server): void {
   handle?.close();
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
-}
-
 test('a paused port has no lane left accepting; resumed, lanes are made from its new handle', async () => {
   const server = createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0, backlog: 511 }, r));
@@ -162,8 +154,7 @@ test('a paused port has no lane left accepting; resumed, lanes are made from its
     // No quiet check in this test's time: only resume() can make the lanes again.
     quietMs: 60_000,
     backlog: 511,
-    socket: { allowHalfOpen: true, noDelay: true },
-    onError: () => {},
+    ...AS_HTTP,
   });
   try {
     assert.equal(lanes.open, 2);
@@ -173,8 +164,8 @@ test('a paused port has no lane left accepting; resumed, lanes are made from its
     // The lanes were the last descriptors of the socket: with any left, the kernel would still
     // complete this connection and a lane would accept it for a port that stopped listening.
     // (Eventually: the short-lived child that made the duplicates may hold a copy a moment longer.)
-    let gone = await refused(port);
-    for (const until = Date.now() + 3000; !gone && Date.now() < until; gone = await refused(port)) {
+    let gone = !(await accepts(port));
+    for (const until = Date.now() + 3000; !gone && Date.now() < until; gone = !(await accepts(port))) {
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(gone, true, 'nothing listens on the port any more');

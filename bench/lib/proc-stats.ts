@@ -66,6 +66,15 @@ function sampleOne(pid: number): ProcSample | undefined {
   }
 }
 
+/** /proc/PID/cmdline (NUL-separated argv), or undefined once gone. */
+function cmdline(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Open file descriptors of a process (entries of /proc/PID/fd), or undefined once gone. */
 function fdCount(pid: number): number | undefined {
   try {
@@ -99,6 +108,11 @@ export interface ProcShare {
   pid: number;
   /** The sampled process itself (the primary with --workers) or one of its descendants. */
   root: boolean;
+  /**
+   * A descendant started with another command line than the root's: not a worker (workers run
+   * the primary's argv) but a short-lived helper, such as the child that makes accept lanes.
+   */
+  helper: boolean;
   /** CPU seconds it used while sampled (from its first sample: a worker forked later counts from then). */
   cpuSeconds: number;
   /** The most open file descriptors seen (≈ its connections: the per-worker accept balance). */
@@ -125,8 +139,9 @@ export class ProcSampler {
   private readonly trace: ProcTrace = { cpuSeconds: 0, perProcess: [], peakRss: 0, samples: [] };
   private readonly shares = new Map<
     number,
-    { first: number; last: number; peakFds: number; firstWait: number; lastWait: number }
+    { first: number; last: number; peakFds: number; firstWait: number; lastWait: number; helper: boolean }
   >();
+  private readonly rootCmdline: string | undefined;
   private readonly timer: NodeJS.Timeout;
   private first: ProcSample | undefined;
   private last: ProcSample | undefined;
@@ -137,6 +152,7 @@ export class ProcSampler {
     private readonly onOverCap?: { capBytes: number; action: (rss: number) => void },
   ) {
     this.first = sampleProc(pid);
+    this.rootCmdline = cmdline(pid);
     this.sampleShares();
     this.timer = setInterval(() => this.tick(), intervalMs);
     this.timer.unref();
@@ -154,6 +170,7 @@ export class ProcSampler {
     this.trace.perProcess = [...this.shares].map(([p, s]) => ({
       pid: p,
       root: p === this.pid,
+      helper: s.helper,
       cpuSeconds: Math.round((s.last - s.first) * 100) / 100,
       peakFds: s.peakFds,
       waitSeconds: Math.round((s.lastWait - s.firstWait) * 100) / 100,
@@ -172,7 +189,10 @@ export class ProcSampler {
         sh.last = cpu;
         sh.lastWait = wait;
         sh.peakFds = Math.max(sh.peakFds, fds);
-      } else this.shares.set(p, { first: cpu, last: cpu, peakFds: fds, firstWait: wait, lastWait: wait });
+      } else {
+        const helper = p !== this.pid && cmdline(p) !== this.rootCmdline;
+        this.shares.set(p, { first: cpu, last: cpu, peakFds: fds, firstWait: wait, lastWait: wait, helper });
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import type { BenchOptions, ScenarioDefaults } from '../lib/args.js';
+import type { ProcShare } from '../lib/proc-stats.js';
 import type { ProcessGroup } from '../lib/processes.js';
 import { appendResult, commit, machine } from '../lib/results.js';
 import { type ServerKind, unavailable } from '../lib/servers.js';
@@ -62,10 +63,24 @@ export function describe(r: ViewRunResult, viewers: number): string {
     v.latencyMs.n > 0 ? `; delay p50/p99 ${v.latencyMs.p50}/${v.latencyMs.p99} ms` : '',
     `; plateau ${v.plateauMbps} Mbit/s over ${v.plateauSeconds} s`,
     `; server CPU ${f.cpuSeconds} s (${f.waitSeconds} s runnable but waiting for a core), RSS base/plateau/peak ${f.baseRssMiB}/${f.plateauRssMiB}/${f.peakRssMiB} MiB`,
-    f.perProcess
-      ? ` (${f.perProcess.map((p) => `${p.root ? 'primary' : `worker ${p.pid}`} ${p.cpuSeconds} s CPU, ${p.waitSeconds} s waiting for a core, ${p.peakFds} fds`).join('; ')})`
-      : '',
+    f.perProcess ? ` (${processShares(f.perProcess)})` : '',
     f.killedOverRssCap ? ' (KILLED over the RSS cap)' : '',
     `; load CPU ${v.loadCpuSeconds} s`,
   ].join('');
+}
+
+/** The primary and each worker on their own; short-lived helpers (lane makers) summed in one item. */
+function processShares(shares: ProcShare[]): string {
+  const helpers = shares.filter((p) => p.helper);
+  const items = shares
+    .filter((p) => !p.helper)
+    .map(
+      (p) =>
+        `${p.root ? 'primary' : `worker ${p.pid}`} ${p.cpuSeconds} s CPU, ${p.waitSeconds} s waiting for a core, ${p.peakFds} fds`,
+    );
+  if (helpers.length > 0) {
+    const cpu = Math.round(helpers.reduce((a, p) => a + p.cpuSeconds, 0) * 100) / 100;
+    items.push(`${helpers.length} short-lived helper processes ${cpu} s CPU`);
+  }
+  return items.join('; ');
 }

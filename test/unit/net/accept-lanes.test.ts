@@ -136,6 +136,63 @@ test('lanes listen as the queue needs: idle few, double while every one accepts 
   }
 });
 
+/** Opens `n` connections while this loop is blocked for `blockMs`: they wait in the kernel's queue. */
+async function burst(
+  port: number,
+  n: number,
+  blockMs: number,
+  into: ReturnType<typeof connect>[],
+): Promise<void> {
+  for (let i = 0; i < n; i++) into.push(connect(port, '127.0.0.1').on('error', () => {}));
+  await new Promise<void>((r) =>
+    setImmediate(() => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, blockMs);
+      r();
+    }),
+  );
+}
+
+test('a burst that finds the lanes halved makes the closed ones again at once, not after the burst', async () => {
+  const server = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0, backlog: 2048 }, r));
+  // quietMs long enough that, once halved to 32, the lanes would take seconds to be back at idle
+  // (where the quiet check alone makes them again).
+  const lanes = await addAcceptLanes(server, {
+    count: 64,
+    idle: 2,
+    quietMs: 1000,
+    backlog: 2048,
+    ...AS_HTTP,
+  });
+  const sockets: ReturnType<typeof connect>[] = [];
+  try {
+    const port = (server.address() as { port: number }).port;
+    // Read through a function: the asserts below would otherwise narrow `open` to one literal.
+    const open = () => lanes.open;
+    const made = () => lanes.count;
+    const until = async (done: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; !done() && Date.now() < end; )
+        await new Promise((r) => setTimeout(r, 5));
+    };
+    await burst(port, 400, 300, sockets);
+    await until(() => open() === 64, 3000);
+    assert.equal(open(), 64, 'the first burst opened every lane');
+    // The first quiet check halves them: 32 listen, none held.
+    await until(() => open() === 32, 5000);
+    assert.equal(open(), 32, 'halved');
+    assert.equal(made(), 32, 'the halved lanes are closed, none held');
+    // The next burst comes before the lanes are back at idle.
+    await burst(port, 400, 300, sockets);
+    await until(() => made() === 64, 3000);
+    assert.equal(made(), 64, 'the closed lanes made again during the burst');
+    assert.ok(open() > 2, `still above idle (${open()} listening)`);
+  } finally {
+    for (const s of sockets) s.destroy();
+    lanes.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
 /** What a `--workers` worker's accept valve does to pause a port: its own handle closed alone. */
 function closeOwnHandle(server: Server): void {
   const s = server as unknown as { _handle: { close(): void } | null };

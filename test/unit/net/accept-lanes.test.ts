@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { connect, type Server } from 'node:net';
 import { test } from 'node:test';
-import { addAcceptLanes } from '../../../src/net/accept-lanes.js';
+import { type AcceptLanes, addAcceptLanes } from '../../../src/net/accept-lanes.js';
 import { HTTP_SOCKET } from '../../../src/net/port-lanes.js';
 import { accepts } from '../../helpers/wait.js';
 
@@ -75,21 +75,36 @@ test('no lanes for a server that is not listening, or for 0', async () => {
   }
 });
 
-test('lanes listen as the queue needs: idle few, double while every one accepts in an iteration, halve when quiet, made again after', async () => {
+/** Opens `n` connections while this loop is blocked for `blockMs`: they wait in the kernel's queue. */
+async function burst(
+  port: number,
+  n: number,
+  blockMs: number,
+  into: ReturnType<typeof connect>[],
+): Promise<void> {
+  for (let i = 0; i < n; i++) into.push(connect(port, '127.0.0.1').on('error', () => {}));
+  await new Promise<void>((r) =>
+    setImmediate(() => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, blockMs);
+      r();
+    }),
+  );
+}
+
+/** An HTTP server answering "ok" with 64 lanes, 2 of them listening when idle. */
+async function withLanes(quietMs: number): Promise<{ server: Server; lanes: AcceptLanes; port: number }> {
   const server = createServer((_req, res) => res.end('ok'));
   await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0, backlog: 2048 }, r));
-  const lanes = await addAcceptLanes(server, {
-    count: 64,
-    idle: 2,
-    quietMs: 150,
-    backlog: 2048,
-    ...AS_HTTP,
-  });
+  const lanes = await addAcceptLanes(server, { count: 64, idle: 2, quietMs, backlog: 2048, ...AS_HTTP });
+  return { server, lanes, port: (server.address() as { port: number }).port };
+}
+
+test('lanes listen as the queue needs: idle few, double while every one accepts in an iteration, halve when quiet, made again after', async () => {
+  const { server, lanes, port } = await withLanes(150);
   const sockets: ReturnType<typeof connect>[] = [];
   try {
     assert.equal(lanes.count, 64, 'every lane made');
     assert.equal(lanes.open, 2, 'only the idle lanes listen while nothing queues');
-    const port = (server.address() as { port: number }).port;
     // One connection at a time never saturates the lanes.
     for (let i = 0; i < 5; i++) assert.match(await get(port), /^HTTP\/1\.1 200 /);
     assert.equal(lanes.open, 2, 'one connection at a time: still the idle lanes');
@@ -99,13 +114,7 @@ test('lanes listen as the queue needs: idle few, double while every one accepts 
     server.on('connection', () => {
       accepted++;
     });
-    for (let i = 0; i < 400; i++) sockets.push(connect(port, '127.0.0.1').on('error', () => {}));
-    await new Promise<void>((r) =>
-      setImmediate(() => {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-        r();
-      }),
-    );
+    await burst(port, 400, 300, sockets);
     let peak = lanes.open;
     while (accepted < 400) {
       await new Promise((r) => setImmediate(r));
@@ -136,37 +145,12 @@ test('lanes listen as the queue needs: idle few, double while every one accepts 
   }
 });
 
-/** Opens `n` connections while this loop is blocked for `blockMs`: they wait in the kernel's queue. */
-async function burst(
-  port: number,
-  n: number,
-  blockMs: number,
-  into: ReturnType<typeof connect>[],
-): Promise<void> {
-  for (let i = 0; i < n; i++) into.push(connect(port, '127.0.0.1').on('error', () => {}));
-  await new Promise<void>((r) =>
-    setImmediate(() => {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, blockMs);
-      r();
-    }),
-  );
-}
-
 test('a burst that finds the lanes halved makes the closed ones again at once, not after the burst', async () => {
-  const server = createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => server.listen({ host: '127.0.0.1', port: 0, backlog: 2048 }, r));
   // quietMs long enough that, once halved to 32, the lanes would take seconds to be back at idle
   // (where the quiet check alone makes them again).
-  const lanes = await addAcceptLanes(server, {
-    count: 64,
-    idle: 2,
-    quietMs: 1000,
-    backlog: 2048,
-    ...AS_HTTP,
-  });
+  const { server, lanes, port } = await withLanes(1000);
   const sockets: ReturnType<typeof connect>[] = [];
   try {
-    const port = (server.address() as { port: number }).port;
     // Read through a function: the asserts below would otherwise narrow `open` to one literal.
     const open = () => lanes.open;
     const made = () => lanes.count;

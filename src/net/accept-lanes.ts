@@ -118,6 +118,8 @@ class AdaptiveLanes implements AcceptLanes {
   private saturatedSince = false;
   private readonly timer: NodeJS.Timeout;
   private refilling = false;
+  /** The last refill made no lane: busy iterations try again only after the next quiet check. */
+  private refillFailed = false;
   private closed = false;
   private paused = false;
   /** Counts pauses: duplicates made before one are of a handle that may be gone. */
@@ -220,12 +222,17 @@ class AdaptiveLanes implements AcceptLanes {
     // here, the burst would go on with what the halve left (measured: 39,000 viewers opened at
     // 1,000/s on two workers went from 85 to 13 lanes each while their accept queues grew to
     // ~800); the refill waited for the lanes to be back at `idle`, which a burst never lets happen.
-    if (this.ready.length < this.listening.length && this.count < this.ceiling) void this.refill();
+    // Not again after a refill made none (no child could start: EMFILE at the file limit, no
+    // memory to fork): every busy iteration would try to start one; the quiet check retries.
+    const short = this.ready.length < this.listening.length && this.count < this.ceiling;
+    if (short && !this.refillFailed) void this.refill();
     this.openLanes(this.listening.length);
   }
 
   private onQuietCheck(): void {
     if (this.closed || this.paused) return;
+    // A busy iteration may try a failed refill again once per check.
+    this.refillFailed = false;
     if (this.saturatedSince) {
       this.saturatedSince = false;
       return;
@@ -258,6 +265,7 @@ class AdaptiveLanes implements AcceptLanes {
         // After a resume, or after a burst closed some: the idle ones listen again.
         if (!paused() && this.listening.length < this.idle) this.openLanes(this.idle - this.listening.length);
         // None could be made (no child, or no handle): the quiet check tries again later.
+        this.refillFailed = made === 0;
         if (made === 0) break;
       }
     } finally {

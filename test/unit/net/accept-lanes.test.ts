@@ -177,6 +177,44 @@ test('a burst that finds the lanes halved makes the closed ones again at once, n
   }
 });
 
+test('when no child can start, busy iterations do not try again each one (once per quiet check)', async () => {
+  const { server, lanes, port } = await withLanes(1000);
+  const sockets: ReturnType<typeof connect>[] = [];
+  const execPath = Object.getOwnPropertyDescriptor(process, 'execPath')!;
+  try {
+    const open = () => lanes.open;
+    const until = async (done: () => boolean, ms: number) => {
+      for (const end = Date.now() + ms; !done() && Date.now() < end; )
+        await new Promise((r) => setTimeout(r, 5));
+    };
+    await burst(port, 400, 300, sockets);
+    await until(() => open() === 64, 3000);
+    await until(() => open() === 32, 5000);
+    assert.equal(lanes.count, 32, 'halved: none held');
+    // From here every child start fails (as with EMFILE at the file limit); each start reads execPath.
+    let starts = 0;
+    Object.defineProperty(process, 'execPath', {
+      configurable: true,
+      get: () => {
+        starts++;
+        return '/nonexistent/node';
+      },
+    });
+    // Three bursts of busy iterations within one quiet period.
+    for (let i = 0; i < 3; i++) {
+      await burst(port, 300, 100, sockets);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(starts >= 1, 'a refill was tried');
+    assert.ok(starts <= 2, `a failed refill is not retried by every busy iteration (${starts} child starts)`);
+  } finally {
+    Object.defineProperty(process, 'execPath', execPath);
+    for (const s of sockets) s.destroy();
+    lanes.close();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
 /** What a `--workers` worker's accept valve does to pause a port: its own handle closed alone. */
 function closeOwnHandle(server: Server): void {
   const s = server as unknown as { _handle: { close(): void } | null };

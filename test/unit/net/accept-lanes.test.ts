@@ -145,6 +145,26 @@ test('lanes listen as the queue needs: idle few, double while every one accepts 
   }
 });
 
+/** Polls `done` every 5 ms for up to `ms`. */
+async function until(done: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** A burst opens all 64 lanes of `withLanes`; the first quiet check halves them: 32 listen, none held. */
+async function burstThenHalve(
+  lanes: AcceptLanes,
+  port: number,
+  sockets: ReturnType<typeof connect>[],
+): Promise<void> {
+  const open = () => lanes.open;
+  await burst(port, 400, 300, sockets);
+  await until(() => open() === 64, 3000);
+  assert.equal(open(), 64, 'the first burst opened every lane');
+  await until(() => open() === 32, 5000);
+  assert.equal(open(), 32, 'halved');
+  assert.equal(lanes.count, 32, 'the halved lanes are closed, none held');
+}
+
 test('a burst that finds the lanes halved makes the closed ones again at once, not after the burst', async () => {
   // quietMs long enough that, once halved to 32, the lanes would take seconds to be back at idle
   // (where the quiet check alone makes them again).
@@ -154,17 +174,7 @@ test('a burst that finds the lanes halved makes the closed ones again at once, n
     // Read through a function: the asserts below would otherwise narrow `open` to one literal.
     const open = () => lanes.open;
     const made = () => lanes.count;
-    const until = async (done: () => boolean, ms: number) => {
-      for (const end = Date.now() + ms; !done() && Date.now() < end; )
-        await new Promise((r) => setTimeout(r, 5));
-    };
-    await burst(port, 400, 300, sockets);
-    await until(() => open() === 64, 3000);
-    assert.equal(open(), 64, 'the first burst opened every lane');
-    // The first quiet check halves them: 32 listen, none held.
-    await until(() => open() === 32, 5000);
-    assert.equal(open(), 32, 'halved');
-    assert.equal(made(), 32, 'the halved lanes are closed, none held');
+    await burstThenHalve(lanes, port, sockets);
     // The next burst comes before the lanes are back at idle.
     await burst(port, 400, 300, sockets);
     await until(() => made() === 64, 3000);
@@ -182,15 +192,7 @@ test('when no child can start, busy iterations do not try again each one (once p
   const sockets: ReturnType<typeof connect>[] = [];
   const execPath = Object.getOwnPropertyDescriptor(process, 'execPath')!;
   try {
-    const open = () => lanes.open;
-    const until = async (done: () => boolean, ms: number) => {
-      for (const end = Date.now() + ms; !done() && Date.now() < end; )
-        await new Promise((r) => setTimeout(r, 5));
-    };
-    await burst(port, 400, 300, sockets);
-    await until(() => open() === 64, 3000);
-    await until(() => open() === 32, 5000);
-    assert.equal(lanes.count, 32, 'halved: none held');
+    await burstThenHalve(lanes, port, sockets);
     // From here every child start fails (as with EMFILE at the file limit); each start reads execPath.
     let starts = 0;
     Object.defineProperty(process, 'execPath', {

@@ -76,7 +76,12 @@ export async function startFileServer(
   return { kind, version, child, pid: child.pid!, port };
 }
 
-/** nginx as a plain static server of `root`: sendfile, keep-alive without a request cap. */
+/**
+ * nginx as a plain static server of `root`: sendfile, keep-alive without a request cap, and
+ * `multi_accept on` (its best for a ramp of 2,000 connections a second: with the default, one
+ * accept per event-loop turn, 19,500 clients saw 38,097 "not connected in 10 s" and 7,327
+ * req/s; with it 14,091 req/s, 2026-12-04).
+ */
 function nginxStatic(port: number, root: string, dir: string): string {
   return `daemon off;
 master_process off;
@@ -84,7 +89,7 @@ worker_processes 1;
 worker_rlimit_nofile 20000;
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;
-events { worker_connections 19990; }
+events { worker_connections 19990; multi_accept on; }
 http {
   access_log off;
   sendfile on;

@@ -111,6 +111,8 @@ export interface ProcShare {
   /**
    * A descendant started with another command line than the root's: not a worker (workers run
    * the primary's argv) but a short-lived helper, such as the child that makes accept lanes.
+   * Between fork and exec a child still shows its parent's command line, so one seen only in
+   * that window (once, and gone by the end) counts as a helper too.
    */
   helper: boolean;
   /** CPU seconds it used while sampled (from its first sample: a worker forked later counts from then). */
@@ -139,7 +141,15 @@ export class ProcSampler {
   private readonly trace: ProcTrace = { cpuSeconds: 0, perProcess: [], peakRss: 0, samples: [] };
   private readonly shares = new Map<
     number,
-    { first: number; last: number; peakFds: number; firstWait: number; lastWait: number; helper: boolean }
+    {
+      first: number;
+      last: number;
+      peakFds: number;
+      firstWait: number;
+      lastWait: number;
+      helper: boolean;
+      samples: number;
+    }
   >();
   private readonly rootCmdline: string | undefined;
   private readonly timer: NodeJS.Timeout;
@@ -170,7 +180,8 @@ export class ProcSampler {
     this.trace.perProcess = [...this.shares].map(([p, s]) => ({
       pid: p,
       root: p === this.pid,
-      helper: s.helper,
+      // A worker lives through the run; a lane-making child caught before its exec does not.
+      helper: s.helper || (p !== this.pid && s.samples === 1 && cmdline(p) === undefined),
       cpuSeconds: Math.round((s.last - s.first) * 100) / 100,
       peakFds: s.peakFds,
       waitSeconds: Math.round((s.lastWait - s.firstWait) * 100) / 100,
@@ -189,11 +200,28 @@ export class ProcSampler {
         sh.last = cpu;
         sh.lastWait = wait;
         sh.peakFds = Math.max(sh.peakFds, fds);
+        sh.samples += 1;
+        // First seen between fork and exec: its own command line shows now.
+        if (!sh.helper && p !== this.pid) sh.helper = this.otherCommand(p);
       } else {
-        const helper = p !== this.pid && cmdline(p) !== this.rootCmdline;
-        this.shares.set(p, { first: cpu, last: cpu, peakFds: fds, firstWait: wait, lastWait: wait, helper });
+        const helper = p !== this.pid && this.otherCommand(p);
+        this.shares.set(p, {
+          first: cpu,
+          last: cpu,
+          peakFds: fds,
+          firstWait: wait,
+          lastWait: wait,
+          helper,
+          samples: 1,
+        });
       }
     }
+  }
+
+  /** Runs another command line than the root's (false once gone: nothing to tell). */
+  private otherCommand(pid: number): boolean {
+    const line = cmdline(pid);
+    return line !== undefined && line !== this.rootCmdline;
   }
 
   private tick(): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -33,6 +33,44 @@ test('a descendant run with the root’s command line is a worker; one with anot
     const others = shares.filter((p) => !p.root);
     assert.equal(others.length, 2, `two descendants: ${listed}`);
     assert.equal(others.filter((p) => p.helper).length, 1, `one helper (another command line): ${listed}`);
+  } finally {
+    root.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a child seen once with the root’s command line and gone by the end is a helper, not a worker', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'estuary-proc-stats-'));
+  // What a lane-making child looks like when sampled between fork and exec: the root's argv, a
+  // single sample, gone soon after. Here it is the root's own file, run again until told to leave.
+  const file = join(dir, 'root.cjs');
+  const started = join(dir, 'started');
+  const leave = join(dir, 'leave');
+  writeFileSync(
+    file,
+    `const fs = require('node:fs');
+    if (!process.env.SHORT) {
+      require('node:child_process').spawn(process.execPath, [__filename], { env: { ...process.env, SHORT: '1' }, stdio: 'ignore' });
+      ${LEAVE_WITH_PARENT}
+    } else {
+      fs.writeFileSync(${JSON.stringify(started)}, '');
+      setInterval(() => { if (fs.existsSync(${JSON.stringify(leave)})) process.exit(0); }, 20);
+    }`,
+  );
+  const root = spawn(process.execPath, [file], { stdio: ['pipe', 'ignore', 'ignore'] });
+  try {
+    for (let i = 0; i < 500 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(existsSync(started), 'the short child started');
+    // One sample at construction; the next only at stop(), after the child has left.
+    const sampler = new ProcSampler(root.pid!, 60_000);
+    writeFileSync(leave, '');
+    await new Promise((r) => setTimeout(r, 500));
+    const shares = sampler.stop().perProcess;
+    const listed = JSON.stringify(shares);
+    const others = shares.filter((p) => !p.root);
+    assert.equal(others.length, 1, `the short child was sampled: ${listed}`);
+    assert.equal(others[0]?.helper, true, `listed as a helper: ${listed}`);
+    assert.equal(shares.find((p) => p.root)?.helper, false, `the root is not: ${listed}`);
   } finally {
     root.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -53,18 +53,22 @@ test('a child seen once with the root’s command line and gone by the end is a 
       require('node:child_process').spawn(process.execPath, [__filename], { env: { ...process.env, SHORT: '1' }, stdio: 'ignore' });
       ${LEAVE_WITH_PARENT}
     } else {
-      fs.writeFileSync(${JSON.stringify(started)}, '');
+      fs.writeFileSync(${JSON.stringify(started)}, String(process.pid));
       setInterval(() => { if (fs.existsSync(${JSON.stringify(leave)})) process.exit(0); }, 20);
     }`,
   );
   const root = spawn(process.execPath, [file], { stdio: ['pipe', 'ignore', 'ignore'] });
   try {
-    for (let i = 0; i < 500 && !existsSync(started); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(existsSync(started), 'the short child started');
+    // Its pid, once written whole (the file exists a moment before its content does).
+    const pid = () => (existsSync(started) ? readFileSync(started, 'utf8') : '');
+    for (let i = 0; i < 500 && pid() === ''; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(pid(), /^\d+$/, 'the short child started');
     // One sample at construction; the next only at stop(), after the child has left.
     const sampler = new ProcSampler(root.pid!, 60_000);
     writeFileSync(leave, '');
-    await new Promise((r) => setTimeout(r, 500));
+    const child = `/proc/${pid()}`;
+    for (let i = 0; i < 500 && existsSync(child); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(!existsSync(child), 'the short child left (and was reaped)');
     const shares = sampler.stop().perProcess;
     const listed = JSON.stringify(shares);
     const others = shares.filter((p) => !p.root);

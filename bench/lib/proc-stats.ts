@@ -202,9 +202,9 @@ export class ProcSampler {
         sh.peakFds = Math.max(sh.peakFds, fds);
         sh.samples += 1;
         // First seen between fork and exec: its own command line shows now.
-        if (!sh.helper && p !== this.pid) sh.helper = this.otherCommand(p);
+        if (!sh.helper) sh.helper = this.otherCommand(p);
       } else {
-        const helper = p !== this.pid && this.otherCommand(p);
+        const helper = this.otherCommand(p);
         this.shares.set(p, {
           first: cpu,
           last: cpu,
@@ -218,8 +218,9 @@ export class ProcSampler {
     }
   }
 
-  /** Runs another command line than the root's (false once gone: nothing to tell). */
+  /** A descendant running another command line than the root's (false for the root, and once gone). */
   private otherCommand(pid: number): boolean {
+    if (pid === this.pid) return false;
     const line = cmdline(pid);
     return line !== undefined && line !== this.rootCmdline;
   }

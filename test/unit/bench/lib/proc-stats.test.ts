@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ProcSampler } from '../../../../bench/lib/proc-stats.js';
+import { until } from '../../../helpers/wait.js';
 
 // Every process here leaves when its stdin closes, so killing the root ends them all.
 const LEAVE_WITH_PARENT = "process.stdin.resume();process.stdin.on('end',()=>process.exit(0));";
@@ -61,14 +62,13 @@ test('a child seen once with the root’s command line and gone by the end is a 
   try {
     // Its pid, once written whole (the file exists a moment before its content does).
     const pid = () => (existsSync(started) ? readFileSync(started, 'utf8') : '');
-    for (let i = 0; i < 500 && pid() === ''; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.match(pid(), /^\d+$/, 'the short child started');
+    await until('the short child to start', () => pid() !== '', 10_000);
+    assert.match(pid(), /^\d+$/, 'the short child wrote its pid');
     // One sample at construction; the next only at stop(), after the child has left.
     const sampler = new ProcSampler(root.pid!, 60_000);
     writeFileSync(leave, '');
     const child = `/proc/${pid()}`;
-    for (let i = 0; i < 500 && existsSync(child); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(!existsSync(child), 'the short child left (and was reaped)');
+    await until('the short child to leave (and be reaped)', () => !existsSync(child), 10_000);
     const shares = sampler.stop().perProcess;
     const listed = JSON.stringify(shares);
     const others = shares.filter((p) => !p.root);
